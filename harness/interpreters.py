@@ -1,0 +1,493 @@
+"""Provision the interpreters under test: CPython X.Y.Z built twice from one source tarball.
+
+The default build and the free-threaded build (``--disable-gil``) share the tarball, the compiler
+and every configure argument but that one, so any difference the harness measures comes from the
+GIL and the free-threaded build, not from a different release or flag set. Builds live in
+``${XDG_CACHE_HOME:-~/.cache}/ftbench/cpython/<version>[t]/`` and are reused only while their stamp
+(source sha256 + configure arguments) matches. Stdlib only: this runs on the host Python.
+
+    python -m harness.interpreters build 3.13 3.13t      # build or reuse, verify, print timings
+    python -m harness.interpreters path 3.13t            # the verified executable
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_VERSION = "3.13.5"
+# sha256 of python.org's Python-X.Y.Z.tar.xz (Debian's pythonX.Y_X.Y.Z.orig.tar.xz is the same file).
+KNOWN_SHA256 = {
+    "3.13.5": "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640",
+}
+PYTHON_ORG_URL = "https://www.python.org/ftp/python/{v}/Python-{v}.tar.xz"
+PYTHON_ORG_TIMEOUT = 10.0  # seconds: fail fast when offline
+DEBIAN_SUITES = ("trixie",)
+DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+# Headers the build needs for the modules verification imports, and the Debian package of each.
+REQUIRED_HEADERS = {
+    "openssl/ssl.h": "libssl-dev",
+    "zlib.h": "zlib1g-dev",
+    "ffi.h": "libffi-dev",
+    "sqlite3.h": "libsqlite3-dev",
+}
+OPTIONAL_HEADERS = {
+    "bzlib.h": "libbz2-dev",
+    "lzma.h": "liblzma-dev",
+    "readline/readline.h": "libreadline-dev",
+    "ncurses.h": "libncurses-dev",
+}
+VERIFY_IMPORTS = ("ssl", "zlib", "ctypes", "sqlite3", "venv")
+STAMP = ".ftbench-stamp.json"
+PROVENANCE = "ftbench-provenance.json"
+
+
+class ProvisionError(Exception):
+    """A problem the user must fix; printed as one line, exit status 1."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An interpreter under test: a build (default or free-threaded) and how it is run."""
+
+    name: str
+    minor: str  # "3.13"
+    free_threaded: bool
+    env: dict  # variables forced when running it; None values are removed
+
+    @property
+    def build(self) -> str:
+        return self.minor + ("t" if self.free_threaded else "")
+
+
+def variants(minor: str = "3.13") -> dict[str, Variant]:
+    # PYTHON_GIL is cleared for the first two so a stray setting in the user's shell cannot
+    # change what they measure; the control forces the GIL on in the very same 3.13t binary.
+    return {
+        minor: Variant(minor, minor, False, {"PYTHON_GIL": None}),
+        f"{minor}t": Variant(f"{minor}t", minor, True, {"PYTHON_GIL": None}),
+        f"{minor}t-gil": Variant(f"{minor}t-gil", minor, True, {"PYTHON_GIL": "1"}),
+    }
+
+
+def get_variant(name: str, version: str = DEFAULT_VERSION) -> Variant:
+    table = variants(minor_of(version))
+    if name not in table:
+        raise ProvisionError(
+            f"unknown variant {name!r} for CPython {version}; choose one of: {', '.join(table)}"
+        )
+    return table[name]
+
+
+def minor_of(version: str) -> str:
+    m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version or "")
+    if not m or (int(m[1]), int(m[2])) < (3, 13):
+        raise ProvisionError(
+            f"unknown CPython version {version!r}: give X.Y.Z with X.Y >= 3.13 "
+            f"(the first release with a free-threaded build), e.g. {DEFAULT_VERSION}"
+        )
+    return f"{m[1]}.{m[2]}"
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "ftbench"
+
+
+def prefix_for(version: str, free_threaded: bool) -> Path:
+    return cache_root() / "cpython" / (version + ("t" if free_threaded else ""))
+
+
+def executable(version: str, free_threaded: bool) -> Path:
+    return prefix_for(version, free_threaded) / "bin" / f"python{minor_of(version)}{'t' if free_threaded else ''}"
+
+
+def bin_dirs(version: str = DEFAULT_VERSION) -> list[str]:
+    """The bin directories of both builds, default first, for nox to find them on PATH."""
+    return [str(prefix_for(version, ft) / "bin") for ft in (False, True)]
+
+
+def configure_args(prefix: Path, free_threaded: bool, optimized: bool) -> list[str]:
+    args = [f"--prefix={prefix}", "--with-ensurepip=install"]
+    if optimized:
+        args += ["--enable-optimizations", "--with-lto"]
+    if free_threaded:
+        args.append("--disable-gil")
+    return args
+
+
+# --- source -----------------------------------------------------------------------------------
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_tarball(path: Path, version: str, expected_sha: str | None) -> str:
+    """Refuse a tarball that is not this version's source, or whose checksum is wrong."""
+    digest = sha256_of(path)
+    if expected_sha and digest != expected_sha:
+        raise ProvisionError(
+            f"checksum mismatch for {path}: sha256 {digest}, expected {expected_sha} "
+            f"for CPython {version}; refusing it (re-download or pass the right file)"
+        )
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            names = tar.getnames()
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise ProvisionError(f"corrupt or truncated tarball {path}: {e}") from None
+    if f"Python-{version}/configure" not in names:
+        raise ProvisionError(f"{path} is not the CPython {version} source (no Python-{version}/configure)")
+    return digest
+
+
+def _download(url: str, dest: Path, timeout: float) -> None:
+    # The socket timeout bounds the connect and every read, so an offline machine fails fast.
+    with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as out:
+        shutil.copyfileobj(resp, out, 1 << 20)
+
+
+def _from_python_org(version: str, work: Path) -> tuple[Path, str]:
+    url = PYTHON_ORG_URL.format(v=version)
+    dest = work / f"Python-{version}.tar.xz"
+    _download(url, dest, PYTHON_ORG_TIMEOUT)
+    return dest, url
+
+
+def _from_debian(version: str, work: Path) -> tuple[Path, str]:
+    """Fetch Debian's source package with a private apt configuration (the system's is untouched)."""
+    if not shutil.which("apt-get") or not os.path.exists(DEBIAN_KEYRING):
+        raise ProvisionError("apt-get or the Debian archive keyring is not available")
+    minor = minor_of(version)
+    errors = []
+    for suite in DEBIAN_SUITES:
+        apt = work / f"apt-{suite}"
+        (apt / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+        (apt / "src").mkdir(exist_ok=True)
+        sources = apt / "sources.list"
+        sources.write_text(f"deb-src [signed-by={DEBIAN_KEYRING}] http://deb.debian.org/debian {suite} main\n")
+        opts = [
+            "-o", f"Dir::Etc::SourceList={sources}",
+            "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={apt / 'lists'}",
+            "-o", f"Dir::Cache={apt / 'cache'}",
+            "-o", "APT::Sandbox::User=root",
+        ]
+        for cmd in (["update"], ["source", "--download-only", f"python{minor}"]):
+            r = subprocess.run(["apt-get", "-q", *opts, *cmd], cwd=apt / "src",
+                               capture_output=True, text=True, timeout=300)
+            if r.returncode:
+                errors.append(f"{suite}: apt-get {cmd[0]} failed: {r.stderr.strip().splitlines()[-1:]}")
+                break
+        else:
+            orig = apt / "src" / f"python{minor}_{version}.orig.tar.xz"
+            if orig.exists():
+                return orig, f"debian:{suite}:python{minor}"
+            found = sorted(p.name for p in (apt / "src").glob("*.orig.tar.xz"))
+            errors.append(f"{suite}: offers {found or 'nothing'}, not {version}")
+    raise ProvisionError("; ".join(errors))
+
+
+def resolve_source(version: str, explicit: str | None = None) -> tuple[Path, str, str]:
+    """Find a verified source tarball: (path, where it came from, sha256).
+
+    Order: an explicit path or URL; the verified copy cached by an earlier run; python.org;
+    Debian's source package. The cached copy means a warm run never touches the network.
+    """
+    expected = KNOWN_SHA256.get(version) or os.environ.get("FTBENCH_CPYTHON_SHA256")
+    explicit = explicit or os.environ.get("FTBENCH_CPYTHON_SOURCE")
+    if explicit:
+        if re.match(r"https?://", explicit):
+            work = Path(tempfile.mkdtemp(prefix="ftbench-src-"))
+            dest = work / f"Python-{version}.tar.xz"
+            try:
+                _download(explicit, dest, PYTHON_ORG_TIMEOUT)
+            except Exception as e:
+                raise ProvisionError(f"cannot download {explicit}: {e}") from None
+            return _keep(dest, version, expected, explicit)
+        path = Path(explicit).expanduser().resolve()
+        if not path.is_file():
+            raise ProvisionError(f"source tarball not found: {path}")
+        return path, str(path), check_tarball(path, version, expected)
+
+    cached = cache_root() / "sources" / f"Python-{version}.tar.xz"
+    origin_file = cached.with_suffix(".origin")
+    if cached.exists():
+        origin = origin_file.read_text().strip() if origin_file.exists() else str(cached)
+        return cached, origin, check_tarball(cached, version, expected)
+
+    tried = []
+    work = Path(tempfile.mkdtemp(prefix="ftbench-src-"))
+    try:
+        for fetch in (_from_python_org, _from_debian):
+            try:
+                path, origin = fetch(version, work)
+            except Exception as e:  # noqa: BLE001 - every failure means "try the next way"
+                tried.append(f"{fetch.__name__[6:]}: {str(e) or type(e).__name__}")
+                continue
+            if not expected:
+                raise ProvisionError(
+                    f"no known sha256 for CPython {version}; set FTBENCH_CPYTHON_SHA256 to check it"
+                )
+            return _keep(path, version, expected, origin)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    raise ProvisionError(
+        f"no CPython {version} source found ({'; '.join(tried)}). Give one of: "
+        f"--source PATH_OR_URL (or FTBENCH_CPYTHON_SOURCE) to a Python-{version}.tar.xz; "
+        f"network access to python.org; or apt access to Debian's python{minor_of(version)} source package"
+    )
+
+
+def _keep(path: Path, version: str, expected: str | None, origin: str) -> tuple[Path, str, str]:
+    """Verify a downloaded tarball, then move it atomically into the source cache."""
+    digest = check_tarball(path, version, expected)
+    dest = cache_root() / "sources" / f"Python-{version}.tar.xz"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
+    shutil.copyfile(path, tmp)
+    os.replace(tmp, dest)
+    dest.with_suffix(".origin").write_text(origin + "\n")
+    return dest, origin, digest
+
+
+# --- build ------------------------------------------------------------------------------------
+
+
+def missing_headers() -> tuple[list[str], list[str]]:
+    """Headers the C compiler cannot find: (required as 'hdr (pkg)', optional likewise)."""
+    cc = os.environ.get("CC", "cc")
+    if not shutil.which(cc.split()[0]):
+        raise ProvisionError(f"no C compiler ({cc}) found: install gcc (Debian: build-essential)")
+    if not shutil.which("make"):
+        raise ProvisionError("make not found: install make (Debian: build-essential)")
+
+    def absent(table):
+        out = []
+        for header, pkg in table.items():
+            r = subprocess.run([*cc.split(), "-E", "-x", "c", "-"], input=f"#include <{header}>\n",
+                               capture_output=True, text=True)
+            if r.returncode:
+                out.append(f"{header} ({pkg})")
+        return out
+
+    return absent(REQUIRED_HEADERS), absent(OPTIONAL_HEADERS)
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    """Hold an exclusive lock so two builds of one target never share a cache directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def read_stamp(prefix: Path) -> dict | None:
+    try:
+        return json.loads((prefix / STAMP).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def stamp_matches(prefix: Path, source_sha: str, args: list[str]) -> bool:
+    stamp = read_stamp(prefix)
+    return bool(stamp) and stamp.get("source_sha256") == source_sha and stamp.get("configure_args") == args
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+VERIFY_SCRIPT = """
+import json, platform, sys, sysconfig
+mods = {}
+for name in %r:
+    try:
+        __import__(name); mods[name] = True
+    except Exception as e:
+        mods[name] = repr(e)
+print(json.dumps({"gil_disabled": sysconfig.get_config_var("Py_GIL_DISABLED"),
+                  "gil_enabled": sys._is_gil_enabled(), "version": platform.python_version(),
+                  "compiler": platform.python_compiler(), "imports": mods,
+                  "prefix": sys.prefix}))
+""" % (VERIFY_IMPORTS,)
+
+
+def verify(python: Path, version: str, free_threaded: bool) -> dict:
+    """Check that a build is what it claims; raise ProvisionError naming what is wrong."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "PYTHONHOME", "PYTHONPATH")}
+    r = subprocess.run([str(python), "-I", "-c", VERIFY_SCRIPT], capture_output=True, text=True, env=env)
+    if r.returncode:
+        raise ProvisionError(f"{python} does not run: {r.stderr.strip()[-300:]}")
+    info = json.loads(r.stdout)
+    want = (1, False) if free_threaded else (0, True)
+    got = (info["gil_disabled"] or 0, info["gil_enabled"])
+    problems = []
+    if info["version"] != version:
+        problems.append(f"version {info['version']} != {version}")
+    if got != want:
+        problems.append(f"Py_GIL_DISABLED={got[0]}, _is_gil_enabled()={got[1]}; expected {want}")
+    problems += [f"import {m} failed: {err}" for m, err in info["imports"].items() if err is not True]
+    if problems:
+        raise ProvisionError(f"build {python} rejected: {'; '.join(problems)}")
+    return info
+
+
+def _tail(path: Path, n: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+def ensure(version: str, free_threaded: bool, source: str | None = None, optimized: bool = False,
+           jobs: int | None = None, log=print) -> Path:
+    """Return the verified executable of this build, building it first when the cache can't serve."""
+    minor_of(version)
+    target = version + ("t" if free_threaded else "")
+    prefix = prefix_for(version, free_threaded)
+    args = configure_args(prefix, free_threaded, optimized)
+    src, origin, digest = resolve_source(version, source)
+    python = executable(version, free_threaded)
+    with locked(cache_root() / "locks" / f"{target}.lock"):
+        if stamp_matches(prefix, digest, args) and python.exists():
+            verify(python, version, free_threaded)
+            log(f"{target}: reusing {prefix} (stamp matches source {digest[:12]} and configure args)")
+            return python
+        required, optional = missing_headers()
+        if required:
+            raise ProvisionError(
+                f"missing build dependencies: {', '.join(required)}; install them "
+                f"(apt-get install {' '.join(h.split('(')[1].rstrip(')') for h in required)})"
+            )
+        if optional:
+            log(f"{target}: warning: optional headers missing, some modules won't build: {', '.join(optional)}")
+        started = time.monotonic()
+        _build(src, version, prefix, args, jobs or os.cpu_count() or 1, target, log)
+        info = verify(python, version, free_threaded)
+        write_json_atomic(prefix / PROVENANCE, {
+            "version": version,
+            "build": minor_of(version) + ("t" if free_threaded else ""),
+            "free_threaded": free_threaded,
+            "source_sha256": digest,
+            "source_origin": origin,
+            "configure_args": args,
+            "optimized": optimized,
+            "compiler": info["compiler"],
+            "cc_version": _cc_version(),
+            "build_date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "build_seconds": round(time.monotonic() - started, 1),
+            "build_host": platform.node(),
+        })
+        # The stamp is written last: a build killed before this point is never reused.
+        write_json_atomic(prefix / STAMP, {"source_sha256": digest, "configure_args": args,
+                                           "version": version})
+        log(f"{target}: built and verified in {time.monotonic() - started:.0f} s -> {python}")
+        return python
+
+
+def _cc_version() -> str:
+    cc = os.environ.get("CC", "cc").split()
+    r = subprocess.run([*cc, "--version"], capture_output=True, text=True)
+    return r.stdout.splitlines()[0] if r.returncode == 0 and r.stdout else "unknown"
+
+
+def _build(src: Path, version: str, prefix: Path, args: list[str], jobs: int, target: str, log) -> None:
+    root = cache_root()
+    workdir = root / "build" / target
+    logfile = root / "logs" / f"{target}-build.log"
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (workdir, prefix):
+        shutil.rmtree(stale, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    log(f"{target}: building CPython {version} (log: {logfile})")
+    with open(logfile, "w") as out:
+        def step(cmd, cwd):
+            out.write(f"\n$ {' '.join(map(str, cmd))}\n")
+            out.flush()
+            if subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT).returncode:
+                raise ProvisionError(
+                    f"{target}: `{' '.join(map(str, cmd[:2]))}` failed; last lines of {logfile}:\n"
+                    f"{_tail(logfile)}\nfull log: {logfile}"
+                )
+
+        step(["tar", "-xf", str(src), "-C", str(workdir)], workdir)
+        source_dir = workdir / f"Python-{version}"
+        objdir = workdir / "obj"  # out of tree: the extracted source stays pristine
+        objdir.mkdir()
+        step([str(source_dir / "configure"), *args], objdir)
+        step(["make", f"-j{jobs}"], objdir)
+        step(["make", "install"], objdir)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def provenance(version: str, free_threaded: bool) -> dict:
+    try:
+        return json.loads((prefix_for(version, free_threaded) / PROVENANCE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.interpreters", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, helptext in (("build", "build (or reuse) and verify"), ("path", "print the executable")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("variants", nargs="+", help="3.13, 3.13t or 3.13t-gil")
+        p.add_argument("--cpython-version", default=os.environ.get("FTBENCH_CPYTHON_VERSION", DEFAULT_VERSION))
+        p.add_argument("--source", help="path or URL of Python-X.Y.Z.tar.xz (or FTBENCH_CPYTHON_SOURCE)")
+        p.add_argument("--optimized", action="store_true", help="PGO + LTO for both builds")
+    args = parser.parse_args(argv)
+    try:
+        chosen = [get_variant(v, args.cpython_version) for v in args.variants]
+        if args.command == "path":
+            for v in chosen:
+                python = executable(args.cpython_version, v.free_threaded)
+                if not python.exists():
+                    raise ProvisionError(f"{v.name} is not built yet: run `nox -s build-{v.build}`")
+                print(python)
+            return 0
+        started = time.monotonic()
+        builds = dict.fromkeys(v.free_threaded for v in chosen)  # one build per free_threaded value
+        for ft in builds:
+            t0 = time.monotonic()
+            ensure(args.cpython_version, ft, args.source, args.optimized)
+            print(f"figure: {args.cpython_version}{'t' if ft else ''} ready in {time.monotonic() - t0:.2f} s")
+        print(f"figure: harness time for {', '.join(args.variants)}: {time.monotonic() - started:.2f} s")
+        return 0
+    except ProvisionError as e:
+        print(f"ftbench: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
