@@ -1,0 +1,152 @@
+"""The pyperf script of ONE benchmark: ``workload/strategy/workers`` on the running interpreter.
+
+The orchestrator (``harness.bench``) runs it once per benchmark in its own process group, so a
+benchmark that hangs or crashes is killed and recorded without taking the campaign down. pyperf
+then spawns its worker processes as usual; every value is one full run of the strategy over all
+the tasks (``--loops 1``), executor creation included, and every run is checked after timing.
+
+    python -m harness.measure --workload cpu_sum_squares --strategy threads --workers 2 \
+        --variant 3.13t --size quick -o out.json --processes 2 --values 2 --warmups 1 --loops 1
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+# Forwarded to pyperf's workers with their values (pyperf re-parses them there).
+OUR_ARGS = ("workload", "strategy", "workers", "size", "bench_profile", "variant", "host",
+            "server_url", "accelerators", "option")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--workload", required=True)
+    parser.add_argument("--strategy", required=True)
+    parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--size", default="default")
+    parser.add_argument("--bench-profile", default="default")
+    parser.add_argument("--variant", required=True)
+    parser.add_argument("--host", default="")
+    parser.add_argument("--server-url", default="")
+    parser.add_argument("--accelerators", default="pure")
+    parser.add_argument("--option", action="append", default=[], help="KEY=VALUE for the workload")
+
+
+def forward(cmd: list, args) -> None:
+    for name in OUR_ARGS:
+        value = getattr(args, name)
+        flag = "--" + name.replace("_", "-")
+        for v in value if isinstance(value, list) else [value]:
+            cmd.extend((flag, str(v)))
+
+
+def interpreter_provenance() -> dict:
+    """The build's provenance JSON, written beside the install by harness.interpreters."""
+    try:
+        with open(f"{sys.base_prefix}/ftbench-provenance.json") as f:
+            prov = json.load(f)
+    except (OSError, ValueError):
+        return {"ftbench_source_sha256": "unknown"}
+    return {
+        "ftbench_source_sha256": prov.get("source_sha256", "unknown"),
+        "ftbench_source_origin": prov.get("source_origin", "unknown"),
+        "ftbench_configure_args": " ".join(prov.get("configure_args", [])) or "none",
+        "ftbench_build_date": prov.get("build_date", "unknown"),
+        "ftbench_compiler": prov.get("compiler", "unknown"),
+    }
+
+
+def make_time_func(workload, strategy_name: str, workers: int, params: dict, ctx):
+    """``time_func(loops) -> seconds`` for pyperf; checks every run outside the timed region."""
+    from harness import probe, strategies
+
+    run = strategies.STRATEGIES[strategy_name]
+    tasks = workload.make_tasks(params, ctx)
+    warmed = []
+
+    def run_once() -> float:
+        shared = workload.setup(strategy_name, ctx) if workload.setup else None
+        t0 = time.perf_counter()
+        results = run(workload, tasks, workers, shared, ctx)
+        elapsed = time.perf_counter() - t0
+        figures = workload.check(tasks, results, shared)  # raises CheckFailed: no value recorded
+        probe.FIGURES.update(figures or {})
+        return elapsed
+
+    def time_func(loops: int) -> float:
+        if not warmed:  # import the workload's dependencies before the first timed value
+            tiny = workload.make_tasks(workload.sizes["tiny"], ctx)
+            shared = workload.setup(strategy_name, ctx) if workload.setup else None
+            workload.check(tiny, run(workload, tiny, workers, shared, ctx), shared)
+            warmed.append(True)
+        return sum(run_once() for _ in range(loops))
+
+    return time_func
+
+
+def main() -> None:
+    import pyperf
+
+    from harness import probe
+    from harness.strategies import start_method
+    from harness.workload import Context, discover
+
+    probe.watch_gil_warnings()
+    runner = pyperf.Runner(add_cmdline_args=forward, program_args=("-m", "harness.measure"))
+    add_arguments(runner.argparser)
+    args = runner.parse_args()
+    workload = discover()[args.workload]
+    options = dict(o.split("=", 1) for o in args.option)
+    ctx = Context(server_url=args.server_url or None, workers=args.workers, options=options)
+
+    runner.metadata.update({
+        "ftbench_workload": workload.name,
+        "ftbench_kind": workload.kind,
+        "ftbench_strategy": args.strategy,
+        "ftbench_workers": args.workers,
+        "ftbench_variant": args.variant,
+        "ftbench_free_threaded": "yes" if _free_threaded() else "no",
+        "ftbench_start_method": start_method(),
+        "ftbench_profile": args.bench_profile,
+        "ftbench_size": args.size,
+        "ftbench_host": args.host,
+        "ftbench_accelerators": args.accelerators,
+        # measured once by the orchestrator (importing aiohttp in every worker would cost seconds)
+        "ftbench_c_extensions": os.environ.get("FTBENCH_C_EXTENSIONS", "unknown"),
+        "ftbench_cpu_count": _cpu_count(),
+        **_versions(),
+        **interpreter_provenance(),
+        **{f"ftbench_{k}": str(v) for k, v in (workload.extra_metadata() if workload.extra_metadata else {}).items()},
+    })
+    if options:
+        runner.metadata["ftbench_options"] = ",".join(args.option)
+    time_func = make_time_func(workload, args.strategy, args.workers, workload.sizes[args.size], ctx)
+    runner.bench_time_func(f"{workload.name}/{args.strategy}/{args.workers}", time_func)
+
+
+def _free_threaded() -> bool:
+    import sysconfig
+
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    out = {}
+    for dist in ("numpy", "aiohttp", "requests", "pyperf"):
+        try:
+            out[f"ftbench_{dist}"] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[f"ftbench_{dist}"] = "absent"
+    return out
+
+
+if __name__ == "__main__":
+    main()
