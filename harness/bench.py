@@ -34,7 +34,8 @@ DEFAULT_TIMEOUT = 600.0  # seconds per benchmark (all pyperf processes); the slo
 # Pure-Python aiohttp stack on every variant: 3.13t has no accelerated wheels, so 3.13 must not use them.
 PURE_PYTHON_ENV = ("AIOHTTP_NO_EXTENSIONS", "YARL_NO_EXTENSIONS", "MULTIDICT_NO_EXTENSIONS",
                    "PROPCACHE_NO_EXTENSIONS", "FROZENLIST_NO_EXTENSIONS")
-FORWARDED_ENV = PURE_PYTHON_ENV + ("FTBENCH_C_EXTENSIONS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+FORWARDED_ENV = PURE_PYTHON_ENV + ("FTBENCH_C_EXTENSIONS", "FTBENCH_WORKLOAD_PATH",
+                                   "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 PYPERF_FALLBACK = {"quick": {"processes": 1, "values": 2, "warmups": 1},
                    "default": {"processes": 4, "values": 3, "warmups": 1},
                    "rigorous": {"processes": 10, "values": 5, "warmups": 1}}
@@ -204,7 +205,7 @@ def run_one(p: Planned, args, pyperf_args: list, server_url: str, env: dict, tmp
     log = tmp / "measure.log"
     with open(log, "w") as logf:
         proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=die_with_parent)
         try:
             proc.wait(timeout=args.timeout)
         except subprocess.TimeoutExpired:
@@ -221,6 +222,20 @@ def run_one(p: Planned, args, pyperf_args: list, server_url: str, env: dict, tmp
     except Exception as e:  # noqa: BLE001
         return "failed", f"unreadable pyperf output: {e}", None
     return "ok", "", bench
+
+
+def die_with_parent() -> None:
+    """In the child: be killed when the orchestrator dies, even by SIGKILL (Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM ends a campaign as cleanly as Ctrl-C
 
 
 def _kill_group(proc) -> None:
@@ -271,6 +286,7 @@ def speedup_table(store: VariantStore, planned: list[Planned]) -> str:
 
 
 def main(argv=None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         check_interpreter(args.variant)
@@ -332,7 +348,8 @@ def campaign(args, planned: list[Planned]) -> int:
                 status, error, bench = "failed", reason, None
             store.record(p.name, p.identity(), status, error, bench, time.monotonic() - t0)
             if status == "ok":
-                print(f"[{k}/{len(planned)}] {p.name:<36} {_fmt(bench.mean())} +- {_fmt(bench.stdev() if len(bench.get_values()) > 1 else 0)}  ok", flush=True)
+                stdev = bench.stdev() if len(bench.get_values()) > 1 else 0.0
+                print(f"[{k}/{len(planned)}] {p.name:<36} {_fmt(bench.mean())} +- {_fmt(stdev)}  ok", flush=True)
             else:
                 failures.append((p.name, status, error))
                 print(f"[{k}/{len(planned)}] {p.name:<36} {status.upper()}: {error}", flush=True)

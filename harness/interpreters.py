@@ -327,7 +327,7 @@ def write_json_atomic(path: Path, data: dict) -> None:
 VERIFY_SCRIPT = """
 import json, platform, sys, sysconfig
 mods = {}
-for name in %r:
+for name in VERIFY_IMPORTS:
     try:
         __import__(name); mods[name] = True
     except Exception as e:
@@ -336,7 +336,7 @@ print(json.dumps({"gil_disabled": sysconfig.get_config_var("Py_GIL_DISABLED"),
                   "gil_enabled": sys._is_gil_enabled(), "version": platform.python_version(),
                   "compiler": platform.python_compiler(), "imports": mods,
                   "prefix": sys.prefix}))
-""" % (VERIFY_IMPORTS,)
+""".replace("VERIFY_IMPORTS", repr(VERIFY_IMPORTS))
 
 
 def verify(python: Path, version: str, free_threaded: bool) -> dict:

@@ -18,12 +18,15 @@ How a strategy uses a workload (see ``harness/strategies.py``)::
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 KINDS = ("cpu", "io", "mixed")
+EXTRA_PATH_ENV = "FTBENCH_WORKLOAD_PATH"
 SIZES = ("tiny", "quick", "default", "rigorous")
 ALL_STRATEGIES = ("sequential", "threads", "processes", "asyncio", "asyncio_threads")
 
@@ -104,14 +107,25 @@ class Workload:
         return self.sweep(cores)
 
 
+def _modules(package: str):
+    pkg = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            yield importlib.import_module(f"{package}.{info.name}")
+    # Extra directories of workload files (FTBENCH_WORKLOAD_PATH, like PATH): how the tests add
+    # workloads that raise or deadlock without touching workloads/.
+    for directory in filter(None, os.environ.get(EXTRA_PATH_ENV, "").split(os.pathsep)):
+        if directory not in sys.path:
+            sys.path.append(directory)
+        for info in sorted(pkgutil.iter_modules([directory]), key=lambda i: i.name):
+            if not info.name.startswith("_"):
+                yield importlib.import_module(info.name)
+
+
 def discover(package: str = "workloads") -> dict[str, Workload]:
     """Import every module of the package and collect its ``WORKLOAD`` (or ``WORKLOADS``)."""
-    pkg = importlib.import_module(package)
     found: dict[str, Workload] = {}
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package}.{info.name}")
+    for module in _modules(package):
         declared = list(getattr(module, "WORKLOADS", ()))
         if isinstance(getattr(module, "WORKLOAD", None), Workload):
             declared.append(module.WORKLOAD)

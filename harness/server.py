@@ -1,0 +1,282 @@
+"""The embedded HTTP server that stands in for the lecture's two web sites.
+
+The lecture downloads two real sites x 80. A benchmark cannot depend on the internet, so I/O
+workloads fetch from this aiohttp server instead: run in its own process on 127.0.0.1 (so it never
+competes with the benchmark for the benchmark's GIL), with a seeded latency per response
+(``asyncio.sleep``: waiting, not working) and optional injected faults for reliability tests.
+
+Run it alone with ``python -m harness.server --port 0 --latency 0.02:0.05 --seed 0``: it prints
+``READY <port>`` once listening and stops cleanly on SIGTERM or SIGINT. The runner uses
+:class:`Server`. Only the standard library and aiohttp (imported inside functions, so importing
+this module for :func:`body_for` stays cheap).
+
+Endpoints: ``GET /page/{a|b}`` (the two sites), ``GET /health`` ("ok", no delay) and
+``GET /stats`` (JSON counters: requests, faults, peak concurrency). Every page response carries
+``X-Ftbench-Faults``, the number of faults injected so far, so a client that silently retried a
+dropped request still learns that the server misbehaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+SITES = {"a": 20_000, "b": 1_500}  # body size in bytes: a big page and a small one
+FAULTS_HEADER = "X-Ftbench-Faults"
+BACKLOG = 8  # listen queue: >= 2048 so a burst of 1000 connects is never refused
+READY_TIMEOUT = 15.0  # seconds for the server process to import aiohttp and start listening
+
+
+@functools.cache
+def body_for(name: str) -> bytes:
+    """The page of site ``name``: deterministic, so clients check it without asking the server."""
+    size = SITES[name]  # KeyError for an unknown site
+    head = f"<html><head><title>ftbench site {name}</title></head><body>\n".encode()
+    lines, i = [head], 0
+    while sum(map(len, lines)) < size:
+        digest = hashlib.sha256(f"{name}:{i}".encode()).hexdigest()
+        lines.append(f"<p>{name} {i:05d} {digest}</p>\n".encode())
+        i += 1
+    return b"".join(lines)[: size - len(b"</body></html>\n")] + b"</body></html>\n"
+
+
+def raise_nofile_limit() -> int:
+    """Raise the soft open-file limit to the hard one (1000 connections need 1000+ fds)."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX: nothing to raise
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for target in (hard, 1 << 20, 65536):
+        if target == resource.RLIM_INFINITY or target <= soft:
+            continue
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+        except (ValueError, OSError):
+            continue
+    return soft
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``port``, or to an ephemeral port when that one is busy."""
+    for candidate in (port, 0):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets
+        try:
+            sock.bind((host, candidate))
+            return sock
+        except OSError as exc:
+            sock.close()
+            if candidate == 0:
+                raise
+            print(f"harness.server: port {port} unavailable ({exc}); using an ephemeral port",
+                  file=sys.stderr, flush=True)
+    raise AssertionError("unreachable")
+
+
+def make_app(latency: tuple[float, float], seed: int, fail_rate: float, drop_rate: float):
+    """The aiohttp application: two delayed pages, a health check and counters."""
+    import asyncio
+
+    from aiohttp import web
+
+    delays = random.Random(f"{seed}:latency")
+    faults = random.Random(f"{seed}:faults")
+    stats = {"requests": 0, "faults": 0, "in_flight": 0, "max_in_flight": 0}
+
+    async def page(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in SITES:
+            raise web.HTTPNotFound()
+        delay, draw = delays.uniform(*latency), faults.random()  # drawn in arrival order
+        stats["requests"] += 1
+        stats["in_flight"] += 1
+        stats["max_in_flight"] = max(stats["max_in_flight"], stats["in_flight"])
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            stats["in_flight"] -= 1
+        if draw < drop_rate + fail_rate:
+            stats["faults"] += 1
+        if draw < drop_rate:
+            request.transport.abort()  # the connection dies without a response
+            raise asyncio.CancelledError  # nothing left to answer; aiohttp ends the handler quietly
+        headers = {FAULTS_HEADER: str(stats["faults"])}
+        if draw < drop_rate + fail_rate:
+            return web.Response(status=500, text="injected failure", headers=headers)
+        return web.Response(body=body_for(name), content_type="text/html", headers=headers)
+
+    async def health(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def get_stats(request: web.Request) -> web.Response:
+        return web.json_response(stats)
+
+    app = web.Application()
+    app.router.add_get("/page/{name}", page)
+    app.router.add_get("/health", health)
+    app.router.add_get("/stats", get_stats)
+    return app
+
+
+async def serve(sock: socket.socket, app, backlog: int = BACKLOG) -> None:
+    """Serve ``app`` on ``sock`` until SIGTERM or SIGINT, then shut down cleanly."""
+    import asyncio
+    import signal
+
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    await web.SockSite(runner, sock, backlog=backlog).start()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    print(f"READY {sock.getsockname()[1]}", flush=True)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def _latency(text: str) -> tuple[float, float]:
+    low, _, high = text.partition(":")
+    bounds = (float(low), float(high or low))
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"latency {text!r}: need 0 <= min <= max")
+    return bounds
+
+
+def main(argv: list[str] | None = None) -> None:
+    import asyncio
+
+    parser = argparse.ArgumentParser(prog="python -m harness.server",
+                                     description="The embedded HTTP server of ftbench.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 or busy: an ephemeral port")
+    parser.add_argument("--latency", type=_latency, default=(0.02, 0.05), help="MIN:MAX seconds")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of pages answered 500")
+    parser.add_argument("--drop-rate", type=float, default=0.0, help="share of connections dropped")
+    parser.add_argument("--backlog", type=int, default=BACKLOG)
+    args = parser.parse_args(argv)
+    if not (0 <= args.fail_rate and 0 <= args.drop_rate and args.fail_rate + args.drop_rate <= 1):
+        parser.error("need 0 <= fail-rate, drop-rate and fail-rate + drop-rate <= 1")
+    raise_nofile_limit()
+    sock = bind_socket(args.host, args.port)
+    app = make_app(args.latency, args.seed, args.fail_rate, args.drop_rate)
+    asyncio.run(serve(sock, app, args.backlog))
+
+
+class Server:
+    """The server in a child process: ``with Server() as s: fetch(s.url + "/page/a")``."""
+
+    def __init__(self, latency: tuple[float, float] = (0.02, 0.05), seed: int = 0,
+                 fail_rate: float = 0.0, drop_rate: float = 0.0, python: str = sys.executable,
+                 port: int = 0):
+        self.latency, self.seed, self.port = (float(latency[0]), float(latency[1])), seed, port
+        self.fail_rate, self.drop_rate, self.python = fail_rate, drop_rate, python
+        self.url: str | None = None
+        self.returncode: int | None = None  # of the server process, once stopped
+        self._proc: subprocess.Popen | None = None
+        self._stderr = None
+
+    def describe(self) -> dict:
+        """The settings, for benchmark metadata."""
+        return {"latency": f"{self.latency[0]}:{self.latency[1]}", "seed": self.seed,
+                "fail_rate": self.fail_rate, "drop_rate": self.drop_rate, "backlog": BACKLOG,
+                "python": self.python}
+
+    def log(self) -> str:
+        """What the server wrote on stderr so far."""
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def start(self) -> Server:
+        lo, hi = self.latency
+        cmd = [self.python, "-m", "harness.server", "--port", str(self.port), "--latency",
+               f"{lo}:{hi}", "--seed", str(self.seed), "--fail-rate", str(self.fail_rate),
+               "--drop-rate", str(self.drop_rate)]
+        root = str(Path(__file__).resolve().parent.parent)  # so -m harness.server imports
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            p for p in (root, os.environ.get("PYTHONPATH")) if p))
+        if self._stderr is not None:
+            self._stderr.close()
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            port = self._wait_ready()
+            self.url = f"http://127.0.0.1:{port}"
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _fail(self, why: str):
+        raise RuntimeError(f"harness.server did not start: {why}\n--- server stderr ---\n"
+                           f"{self.log()}")
+
+    def _wait_ready(self) -> int:
+        lines: list[bytes] = []
+        reader = threading.Thread(target=lambda: lines.append(self._proc.stdout.readline()),
+                                  daemon=True)
+        reader.start()
+        reader.join(READY_TIMEOUT)
+        if not lines:
+            self._fail(f"no READY line within {READY_TIMEOUT} s")
+        word, _, port = lines[0].decode(errors="replace").partition(" ")
+        if word != "READY":
+            self._proc.wait(5)
+            self._fail(f"exited with code {self._proc.returncode}, stdout {lines[0]!r}")
+        return int(port)
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        return
+            except OSError as exc:
+                if time.monotonic() > deadline or self._proc.poll() is not None:
+                    self._fail(f"GET {self.url}/health failed: {exc}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Terminate, wait, kill if it lingers. Safe to call twice."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            proc.stdout.close()
+            self.returncode = proc.returncode
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+if __name__ == "__main__":
+    main()
