@@ -59,13 +59,18 @@ for _name in BUILDS:
     _build_one.__doc__ = f"Build (or reuse) and verify the CPython {_name} interpreter."
 
 
-def _bench(session: nox.Session, variant: str, build_name: str) -> None:
+def _bench_venv(session: nox.Session, build_name: str) -> None:
+    """Refuse any interpreter but ftbench's own build, then install the pinned benchmark deps."""
     base = Path(session.run("python", "-c", "import sys; print(sys.base_prefix)", silent=True).strip())
     expected = interpreters.prefix_for(VERSION, BUILDS[build_name])
     if base.resolve() != expected.resolve():
         session.error(f"{build_name} resolved to {base}, not ftbench's build {expected}")
     session.install("pip>=24.1")
     session.install(*BENCH_INSTALL)
+
+
+def _bench(session: nox.Session, variant: str, build_name: str) -> None:
+    _bench_venv(session, build_name)
     session.run("python", "-m", "harness.bench", "--variant", variant, *session.posargs)
 
 
@@ -81,6 +86,14 @@ for _variant, _build_name in ((MINOR, MINOR), (f"{MINOR}t", f"{MINOR}t"), (f"{MI
 def bench_all(session: nox.Session) -> None:
     """Benchmark all three variants (3.13, 3.13t, 3.13t with PYTHON_GIL=1)."""
     session.log("all three variants benchmarked; next: nox -s analysis")
+
+
+@nox.session(python=list(BUILDS), requires=["build-{python}"])
+def figures(session: nox.Session) -> None:
+    """Print the issues' figures: harness overhead live on this interpreter, then those in results/raw."""
+    _bench_venv(session, session.python)
+    session.run("python", "-m", "harness.figures", "overhead")
+    session.run("python", "-m", "harness.figures", "report", *session.posargs)
 
 
 @nox.session

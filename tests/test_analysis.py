@@ -1,0 +1,444 @@
+"""harness.analysis and harness.plots on synthetic pyperf results written into tmp_path.
+
+The statistics are checked against numbers computed by hand; the loader against real pyperf
+files (built with pyperf.Run / Benchmark / BenchmarkSuite), corrupt ones included; the notebook by
+executing it headless on a synthetic results directory.
+"""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+pd = pytest.importorskip("pandas")
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from synth import Spec, model_results, write_variant  # noqa: E402
+
+from harness import analysis  # noqa: E402
+from harness.analysis import AnalysisError, NoResults  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def approx(x, rel=1e-9):
+    return pytest.approx(x, rel=rel)
+
+
+# --- statistics, by hand ------------------------------------------------------------------------
+
+
+def test_describe_values_mean_stdev_and_t_interval():
+    got = analysis.describe_values([1.0, 2.0, 3.0])
+    half = 4.3027 * 1.0 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n), s = 1
+    assert got["n"] == 3
+    assert (got["mean"], got["median"], got["stdev"], got["min"], got["max"]) == (2, 2, 1, 1, 3)
+    assert got["ci95_low"] == approx(2 - half) and got["ci95_high"] == approx(2 + half)
+
+
+def test_describe_values_of_one_value_has_no_interval():
+    got = analysis.describe_values([0.5])
+    assert got["mean"] == 0.5 and math.isnan(got["stdev"]) and math.isnan(got["ci95_low"])
+
+
+def test_t_quantile_table_and_large_df():
+    assert analysis.t_quantile(1) == 12.7062
+    assert analysis.t_quantile(60) == pytest.approx(2.0003, abs=2e-4)
+    assert analysis.t_quantile(10_000) == pytest.approx(1.9602, abs=2e-4)
+
+
+def test_bootstrap_ratio_of_constant_samples_is_exact_and_significant():
+    r, lo, hi = analysis.bootstrap_ratio([2.0, 2.0, 2.0], [1.0, 1.0, 1.0])
+    assert (r, lo, hi) == (2.0, 2.0, 2.0)
+    assert analysis.significant(lo, hi)
+
+
+def test_bootstrap_ratio_interval_contains_one_is_not_significant():
+    # resampled means of [1, 3]: 1 (p=1/4), 2 (1/2), 3 (1/4): the 2.5% and 97.5% points are 1, 3
+    r, lo, hi = analysis.bootstrap_ratio([1.0, 3.0], [1.0, 1.0])
+    assert (r, lo, hi) == (2.0, 1.0, 3.0)
+    assert not analysis.significant(lo, hi)
+
+
+def test_bootstrap_ratio_needs_two_values_a_side():
+    r, lo, hi = analysis.bootstrap_ratio([2.0], [1.0, 1.0])
+    assert r == 2.0 and math.isnan(lo) and math.isnan(hi)
+    assert not analysis.significant(lo, hi)
+
+
+def test_bootstrap_is_seeded():
+    a, b = [1.0, 1.2, 0.9, 1.1], [0.5, 0.6, 0.55]
+    assert analysis.bootstrap_ratio(a, b) == analysis.bootstrap_ratio(a, b)
+
+
+def test_efficiency_and_karp_flatt():
+    assert analysis.efficiency(1.6, 2) == approx(0.8)
+    assert analysis.karp_flatt(1.6, 2) == approx(0.25)  # (1/1.6 - 1/2) / (1 - 1/2)
+    assert analysis.karp_flatt(3.0, 4) == approx(1 / 9)  # (1/3 - 1/4) / (3/4)
+    assert analysis.karp_flatt(2.0, 2) == approx(0.0)  # perfect scaling: no serial part
+    assert math.isnan(analysis.karp_flatt(1.0, 1))
+
+
+def test_break_even_is_the_fewest_threads_that_beat_the_baseline():
+    assert analysis.break_even({1: 3.0, 4: 1.0, 2: 1.9}, baseline_best=2.0) == 2
+    assert analysis.break_even({1: 3.0, 2: 2.5}, baseline_best=2.0) is None
+
+
+# --- a hand-computed summary ----------------------------------------------------------------------
+
+
+def S(strategy, workers, *values, workload="cpu_sum_squares", kind="cpu"):
+    return Spec(workload, kind, strategy, workers, runs=[[v] for v in values])
+
+
+@pytest.fixture
+def hand(tmp_path):
+    """3.13: seq 1.0, threads x2 1.1, processes x2 0.5; 3.13t: seq 1.2, threads x2 0.6, x4 0.4."""
+    raw = tmp_path / "raw"
+    write_variant(raw, "h", "3.13", [S("sequential", 1, 0.9, 1.1), S("threads", 2, 1.1, 1.1),
+                                     S("processes", 2, 0.5, 0.5)])
+    write_variant(raw, "h", "3.13t", [
+        S("sequential", 1, 1.2, 1.2), S("threads", 1, 1.3, 1.3), S("threads", 2, 0.6, 0.6),
+        S("threads", 4, 0.4, 0.4), S("processes", 2, 0.7, 0.7),
+        Spec("cpu_sum_squares", "cpu", "processes", 4, status="timeout", error="killed after 9 s")])
+    write_variant(raw, "h", "3.13t-gil", [S("sequential", 1, 0.8, 1.2), S("threads", 2, 1.0, 1.0)])
+    return raw
+
+
+def _row(summary, variant, host="h", workload="cpu_sum_squares"):
+    sel = summary[(summary["host"] == host) & (summary["variant"] == variant)
+                  & (summary["workload"] == workload)]
+    assert len(sel) == 1
+    return sel.iloc[0]
+
+
+def test_summary_ratios_by_hand(hand):
+    s = analysis.summary_table(analysis.load_raw(hand))
+    t = _row(s, "3.13t")
+    assert t["seq_time"] == approx(1.2)
+    assert t["slowdown"] == approx(1.2)  # 1.2 / mean(0.9, 1.1)
+    # 3.13 sequential means resample to 0.9, 1.0, 1.1: the slowdown CI is 1.2/1.1 .. 1.2/0.9
+    assert t["slowdown_ci_low"] == approx(1.2 / 1.1) and t["slowdown_ci_high"] == approx(1.2 / 0.9)
+    assert t["slowdown_significant"]
+    assert (t["best_workers_threads"], t["speedup_threads"]) == (4, approx(3.0))
+    assert t["efficiency_threads"] == approx(0.75)
+    assert t["karp_flatt_threads"] == approx(1 / 9)
+    assert t["speedup_vs313_threads"] == approx(2.5)  # 3.13 sequential 1.0 / 0.4
+    assert t["gain_vs313_threads"] == approx(1.1 / 0.4)  # 3.13's best threads / 3.13t's
+    assert (t["best_strategy"], t["best_workers"]) == ("threads", 4)
+    assert t["baseline_best"] == "processes x2"
+    assert t["gain_vs313_best"] == approx(0.5 / 0.4)
+    assert t["break_even_workers"] == 4  # 0.6 s at 2 threads does not beat 0.5 s; 0.4 s does
+    assert t["speedup_processes"] == approx(1.2 / 0.7)
+    assert t["n_failed"] == 1 and "processes/4 timeout" in t["note"]
+
+
+def test_summary_flags_a_ratio_whose_interval_contains_one(hand):
+    s = analysis.summary_table(analysis.load_raw(hand))
+    g = _row(s, "3.13t-gil")
+    assert g["slowdown"] == approx(1.0)  # mean(0.8, 1.2) / mean(0.9, 1.1)
+    assert g["slowdown_ci_low"] < 1 < g["slowdown_ci_high"]
+    assert not g["slowdown_significant"]
+    assert pd.isna(g["break_even_workers"])  # 1.0 s threads never beat 3.13's 0.5 s
+
+
+def test_summary_baseline_row_compares_with_itself(hand):
+    b = _row(analysis.summary_table(analysis.load_raw(hand)), "3.13")
+    assert b["slowdown"] == 1.0 and not b["slowdown_significant"]
+    assert b["gain_vs313_best"] == 1.0 and pd.isna(b["break_even_workers"])
+    assert b["speedup_processes"] == approx(2.0) and b["note"] == ""
+
+
+def test_claims_say_refuted_on_313t(hand):
+    claims = analysis.lecture_claims(analysis.summary_table(analysis.load_raw(hand)))
+    verdict = claims.set_index(["variant", "claim_id"])["verdict"]
+    assert verdict[("3.13", "cpu-threads")] == "confirmed"  # 1.0 / 1.1: threads are slower
+    assert verdict[("3.13t", "cpu-threads")] == "refuted"  # 3x faster on 3.13t
+    assert verdict[("3.13t", "ft-threads-parallel")] == "confirmed"
+    assert verdict[("3.13t", "ft-single-thread")] == "confirmed"
+    assert verdict[("3.13t-gil", "ft-single-thread")] == "not significant"
+    assert verdict[("3.13", "cpu-processes")] == "confirmed"
+    assert verdict[("3.13t-gil", "cpu-processes")] == "not measured"
+    matrix = analysis.claims_matrix(claims)
+    row = matrix[matrix["claim"].str.startswith("CPU: threads")].iloc[0]
+    assert row["3.13t"].startswith("refuted") and row["3.13"].startswith("confirmed")
+
+
+def test_io_claims_from_the_model(tmp_path):
+    model_results(tmp_path / "raw")
+    claims = analysis.lecture_claims(analysis.summary_table(analysis.load_raw(tmp_path / "raw")))
+    io = claims[claims["workload"] == "io_download"].set_index(["variant", "claim_id"])["verdict"]
+    for variant in ("3.13", "3.13t", "3.13t-gil"):
+        for cid in ("io-threads", "io-asyncio", "io-processes-less", "io-asyncio-best"):
+            assert io[(variant, cid)] == "confirmed", (variant, cid)
+
+
+def test_verdict_text(hand):
+    text = analysis.verdict(analysis.summary_table(analysis.load_raw(hand)), "cpu_sum_squares")
+    assert "**3.13t pays off**" in text and "threads x4" in text
+    assert "from 4 threads on" in text
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def test_load_raw_reads_pyperf_and_failed_rows(hand):
+    raw = analysis.load_raw(hand)
+    assert len(raw) == 3 + 6 + 2  # the .state.json files beside them are not results
+    ok = raw[(raw["variant"] == "3.13t") & (raw["name"] == "cpu_sum_squares/threads/4")].iloc[0]
+    assert ok["values"] == (0.4, 0.4) and ok["status"] == "ok" and ok["workers"] == 4
+    assert ok["peak_rss"] == 50_000_001  # max over the runs (the synth adds the run index)
+    assert ok["gil_enabled"] == "no" and ok["free_threaded"] == "yes" and ok["check"] == "ok"
+    assert ok["cpu_count"] == 2 and ok["date_first"] < ok["date_last"]
+    assert "--disable-gil" in ok["configure_args"]
+    bad = raw[raw["status"] == "timeout"].iloc[0]
+    assert (bad["variant"], bad["strategy"], bad["workers"]) == ("3.13t", "processes", 4)
+    assert bad["error"] == "killed after 9 s" and bad["values"] == ()
+    assert bad["cpu_model"] == "Synthetic CPU @ 3.0GHz"  # identity filled from its file
+
+
+def test_benchmarks_table_keeps_failures_with_empty_numbers(hand, tmp_path):
+    b = analysis.benchmarks_table(analysis.load_raw(hand))
+    assert list(b.columns[:len(analysis.BENCHMARK_COLUMNS)]) == list(analysis.BENCHMARK_COLUMNS)
+    assert len(b) == 11
+    bad = b[b["status"] == "timeout"].iloc[0]
+    assert bad["host"] == "h" and bad["workers"] == 4 and pd.isna(bad["mean"])
+    seq = b[(b["variant"] == "3.13") & (b["strategy"] == "sequential")].iloc[0]
+    assert (seq["n"], seq["mean"], seq["min"], seq["max"]) == (2, approx(1.0), 0.9, 1.1)
+    assert seq["check_ok"]
+
+
+def test_figures_returned_by_a_check_become_columns(tmp_path):
+    spec = S("threads", 2, 1.0, 1.0, workload="shared_state_unsafe")
+    spec.figures = {"lost_updates": 12}
+    write_variant(tmp_path, "h", "3.13t", [S("sequential", 1, 1.0, 1.0,
+                                                workload="shared_state_unsafe"), spec])
+    b = analysis.benchmarks_table(analysis.load_raw(tmp_path))
+    assert b.loc[b["strategy"] == "threads", "figure_lost_updates"].iloc[0] == 12
+
+
+def test_csv_ok_row_without_values_is_kept_as_missing(tmp_path):
+    write_variant(tmp_path, "h", "3.13", [S("sequential", 1, 1.0, 1.0)])
+    csv = tmp_path / "h" / "3.13.csv"
+    line = csv.read_text().splitlines()[1].replace("sequential/1", "threads/2").replace(
+        ",sequential,1,", ",threads,2,")
+    csv.write_text(csv.read_text() + line + "\n")
+    raw = analysis.load_raw(tmp_path)
+    miss = raw[raw["name"] == "cpu_sum_squares/threads/2"].iloc[0]
+    assert miss["status"] == "missing" and "absent from 3.13.json" in miss["error"]
+
+
+def test_two_hosts_merge_into_the_same_tables(tmp_path):
+    raw = tmp_path / "raw"
+    write_variant(raw, "a", "3.13", [S("sequential", 1, 1.0, 1.0)])
+    write_variant(raw, "a", "3.13t", [S("sequential", 1, 1.5, 1.5)], cpu_count=2)
+    write_variant(raw, "b", "3.13", [S("sequential", 1, 2.0, 2.0)], cpu_count=8)
+    write_variant(raw, "b", "3.13t", [S("sequential", 1, 2.2, 2.2)], cpu_count=8)
+    res = analysis.regenerate(raw, tmp_path, figures=False)
+    bench = pd.read_csv(tmp_path / "benchmarks.csv")
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert sorted(set(bench["host"])) == ["a", "b"] and len(bench) == 4
+    assert len(summary) == 4
+    # each host is compared with its own 3.13: 1.5/1.0 on a, 2.2/2.0 on b
+    assert _row(summary, "3.13t", host="a")["slowdown"] == approx(1.5, rel=1e-5)
+    assert _row(summary, "3.13t", host="b")["slowdown"] == approx(1.1, rel=1e-5)
+    assert _row(summary, "3.13t", host="b")["cpu_count"] == 8
+    assert set(res.metadata["host"]) == {"a", "b"}
+
+
+def test_missing_baseline_gives_empty_comparisons_and_a_note(tmp_path):
+    raw = tmp_path / "raw"
+    write_variant(raw, "h", "3.13t", [S("sequential", 1, 1.2, 1.2), S("threads", 2, 0.6, 0.6)])
+    res = analysis.regenerate(raw, tmp_path, figures=False)
+    t = _row(res.summary, "3.13t")
+    for col in ("slowdown", "gain_vs313_best", "speedup_vs313_threads", "gain_vs313_threads"):
+        assert pd.isna(t[col]) and pd.isna(t[f"{col}_significant"]), col
+    assert pd.isna(t["break_even_workers"])
+    assert "no 3.13 results on host h" in t["note"]
+    assert t["speedup_threads"] == approx(2.0)  # what needs no baseline is still there
+    claims = res.claims.set_index("claim_id")["verdict"]
+    assert claims["ft-single-thread"] == "not measured"
+    assert "cannot say" in analysis.verdict(res.summary, "cpu_sum_squares")
+    assert "no 3.13 results" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_a_variant_whose_every_benchmark_failed_is_reported_not_dropped(tmp_path):
+    raw = tmp_path / "raw"
+    write_variant(raw, "h", "3.13", [S("sequential", 1, 1.0, 1.0), S("threads", 2, 1.1, 1.1)])
+    write_variant(raw, "h", "3.13t", [  # no .json at all: only the CSV lists them
+        Spec("cpu_sum_squares", "cpu", "sequential", 1, status="failed", error="ImportError: x"),
+        Spec("cpu_sum_squares", "cpu", "threads", 2, status="timeout", error="killed")])
+    assert not (raw / "h" / "3.13t.json").exists()
+    res = analysis.regenerate(raw, tmp_path)
+    t = _row(res.summary, "3.13t")
+    assert t["n_ok"] == 0 and t["n_failed"] == 2 and pd.isna(t["slowdown"])
+    assert "no successful sequential run of 3.13t" in t["note"]
+    assert t["free_threaded"] == "yes"  # from the variant name when no run says it
+    assert len(analysis.failures_table(res.benchmarks)) == 2
+    assert "ImportError: x" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_corrupt_json_names_the_file(tmp_path):
+    write_variant(tmp_path, "h", "3.13t", [S("sequential", 1, 1.0, 1.0)])
+    path = tmp_path / "h" / "3.13t.json"
+    path.write_text("this is not json")
+    with pytest.raises(AnalysisError, match=r"h/3\.13t\.json: not valid pyperf JSON"):
+        analysis.load_raw(tmp_path)
+
+
+def test_truncated_json_names_the_file(tmp_path):
+    write_variant(tmp_path, "h", "3.13", [S("sequential", 1, 1.0, 1.0)])
+    path = tmp_path / "h" / "3.13.json"
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(AnalysisError, match=r"h/3\.13\.json: not valid pyperf JSON"):
+        analysis.load_raw(tmp_path)
+
+
+def test_json_that_is_not_a_pyperf_suite_names_the_file(tmp_path):
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "3.13.json").write_text(json.dumps({"version": "1.0", "hello": 1}))
+    with pytest.raises(AnalysisError, match=r"3\.13\.json: not valid pyperf JSON"):
+        analysis.load_raw(tmp_path)
+
+
+def test_truncated_csv_names_the_file(tmp_path):
+    write_variant(tmp_path, "h", "3.13", [S("sequential", 1, 1.0, 1.0),
+                                          Spec("w", "cpu", "threads", 2, status="failed",
+                                               error="boom")])
+    csv = tmp_path / "h" / "3.13.csv"
+    csv.write_text(csv.read_text()[:-40])
+    with pytest.raises(AnalysisError, match=r"h/3\.13\.csv: line 3"):
+        analysis.load_raw(tmp_path)
+
+
+def test_json_variant_mismatch_is_an_error(tmp_path):
+    write_variant(tmp_path, "h", "3.13", [S("sequential", 1, 1.0, 1.0)])
+    (tmp_path / "h" / "3.13.json").rename(tmp_path / "h" / "3.13t.json")
+    with pytest.raises(AnalysisError, match=r"3\.13t\.json: .* measured as variant '3\.13'"):
+        analysis.load_raw(tmp_path)
+
+
+def test_no_results_is_its_own_error(tmp_path):
+    with pytest.raises(NoResults):
+        analysis.load_raw(tmp_path / "nothing")
+    (tmp_path / "raw" / "h").mkdir(parents=True)
+    with pytest.raises(NoResults):
+        analysis.load_raw(tmp_path / "raw")
+    assert "No results to analyse" in analysis.open_results(tmp_path).message
+
+
+def test_reads_what_the_runner_writes(tmp_path):
+    """harness.results.VariantStore writes the files; the analysis must read them back."""
+    import pyperf
+    from synth import run_metadata
+
+    from harness.results import VariantStore
+
+    store = VariantStore(tmp_path, "h", "3.13")
+    store.load({"profile": "quick"}, fresh=False)
+    spec = S("sequential", 1, 1.0, 1.1)
+    bench = pyperf.Benchmark([pyperf.Run(v, metadata=run_metadata(spec, "h", "3.13", 2, i),
+                                         collect_metadata=False)
+                              for i, v in enumerate(spec.runs)])
+    identity = {"workload": "cpu_sum_squares", "kind": "cpu", "strategy": "sequential",
+                "workers": 1}
+    store.record(spec.name, identity, "ok", bench=bench)
+    store.record("cpu_sum_squares/threads/2", {**identity, "strategy": "threads", "workers": 2},
+                 "failed", "CheckFailed: wrong")
+    raw = analysis.load_raw(tmp_path / "raw")
+    assert sorted(raw["status"]) == ["failed", "ok"]
+    assert raw.loc[raw["status"] == "ok", "values"].iloc[0] == (1.0, 1.1)
+
+
+# --- CLI, report, plots, notebook -----------------------------------------------------------------
+
+
+def test_cli_writes_everything(tmp_path, capsys):
+    model_results(tmp_path / "raw")
+    assert analysis.main(["--raw", str(tmp_path / "raw"), "--out", str(tmp_path)]) == 0
+    for name in ("benchmarks.csv", "summary.csv", "claims.csv", "REPORT.md"):
+        assert (tmp_path / name).stat().st_size > 0
+    report = (tmp_path / "REPORT.md").read_text()
+    for heading in ("## Headline", "## The lecture's claims", "### Hosts",
+                    "### Interpreters and provenance", "93e583f2", "--disable-gil"):
+        assert heading in report
+    assert "figures/headline_h1.png" in report
+
+
+def test_cli_error_is_one_line_naming_the_file(tmp_path, capsys):
+    write_variant(tmp_path, "h", "3.13", [S("sequential", 1, 1.0, 1.0)])
+    (tmp_path / "h" / "3.13.json").write_text("{")
+    assert analysis.main(["--raw", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ftbench: error: ") and "h/3.13.json" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "out" / "summary.csv").exists()
+
+
+def _png(path: Path) -> bool:
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
+
+
+def test_plots_are_non_empty_pngs_for_any_core_count(tmp_path):
+    model_results(tmp_path / "raw", hosts=("two", "eight"), cores=2)
+    model_results(tmp_path / "raw", hosts=("eight",), cores=8)
+    res = analysis.regenerate(tmp_path / "raw", tmp_path, n_boot=200)
+    kinds = {(f.kind, f.host) for f in res.figures}
+    for host in ("two", "eight"):
+        assert {("scaling", host), ("slowdown", host), ("headline", host),
+                ("memory", host)} <= kinds
+    assert all(_png(Path(f.path)) for f in res.figures)
+    assert len(res.figure_paths("scaling", "io_download")) == 2
+
+
+def test_plots_survive_a_lone_variant(tmp_path):
+    write_variant(tmp_path / "raw", "h", "3.13t", [S("sequential", 1, 1.2, 1.2),
+                                                   S("threads", 2, 0.7, 0.6)])
+    res = analysis.regenerate(tmp_path / "raw", tmp_path)
+    assert res.figures and all(_png(Path(f.path)) for f in res.figures)
+
+
+def _execute_notebook(results: Path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("FTBENCH_RESULTS", str(results))
+    nb = nbformat.read(REPO / "analysis.ipynb", as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(REPO)}}).execute()
+    text = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", out
+            text.append(json.dumps(out.get("data", {}).get("text/markdown", "")))
+            text.append(json.dumps(out.get("data", {}).get("text/html", "")))
+    images = sum("image/png" in out.get("data", {})
+                 for c in nb.cells for out in c.get("outputs", []))
+    return "\n".join(text), images
+
+
+def test_notebook_executes_headless_on_synthetic_results(tmp_path, monkeypatch):
+    model_results(tmp_path / "raw")
+    text, images = _execute_notebook(tmp_path, monkeypatch)
+    assert "3.13t does not pay off" in text or "3.13t pays off" in text
+    assert "refuted" in text  # the claims table, threads on 3.13t
+    assert images >= 5
+    assert (tmp_path / "summary.csv").exists()
+
+
+def test_notebook_says_clearly_when_there_is_nothing(tmp_path, monkeypatch):
+    text, images = _execute_notebook(tmp_path, monkeypatch)
+    assert "No results to analyse" in text and images == 0
+
+
+def test_notebook_is_paired_with_its_py_percent_source():
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(REPO / "analysis.ipynb", as_version=4)
+    source = (REPO / "analysis.py").read_text()
+    assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c in source for c in code)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
