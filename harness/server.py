@@ -34,7 +34,7 @@ from pathlib import Path
 
 SITES = {"a": 20_000, "b": 1_500}  # body size in bytes: a big page and a small one
 FAULTS_HEADER = "X-Ftbench-Faults"
-BACKLOG = 8  # listen queue: >= 2048 so a burst of 1000 connects is never refused
+BACKLOG = 4096  # listen queue: >= 2048 so a burst of 1000 connects is never refused
 READY_TIMEOUT = 15.0  # seconds for the server process to import aiohttp and start listening
 
 
@@ -132,8 +132,12 @@ def make_app(latency: tuple[float, float], seed: int, fail_rate: float, drop_rat
     return app
 
 
-async def serve(sock: socket.socket, app, backlog: int = BACKLOG) -> None:
-    """Serve ``app`` on ``sock`` until SIGTERM or SIGINT, then shut down cleanly."""
+async def serve(sock: socket.socket, app, backlog: int = BACKLOG, watch_stdin: bool = False) -> None:
+    """Serve ``app`` on ``sock`` until SIGTERM or SIGINT, then shut down cleanly.
+
+    ``watch_stdin``: also stop at end of file on stdin, i.e. when the parent that holds the other
+    end of the pipe dies without stopping us (killed by a timeout), so no server is left behind.
+    """
     import asyncio
     import signal
 
@@ -142,9 +146,17 @@ async def serve(sock: socket.socket, app, backlog: int = BACKLOG) -> None:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     await web.SockSite(runner, sock, backlog=backlog).start()
-    stop = asyncio.Event()
+    stop, loop = asyncio.Event(), asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop.set)
+    if watch_stdin:
+        fd = sys.stdin.fileno()
+
+        def on_stdin() -> None:
+            if not os.read(fd, 4096):  # end of file: the parent is gone
+                stop.set()
+
+        loop.add_reader(fd, on_stdin)
     print(f"READY {sock.getsockname()[1]}", flush=True)
     await stop.wait()
     await runner.cleanup()
@@ -170,13 +182,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of pages answered 500")
     parser.add_argument("--drop-rate", type=float, default=0.0, help="share of connections dropped")
     parser.add_argument("--backlog", type=int, default=BACKLOG)
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="stop when stdin closes (the parent died)")
     args = parser.parse_args(argv)
     if not (0 <= args.fail_rate and 0 <= args.drop_rate and args.fail_rate + args.drop_rate <= 1):
         parser.error("need 0 <= fail-rate, drop-rate and fail-rate + drop-rate <= 1")
     raise_nofile_limit()
     sock = bind_socket(args.host, args.port)
     app = make_app(args.latency, args.seed, args.fail_rate, args.drop_rate)
-    asyncio.run(serve(sock, app, args.backlog))
+    asyncio.run(serve(sock, app, args.backlog, args.exit_on_stdin_eof))
 
 
 class Server:
@@ -209,7 +223,7 @@ class Server:
         lo, hi = self.latency
         cmd = [self.python, "-m", "harness.server", "--port", str(self.port), "--latency",
                f"{lo}:{hi}", "--seed", str(self.seed), "--fail-rate", str(self.fail_rate),
-               "--drop-rate", str(self.drop_rate)]
+               "--drop-rate", str(self.drop_rate), "--exit-on-stdin-eof"]
         root = str(Path(__file__).resolve().parent.parent)  # so -m harness.server imports
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             p for p in (root, os.environ.get("PYTHONPATH")) if p))
@@ -217,7 +231,7 @@ class Server:
             self._stderr.close()
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
+                                      stdin=subprocess.PIPE, start_new_session=True)
         try:
             port = self._wait_ready()
             self.url = f"http://127.0.0.1:{port}"
@@ -269,6 +283,7 @@ class Server:
                     proc.kill()
                     proc.wait()
             proc.stdout.close()
+            proc.stdin.close()
             self.returncode = proc.returncode
 
     def __enter__(self) -> Server:

@@ -1,0 +1,175 @@
+"""The embedded server, for real: a child process on loopback, fetched by requests and aiohttp."""
+
+import asyncio
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from harness.server import FAULTS_HEADER, SITES, Server, body_for, raise_nofile_limit
+
+FAST = (0.001, 0.003)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with Server(latency=FAST) as s:
+        yield s
+
+
+def test_body_for_is_deterministic_with_the_sizes_of_the_two_sites():
+    assert {name: len(body_for(name)) for name in SITES} == SITES
+    assert body_for("a") != body_for("b")
+    assert body_for("a").startswith(b"<html>") and body_for("a").endswith(b"</html>\n")
+    with pytest.raises(KeyError):
+        body_for("c")
+
+
+def test_serves_health_pages_and_404(server):
+    assert requests.get(server.url + "/health", timeout=5).text == "ok"
+    for name in SITES:
+        response = requests.get(f"{server.url}/page/{name}", timeout=5)
+        assert response.status_code == 200 and response.content == body_for(name)
+        assert response.headers[FAULTS_HEADER] == "0"
+    assert requests.get(server.url + "/page/zzz", timeout=5).status_code == 404
+
+
+def test_stop_ends_the_process_and_frees_the_port():
+    s = Server(latency=FAST).start()
+    port = int(s.url.rsplit(":", 1)[1])
+    s.stop()
+    assert s.returncode == 0, s.log()
+    s.stop()  # idempotent
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
+
+
+def test_sigint_stops_cleanly():
+    proc = subprocess.Popen([sys.executable, "-m", "harness.server", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"READY ")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and b"Traceback" not in err, err
+
+
+def test_server_exits_when_its_parent_is_killed():
+    """A runner killed by a timeout must not leave its server behind (it has its own session)."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import time; from harness.server import Server; "
+         "s = Server(latency=(0.001, 0.003)).start(); print(s.url, flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE)
+    url = parent.stdout.readline().decode().strip()
+    assert requests.get(url + "/health", timeout=5).text == "ok"
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url + "/health", timeout=1)
+        except requests.ConnectionError:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"server at {url} still answers after its parent died")
+
+
+def test_start_fails_clearly_with_the_servers_stderr():
+    with pytest.raises(RuntimeError, match="did not start(.|\n)*min <= max"):
+        Server(latency=(0.05, 0.01)).start()
+
+
+def test_busy_port_falls_back_to_an_ephemeral_one():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with Server(latency=FAST, port=port) as s:
+            assert not s.url.endswith(f":{port}")
+            assert requests.get(s.url + "/health", timeout=5).text == "ok"
+            assert f"port {port} unavailable" in s.log()
+
+
+def test_latency_stays_in_bounds_without_a_nagle_stall():
+    """Keep-alive requests at 20 ms: a Nagle + delayed-ACK stall would add ~40 ms to each."""
+    with Server(latency=(0.02, 0.02)) as s, requests.Session() as session:
+        session.get(s.url + "/page/a", timeout=5)  # opens the connection
+        times = []
+        for _ in range(10):
+            start = time.perf_counter()
+            assert len(session.get(s.url + "/page/a", timeout=5).content) == SITES["a"]
+            times.append(time.perf_counter() - start)
+    assert min(times) >= 0.02
+    assert statistics.median(times) < 0.03, times
+
+
+def test_latency_is_drawn_within_the_range():
+    with Server(latency=(0.01, 0.04), seed=3) as s, requests.Session() as session:
+        times = []
+        for _ in range(12):
+            start = time.perf_counter()
+            session.get(s.url + "/page/b", timeout=5)
+            times.append(time.perf_counter() - start)
+    assert min(times) >= 0.01 and statistics.median(times) < 0.045
+    assert max(times) - min(times) > 0.005  # drawn, not constant
+
+
+@pytest.mark.parametrize("n", [512, 1000])
+def test_holds_many_concurrent_connections(n):
+    """n connections open at once (the server counts them), all answered, in bounded time."""
+    import aiohttp
+
+    raise_nofile_limit()
+
+    async def fetch_all(url):
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            async def one(i):
+                async with session.get(f"{url}/page/{'ab'[i % 2]}") as response:
+                    return response.status, await response.read()
+            return await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
+
+    with Server(latency=(0.5, 0.5)) as s:
+        start = time.perf_counter()
+        results = asyncio.run(fetch_all(s.url))
+        elapsed = time.perf_counter() - start
+        stats = requests.get(s.url + "/stats", timeout=5).json()
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert not errors, f"{len(errors)} errors, e.g. {errors[0]!r}"
+    assert all(status == 200 and body == body_for("ab"[i % 2])
+               for i, (status, body) in enumerate(results))
+    assert stats["max_in_flight"] == n  # all held at once, not queued
+    assert elapsed < 8, elapsed
+
+
+def test_fail_rate_one_answers_every_page_with_500():
+    with Server(latency=FAST, fail_rate=1.0) as s:
+        statuses = {requests.get(s.url + "/page/a", timeout=5).status_code for _ in range(5)}
+        assert statuses == {500}
+        assert requests.get(s.url + "/health", timeout=5).text == "ok"
+        assert requests.get(s.url + "/stats", timeout=5).json()["faults"] == 5
+
+
+def test_drop_rate_one_drops_every_connection():
+    import aiohttp
+
+    async def aget(url):
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            return response.status
+
+    with Server(latency=FAST, drop_rate=1.0) as s:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(s.url + "/page/b", timeout=5)
+        with pytest.raises(aiohttp.ClientError):
+            asyncio.run(aget(s.url + "/page/b"))
+        assert requests.get(s.url + "/health", timeout=5).text == "ok"
+    assert s.returncode == 0 and "Traceback" not in s.log(), s.log()
+
+
+def test_describe_records_the_settings():
+    d = Server(latency=(0.02, 0.05), seed=7, fail_rate=0.1).describe()
+    assert d["latency"] == "0.02:0.05" and d["seed"] == 7 and d["fail_rate"] == 0.1
+    assert d["drop_rate"] == 0.0 and d["backlog"] >= 2048
