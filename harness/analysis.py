@@ -8,6 +8,10 @@ Pipeline (``python -m harness.analysis [--raw results/raw] [--out results]``)::
     lecture_claims    -> the lecture's figures, confirmed / refuted / not significant per variant
     write_report      -> results/REPORT.md        (plus PNGs from harness.plots)
 
+This module loads and tabulates; the statistics live in harness.stats, the claims in
+harness.claims and the words in harness.report. Their public names are re-exported here, so
+the notebook and the CLI need only ``harness.analysis``.
+
 The raw pyperf values are the source of truth (the CSVs written beside them are only read for the
 benchmarks that failed or timed out). Every ratio carries a percentile-bootstrap 95% CI resampled
 from those values; a ratio whose CI contains 1.0 is flagged not significant, and so is a ratio with
@@ -27,18 +31,58 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-BASELINE = "3.13"  # the default (GIL) build every comparison is made against
-VARIANTS = ("3.13", "3.13t", "3.13t-gil")
-FREE_THREADED = "3.13t"
-PARALLEL = ("threads", "processes", "asyncio", "asyncio_threads")
+from harness.claims import (
+    BASELINE,
+    CLAIMS,
+    FREE_THREADED,
+    LECTURE_CPU_WORKLOADS,
+    PARALLEL,
+    VARIANTS,
+    WIDE_MARGIN,
+    _first,
+    _str,
+    claims_matrix,
+    lecture_claims,
+)
+from harness.report import (
+    describe_runs,
+    failures_table,
+    headline_table,
+    markdown_table,
+    strategy_table,
+    verdict,
+    write_report,
+)
+from harness.stats import (
+    CONFIDENCE,
+    N_BOOT,
+    SEED,
+    bootstrap_ratio,
+    break_even,
+    describe_values,
+    efficiency,
+    karp_flatt,
+    significant,
+    t_quantile,
+)
+
+__all__ = [
+    # loading, tables and the pipeline (this module)
+    "AnalysisError", "BENCHMARK_COLUMNS", "NoResults", "Results", "benchmarks_table", "load_raw",
+    "main", "open_results", "regenerate", "run_metadata", "scaling_table", "summary_table",
+    # harness.stats
+    "CONFIDENCE", "N_BOOT", "SEED", "bootstrap_ratio", "break_even", "describe_values",
+    "efficiency", "karp_flatt", "significant", "t_quantile",
+    # harness.claims
+    "BASELINE", "CLAIMS", "FREE_THREADED", "LECTURE_CPU_WORKLOADS", "PARALLEL", "VARIANTS",
+    "WIDE_MARGIN", "claims_matrix", "lecture_claims",
+    # harness.report
+    "describe_runs", "failures_table", "headline_table", "markdown_table", "strategy_table",
+    "verdict", "write_report",
+]
+
 STRATEGY_ORDER = ("sequential", *PARALLEL)
 STATUSES = ("ok", "failed", "timeout")
-N_BOOT = 2000  # bootstrap resamples per ratio: CI bounds stable to ~1% at n = 3-10 values
-SEED = 20250701  # every ratio uses the same seeded generator: reruns give identical CSVs
-CONFIDENCE = 0.95
-WIDE_MARGIN = 2.0  # "by a wide margin" in the lecture's I/O claims: at least 2x
-LECTURE_CPU_WORKLOADS = ("cpu_sum_squares",)  # the lecture's own pure-Python CPU task
-
 CSV_REQUIRED = ("host", "variant", "name", "workload", "kind", "strategy", "workers", "status")
 # Run metadata kept per benchmark (a value that differs between runs is joined with "; ").
 PROVENANCE = {
@@ -68,10 +112,6 @@ IDENTITY = ("host", "cpu_model", "cpu_count", "python_version", "variant", "free
             "gil_enabled", "workload", "kind", "strategy", "workers")
 BENCHMARK_COLUMNS = (*IDENTITY, "status", "n", "mean", "median", "stdev", "min", "max",
                      "ci95_low", "ci95_high", "peak_rss", "check_ok", "error", "gil_reenabled_by")
-# Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom (no scipy needed).
-_T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-         2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-         2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423)
 
 
 class AnalysisError(Exception):
@@ -80,84 +120,6 @@ class AnalysisError(Exception):
 
 class NoResults(AnalysisError):
     """The raw directory holds no result files yet (nothing has been measured)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Statistics: small pure functions, each tested against hand-computed numbers.
-
-
-def t_quantile(df: int) -> float:
-    """Student's t 97.5% quantile: table up to 30 df, Cornish-Fisher expansion beyond."""
-    if df < 1:
-        return math.nan
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = 1.959964
-    return (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
-
-
-def describe_values(values) -> dict:
-    """n, mean, median, stdev (n-1), min, max and the t-based 95% CI of the mean."""
-    v = np.asarray(values, dtype=float)
-    n = len(v)
-    out = dict.fromkeys(("mean", "median", "stdev", "min", "max", "ci95_low", "ci95_high"),
-                        math.nan)
-    out["n"] = n
-    if n == 0:
-        return out
-    out.update(mean=v.mean(), median=float(np.median(v)), min=v.min(), max=v.max())
-    if n > 1:
-        sd = v.std(ddof=1)
-        half = t_quantile(n - 1) * sd / math.sqrt(n)
-        out.update(stdev=sd, ci95_low=v.mean() - half, ci95_high=v.mean() + half)
-    return {k: (float(x) if k != "n" else x) for k, x in out.items()}
-
-
-def bootstrap_ratio(num, den, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[float, float, float]:
-    """mean(num) / mean(den) and its percentile-bootstrap CI (each side resampled on its own).
-
-    The bounds are NaN when a side has fewer than two values: one value gives no spread.
-    """
-    a, b = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    if len(a) == 0 or len(b) == 0:
-        return math.nan, math.nan, math.nan
-    ratio = float(a.mean() / b.mean())
-    if len(a) < 2 or len(b) < 2:
-        return ratio, math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    ma = a[rng.integers(0, len(a), size=(n_boot, len(a)))].mean(axis=1)
-    mb = b[rng.integers(0, len(b), size=(n_boot, len(b)))].mean(axis=1)
-    tail = (1 - CONFIDENCE) / 2
-    low, high = np.quantile(ma / mb, [tail, 1 - tail])
-    return ratio, float(low), float(high)
-
-
-def significant(low: float, high: float) -> bool:
-    """A ratio differs from 1.0 only if its CI exists and leaves 1.0 out."""
-    if math.isnan(low) or math.isnan(high):
-        return False
-    return not low <= 1.0 <= high
-
-
-def efficiency(speedup: float, workers: int) -> float:
-    """Parallel efficiency: the share of ideal linear speedup reached (1.0 = perfect)."""
-    return speedup / workers if workers and workers > 0 else math.nan
-
-
-def karp_flatt(speedup: float, workers: int) -> float:
-    """Experimentally determined serial fraction e = (1/S - 1/p) / (1 - 1/p), for p > 1."""
-    if not workers or workers <= 1 or not speedup > 0:
-        return math.nan
-    return (1 / speedup - 1 / workers) / (1 - 1 / workers)
-
-
-def break_even(thread_means: dict[int, float], baseline_best: float) -> int | None:
-    """Fewest threads whose mean time beats ``baseline_best``; None if no count does."""
-    for workers in sorted(thread_means):
-        if thread_means[workers] < baseline_best:
-            return workers
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,15 +184,6 @@ def _load_variant(host: str, variant: str, host_dir: Path) -> list[dict]:
             continue
         rows[rec["name"]] = _csv_row(rec, host, variant, csv_path, json_path, context)
     return list(rows.values())
-
-
-def _first(values):
-    return next((v for v in values if v is not None and v == v), None)
-
-
-def _str(v) -> str | None:
-    """A text cell, or None for an empty one (pandas turns an all-None column into NaN)."""
-    return v if isinstance(v, str) and v else None
 
 
 def _joined(values) -> str | None:
@@ -558,383 +511,6 @@ def run_metadata(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# The lecture's claims, checked per host x workload x variant.
-
-
-def _get(row, col):
-    v = row.get(col) if hasattr(row, "get") else None
-    return math.nan if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
-
-
-def _true(v) -> bool:
-    return v is not None and v is not pd.NA and not _isnan(v) and bool(v)
-
-
-def _false(v) -> bool:
-    return v is not None and v is not pd.NA and not _isnan(v) and not bool(v)
-
-
-def _at_least(row, col: str, threshold: float) -> str:
-    """Confirmed: significantly > 1 and at least ``threshold``; refuted: significant otherwise."""
-    r = _get(row, col)
-    if isinstance(r, float) and math.isnan(r):
-        return "not measured"
-    if not _true(_get(row, f"{col}_significant")):
-        return "not significant"
-    return "confirmed" if r > 1 and r >= threshold else "refuted"
-
-
-def _no_faster(row, col: str) -> str:
-    """'X is no faster': refuted only by a significant speedup above 1."""
-    r, lo = _get(row, col), _get(row, f"{col}_ci_low")
-    if isinstance(r, float) and math.isnan(r):
-        return "not measured"
-    if isinstance(lo, float) and math.isnan(lo):
-        return "not significant"  # no CI: cannot tell "no faster" from "not measured well"
-    return "refuted" if _true(_get(row, f"{col}_significant")) and r > 1 else "confirmed"
-
-
-def _less_than(row, col: str, others: tuple[str, ...]) -> str:
-    """CI of ``col`` entirely below every other's CI: confirmed; above any: refuted."""
-    lo, hi = _get(row, f"{col}_ci_low"), _get(row, f"{col}_ci_high")
-    bounds = [(_get(row, f"{o}_ci_low"), _get(row, f"{o}_ci_high")) for o in others]
-    if any(isinstance(x, float) and math.isnan(x) for x in (lo, hi, *sum(bounds, ()))):
-        measured = [_get(row, c) for c in (col, *others)]
-        if any(isinstance(x, float) and math.isnan(x) for x in measured):
-            return "not measured"
-        return "not significant"
-    if all(hi < olo for olo, _ in bounds):
-        return "confirmed"
-    if any(lo > ohi for _, ohi in bounds):
-        return "refuted"
-    return "not significant"
-
-
-def _slower(row, col: str) -> str:
-    """A ratio old/new significantly below 1 means the new build is slower: confirmed."""
-    r = _get(row, col)
-    if isinstance(r, float) and math.isnan(r):
-        return "not measured"
-    if not _true(_get(row, f"{col}_significant")):
-        return "not significant"
-    return "confirmed" if r < 1 else "refuted"
-
-
-def _fmt_ratio(row, col: str) -> str:
-    r = _get(row, col)
-    if isinstance(r, float) and math.isnan(r):
-        return "-"
-    lo, hi = _get(row, f"{col}_ci_low"), _get(row, f"{col}_ci_high")
-    ci = "" if isinstance(lo, float) and math.isnan(lo) else f" [{lo:.2f}-{hi:.2f}]"
-    return f"{r:.2f}x{ci}"
-
-
-def _strategy_ratio(row, s: str) -> str:
-    w = _get(row, f"best_workers_{s}")
-    at = "" if isinstance(w, float) else f" at {w}"
-    return f"{s}{at}: {_fmt_ratio(row, f'speedup_{s}')}"
-
-
-# (id, scope: a workload kind "io"/"cpu", "lecture-cpu" (the lecture's own CPU task) or "any";
-#  the variants it is checked on; the claim; the lecture's printed figures; verdict(row);
-#  measured(row): the summary's ratio and CI as text)
-CLAIMS = (
-    ("io-threads", "io", VARIANTS, "I/O: threads beat sequential by >= 2x",
-     "14.29 s -> 3.72 s (3.8x)",
-     lambda r: _at_least(r, "speedup_threads", WIDE_MARGIN),
-     lambda r: _strategy_ratio(r, "threads")),
-    ("io-asyncio", "io", VARIANTS, "I/O: asyncio beats sequential by >= 2x",
-     "14.29 s -> 2.57 s (5.6x)",
-     lambda r: _at_least(r, "speedup_asyncio", WIDE_MARGIN),
-     lambda r: _strategy_ratio(r, "asyncio")),
-    ("io-asyncio-best", "io", VARIANTS, "I/O: asyncio is faster than threads",
-     "2.57 s vs 3.72 s",
-     lambda r: _less_than(r, "speedup_threads", ("speedup_asyncio",)),
-     lambda r: f"{_strategy_ratio(r, 'asyncio')}; {_strategy_ratio(r, 'threads')}"),
-    ("io-processes-less", "io", VARIANTS,
-     "I/O: multiprocessing helps, but less than threads and asyncio",
-     "5.72 s (2.5x) vs 3.72 s and 2.57 s",
-     lambda r: _less_than(r, "speedup_processes", ("speedup_threads", "speedup_asyncio")),
-     lambda r: "; ".join(_strategy_ratio(r, s) for s in ("processes", "threads", "asyncio"))),
-    ("cpu-threads", "lecture-cpu", VARIANTS, "CPU: threads are no faster than sequential",
-     "7.83 s -> 10.41 s (0.75x)",
-     lambda r: _no_faster(r, "speedup_threads"),
-     lambda r: _strategy_ratio(r, "threads")),
-    ("cpu-asyncio", "lecture-cpu", VARIANTS, "CPU: asyncio is no faster than sequential",
-     "7.83 s -> 10.41 s (0.75x)",
-     lambda r: _no_faster(r, "speedup_asyncio"),
-     lambda r: _strategy_ratio(r, "asyncio")),
-    ("cpu-processes", "lecture-cpu", VARIANTS, "CPU: multiprocessing is faster than sequential",
-     "7.83 s -> 2.52 s (3.1x)",
-     lambda r: _at_least(r, "speedup_processes", 1.0),
-     lambda r: _strategy_ratio(r, "processes")),
-    ("ft-threads-parallel", "cpu", (FREE_THREADED,),
-     "free-threaded build: threads run CPU work in parallel (faster than sequential)",
-     "stated, not measured",
-     lambda r: _at_least(r, "speedup_threads", 1.0),
-     lambda r: _strategy_ratio(r, "threads")),
-    ("ft-single-thread", "any", (FREE_THREADED, "3.13t-gil"),
-     "free-threaded build: single-threaded code is slower than on 3.13",
-     "stated, not measured",
-     lambda r: _at_least(r, "slowdown", 1.0),
-     lambda r: f"sequential time vs 3.13: {_fmt_ratio(r, 'slowdown')}"),
-    ("ft-processes", "any", (FREE_THREADED, "3.13t-gil"),
-     "free-threaded build: multi-process programs are slower than on 3.13",
-     "stated, not measured",
-     lambda r: _slower(r, "gain_vs313_processes"),
-     lambda r: f"best processes run at {_fmt_ratio(r, 'gain_vs313_processes')} 3.13's speed"),
-)
-
-
-def _applies(scope: str, row) -> bool:
-    if scope == "any":
-        return True
-    if scope == "lecture-cpu":
-        return row["workload"] in LECTURE_CPU_WORKLOADS
-    return row["kind"] == scope
-
-
-def lecture_claims(summary: pd.DataFrame) -> pd.DataFrame:
-    """Each quantitative claim of the lecture, per host x workload x variant it applies to.
-
-    verdict: confirmed / refuted / not significant (the CI contains 1.0, or a comparison's CIs
-    overlap) / not measured. "X is no faster" is confirmed unless X is significantly faster.
-    """
-    rows = []
-    for rec in summary.to_dict("records"):
-        for cid, scope, variants, claim, lecture, judge, measured in CLAIMS:
-            if rec["variant"] in variants and _applies(scope, rec):
-                rows.append({"host": rec["host"], "workload": rec["workload"],
-                             "variant": rec["variant"], "claim_id": cid, "claim": claim,
-                             "lecture": lecture, "measured": measured(rec),
-                             "verdict": judge(rec)})
-    columns = ["host", "workload", "variant", "claim_id", "claim", "lecture", "measured",
-               "verdict"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def claims_matrix(claims: pd.DataFrame) -> pd.DataFrame:
-    """The claims for reading: one row per host x workload x claim, one column per variant.
-
-    A cell reads e.g. "refuted: threads at 2: 1.91x [1.89-1.92]": a claim the GIL build confirms
-    and 3.13t refutes shows up side by side.
-    """
-    if claims.empty:
-        return pd.DataFrame(columns=["host", "workload", "claim", "lecture"])
-    cells = claims.assign(cell=claims["verdict"] + ": " + claims["measured"])
-    wide = cells.pivot_table(index=["host", "workload", "claim_id", "claim", "lecture"],
-                             columns="variant", values="cell", aggfunc="first", sort=False)
-    variants = sorted(wide.columns, key=lambda v: (VARIANTS.index(v) if v in VARIANTS else 99, v))
-    order = {c[0]: i for i, c in enumerate(CLAIMS)}
-    wide = wide[variants].reset_index()
-    wide = wide.sort_values(["host", "workload", "claim_id"], kind="stable",
-                            key=lambda c: c.map(order) if c.name == "claim_id" else c)
-    wide = wide.drop(columns="claim_id").reset_index(drop=True)
-    wide.columns.name = None
-    return wide.fillna("n/a")
-
-
-# ---------------------------------------------------------------------------------------------
-# Words: verdicts for the notebook, and REPORT.md.
-
-
-def _fmt_time(t) -> str:
-    return "-" if t is None or (isinstance(t, float) and math.isnan(t)) else f"{t:#.3g} s"
-
-
-def verdict(summary: pd.DataFrame, workload: str, variant: str = FREE_THREADED) -> str:
-    """A reviewer's paragraph per host: does ``variant`` pay off for ``workload``, and how."""
-    sub = summary[summary["workload"] == workload]
-    if sub.empty:
-        return f"**{workload}**: no results."
-    parts = []
-    for host, g in sub.groupby("host", sort=False):
-        rows = {r["variant"]: r for r in g.to_dict("records")}
-        row = rows.get(variant)
-        head = f"**{workload}** on *{host}* ({_first(g['cpu_count'])} CPUs): "
-        if row is None:
-            parts.append(head + f"no {variant} results.")
-            continue
-        if BASELINE not in rows or _isnan(_get(row, "gain_vs313_best")):
-            parts.append(head + f"cannot say whether {variant} pays off: "
-                         f"{row['note'] or 'no ' + BASELINE + ' baseline'}.")
-            continue
-        gain, best = _get(row, "gain_vs313_best"), f"{row['best_strategy']} x{row['best_workers']}"
-        sig = _true(_get(row, "gain_vs313_best_significant"))
-        ours = f"{best} ({_fmt_time(row['best_time'])})"
-        theirs = f"{row['baseline_best']} ({_fmt_time(row['baseline_best_time'])})"
-        if sig and gain > 1:
-            text = (f"**{variant} pays off**: its best option, {ours}, is "
-                    f"{_fmt_ratio(row, 'gain_vs313_best')} faster than {BASELINE}'s best, "
-                    f"{theirs}.")
-        elif sig:
-            text = (f"**{variant} does not pay off**: {BASELINE}'s best option, {theirs}, beats "
-                    f"{variant}'s best, {ours} ({variant}/{BASELINE} speed "
-                    f"{_fmt_ratio(row, 'gain_vs313_best')}).")
-        else:
-            text = (f"**no significant difference**: {variant}'s best, {ours}, vs {BASELINE}'s "
-                    f"best, {theirs} ({_fmt_ratio(row, 'gain_vs313_best')}).")
-        tw = _get(row, "best_workers_threads")
-        if not _isnan(tw):
-            text += (f" Its threads run {_fmt_ratio(row, 'speedup_threads')} its own sequential "
-                     f"speed at best ({tw} threads{_ns(row, 'speedup_threads')}).")
-        be = _get(row, "break_even_workers")
-        if _isnan(be):
-            text += f" No thread count on {variant} beats {BASELINE}'s best."
-        else:
-            qual = "" if _true(_get(row, "break_even_significant")) else " (not significant)"
-            text += f" Threads on {variant} beat {BASELINE}'s best from {be} threads on{qual}."
-        slow = _get(row, "slowdown")
-        if not _isnan(slow):
-            word = "slower" if slow > 1 else "faster"
-            qual = "" if _true(_get(row, "slowdown_significant")) else ", not significant"
-            text += (f" Single-threaded, {variant} is {_fmt_ratio(row, 'slowdown')} the "
-                     f"{BASELINE} time ({word}{qual}).")
-        gil = rows.get("3.13t-gil")
-        if gil is not None and variant != "3.13t-gil" and not _isnan(_get(gil, "gain_vs313_best")):
-            text += (f" With the GIL forced on (3.13t-gil) the best option is "
-                     f"{gil['best_strategy']} x{gil['best_workers']}, "
-                     f"{_fmt_ratio(gil, 'gain_vs313_best')} {BASELINE}'s best speed.")
-        parts.append(head + text)
-    return "\n\n".join(parts)
-
-
-def _ns(row, col: str) -> str:
-    return "" if _true(_get(row, f"{col}_significant")) else ", not significant"
-
-
-def _isnan(v) -> bool:
-    return isinstance(v, float) and math.isnan(v)
-
-
-def markdown_table(df: pd.DataFrame) -> str:
-    """A GitHub markdown table (no tabulate dependency); NaN and None print as '-'."""
-    def cell(v):
-        if v is None or v is pd.NA or _isnan(v):
-            return "-"
-        if isinstance(v, float):
-            return f"{v:.3g}"
-        return str(v).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |",
-             "|" + "|".join("---" for _ in df.columns) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in rec) + " |"
-              for rec in df.itertuples(index=False)]
-    return "\n".join(lines)
-
-
-def headline_table(summary: pd.DataFrame, workload: str | None = None) -> pd.DataFrame:
-    """The report's headline: per workload x variant, formatted for reading (strings)."""
-    sub = summary if workload is None else summary[summary["workload"] == workload]
-    rows = []
-    for r in sub.to_dict("records"):
-        be = _get(r, "break_even_workers")
-        rows.append({
-            "host": r["host"], "workload": r["workload"], "variant": r["variant"],
-            "sequential": _fmt_time(r["seq_time"]),
-            "slowdown vs 3.13": "baseline" if r["variant"] == BASELINE else _mark(r, "slowdown"),
-            "best option": (f"{r['best_strategy']} x{r['best_workers']}"
-                            if _str(r["best_strategy"]) else "-"),
-            "speedup": _mark(r, "best_speedup"),
-            "gain vs 3.13 best": ("baseline" if r["variant"] == BASELINE
-                                  else _mark(r, "gain_vs313_best")),
-            "break-even threads": "-" if _isnan(be) else str(be),
-            "note": r["note"] or "",
-        })
-    return pd.DataFrame(rows)
-
-
-def strategy_table(summary: pd.DataFrame, workload: str) -> pd.DataFrame:
-    """One workload, every variant x strategy at its best worker count, formatted for reading."""
-    rows = []
-    for r in summary[summary["workload"] == workload].to_dict("records"):
-        rows.append({"host": r["host"], "variant": r["variant"], "strategy": "sequential",
-                     "workers": "1", "time": _fmt_time(r["seq_time"]), "speedup": "-",
-                     "speedup vs 3.13 seq": ("baseline" if r["variant"] == BASELINE
-                                             else _mark(_inverse(r, "slowdown"), "inverse")),
-                     "efficiency": "-", "serial fraction": "-"})
-        for s in PARALLEL:
-            w = _get(r, f"best_workers_{s}")
-            if _isnan(w):
-                continue
-            rows.append({"host": r["host"], "variant": r["variant"], "strategy": s,
-                         "workers": str(w), "time": _fmt_time(r[f"time_{s}"]),
-                         "speedup": _mark(r, f"speedup_{s}"),
-                         "speedup vs 3.13 seq": _mark(r, f"speedup_vs313_{s}"),
-                         "efficiency": _fmt_num(r[f"efficiency_{s}"]),
-                         "serial fraction": _fmt_num(r[f"karp_flatt_{s}"])})
-    return pd.DataFrame(rows)
-
-
-def _inverse(row, col: str) -> dict:
-    """1 / ratio with its CI bounds swapped and inverted, as columns 'inverse*'."""
-    r, lo, hi = (_get(row, f"{col}{x}") for x in ("", "_ci_low", "_ci_high"))
-    return {"inverse": 1 / r if r else math.nan, "inverse_ci_low": 1 / hi if hi else math.nan,
-            "inverse_ci_high": 1 / lo if lo else math.nan,
-            "inverse_significant": _get(row, f"{col}_significant")}
-
-
-def _fmt_num(v) -> str:
-    return "-" if _isnan(_get({"v": v}, "v")) else f"{v:.2f}"
-
-
-def failures_table(benchmarks: pd.DataFrame) -> pd.DataFrame:
-    """The benchmarks that failed, timed out or lost their values, with the error."""
-    bad = benchmarks[benchmarks["status"] != "ok"]
-    return bad[["host", "variant", "workload", "strategy", "workers", "status",
-                "error"]].reset_index(drop=True)
-
-
-def _mark(row, col: str) -> str:
-    text = _fmt_ratio(row, col)
-    if text != "-" and _false(_get(row, f"{col}_significant")):
-        text += " (n.s.)"
-    return text
-
-
-def write_report(summary: pd.DataFrame, claims: pd.DataFrame, metadata: pd.DataFrame,
-                 path: str | Path, figures=(), benchmarks: pd.DataFrame | None = None) -> Path:
-    """results/REPORT.md: headline, lecture claims, failures, run metadata, figure links."""
-    path = Path(path)
-    out = ["# ftbench report", "",
-           "Generated by `python -m harness.analysis` from the raw pyperf results. Ratios are "
-           "ratios of mean times with percentile-bootstrap 95% CIs; `(n.s.)` marks a ratio whose "
-           "CI contains 1.0 (or that has fewer than two values on a side). Slowdown > 1: slower "
-           "than 3.13; speedup and gain > 1: faster.", "",
-           "## Headline", "", markdown_table(headline_table(summary)), "",
-           "## The lecture's claims", "",
-           "Per variant: confirmed / refuted / not significant (CI contains 1.0, or the compared "
-           "CIs overlap) / not measured, then the measured ratio and its 95% CI. \"No faster\" "
-           "claims are refuted only by a significant speedup. n/a: the claim is not about that "
-           "variant.", "",
-           markdown_table(claims_matrix(claims)) if len(claims)
-           else "No claim applies to these results.", ""]
-    if benchmarks is not None:
-        bad = failures_table(benchmarks)
-        if len(bad):
-            out += ["## Benchmarks not measured", "", markdown_table(bad), ""]
-    hosts = metadata.drop_duplicates("host")[["host", "cpu_model", "cpu_count"]]
-    interp = metadata[["host", "variant", "python_version", "free_threaded", "source_sha256",
-                       "source_origin", "configure_args", "build_date", "compiler",
-                       "date_first", "date_last", "benchmarks", "ok", "failed"]]
-    libs = metadata[["host", "variant", "profile", "size", "start_method", "accelerators",
-                     "c_extensions", "numpy", "aiohttp", "requests", "pyperf"]]
-    out += ["## Run metadata", "", "### Hosts", "", markdown_table(hosts), "",
-            "### Interpreters and provenance", "", markdown_table(interp), "",
-            "### Settings and libraries", "", markdown_table(libs), ""]
-    if figures:
-        out += ["## Figures", ""]
-        for fig in figures:
-            rel = Path(fig.path).relative_to(path.parent) if Path(fig.path).is_relative_to(
-                path.parent) else fig.path
-            out.append(f"![{fig.title}]({rel})")
-        out.append("")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(out))
-    return path
-
-
-# ---------------------------------------------------------------------------------------------
 # The pipeline, for the CLI and the notebook.
 
 
@@ -995,26 +571,6 @@ def open_results(results_dir: str | Path = "results") -> Results:
         return Results(message=f"No results to analyse: {exc}. Measure first (`nox -s bench` or "
                                "`python -m harness.bench`), or point FTBENCH_RESULTS at a "
                                "results directory.")
-
-
-def describe_runs(res: Results) -> str:
-    """Markdown: what was measured, on which machines and interpreters (or why nothing)."""
-    if res.empty:
-        return f"**{res.message}**"
-    m = res.metadata
-    lines = [f"{len(res.raw)} planned benchmarks, {int((res.raw['status'] == 'ok').sum())} "
-             f"measured, over {m['host'].nunique()} host(s), workloads: "
-             f"{', '.join(res.workloads)}.", ""]
-    for host, g in m.groupby("host", sort=False):
-        first = g.iloc[0]
-        lines.append(f"- **{host}**: {first['cpu_model']}, {first['cpu_count']} CPUs")
-        for r in g.to_dict("records"):
-            lines.append(f"  - `{r['variant']}`: Python {r['python_version']} "
-                         f"(free-threaded: {r['free_threaded']}), source sha256 "
-                         f"`{(r['source_sha256'] or '?')[:12]}`, measured "
-                         f"{r['date_first']} .. {r['date_last']}, {r['ok']} ok / "
-                         f"{r['failed']} not measured")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -279,6 +279,7 @@ def test_a_variant_whose_every_benchmark_failed_is_reported_not_dropped(tmp_path
     assert t["free_threaded"] == "yes"  # from the variant name when no run says it
     assert len(analysis.failures_table(res.benchmarks)) == 2
     assert "ImportError: x" in (tmp_path / "REPORT.md").read_text()
+    assert "3.13t" in analysis.describe_runs(res)  # the notebook's first cell: no crash on NaN provenance
 
 
 def test_corrupt_json_names_the_file(tmp_path):
