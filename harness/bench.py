@@ -13,6 +13,7 @@ keeps everything measured and the same command resumes it.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import re
@@ -39,6 +40,10 @@ FORWARDED_ENV = PURE_PYTHON_ENV + ("FTBENCH_C_EXTENSIONS", "FTBENCH_WORKLOAD_PAT
 PYPERF_FALLBACK = {"quick": {"processes": 1, "values": 2, "warmups": 1},
                    "default": {"processes": 4, "values": 3, "warmups": 1},
                    "rigorous": {"processes": 10, "values": 5, "warmups": 1}}
+
+
+# pyperf's manager's own line when a worker failed: never the cause
+PYPERF_WRAPPER = re.compile(r"^RuntimeError: \S+ failed with exit code -?\d+$")
 
 
 class UsageError(Exception):
@@ -128,24 +133,27 @@ def _nonneg_float(what, text):
     return value
 
 
-def _list(text, what, valid=None):
+def _list(text, what, valid=None, singular=None):
     items = [x.strip() for x in text.split(",")]
     if not text.strip() or "" in items:
         raise UsageError(f"--{what} {text!r}: empty item; valid: {', '.join(valid or ['integers >= 1'])}")
     if valid is not None:
         for x in items:
-            _choice(what.rstrip("s"), x, valid)
+            _choice(singular or what, x, valid)
     return items
 
 
 def plan(args, workloads: dict, cores: int) -> list[Planned]:
-    if args.workloads:
-        names = _list(args.workloads, "workloads", list(workloads))
+    # `is not None`: an empty --workers "" is bad input, not "no filter"
+    if args.workloads is not None:
+        names = _list(args.workloads, "workloads", list(workloads), "workload")
     else:
         names = [n for n, w in workloads.items() if w.in_default_suite]
-    strategies = _list(args.strategies, "strategies", ALL_STRATEGIES) if args.strategies else None
+    strategies = None
+    if args.strategies is not None:
+        strategies = _list(args.strategies, "strategies", ALL_STRATEGIES, "strategy")
     workers = None
-    if args.workers:
+    if args.workers is not None:
         items = _list(args.workers, "workers")
         if not all(re.fullmatch(r"[0-9]+", x) and int(x) >= 1 for x in items):
             raise UsageError(f"--workers {args.workers!r}: expected integers >= 1, e.g. 1,2,4")
@@ -199,14 +207,17 @@ def run_one(p: Planned, args, pyperf_args: list, server_url: str, env: dict, tmp
     cmd = [sys.executable, "-m", "harness.measure", "--workload", p.workload.name,
            "--strategy", p.strategy, "--workers", str(p.workers), "--size", args.size,
            "--bench-profile", args.profile, "--variant", args.variant, "--host", args.host,
-           "--server-url", server_url, "--accelerators", args.accelerators, "--hook", "ftbench",
+           "--server-url", server_url, "--server-latency", "{:g}:{:g}".format(*args.latency),
+           "--accelerators", args.accelerators, "--hook", "ftbench",
            "--inherit-environ", ",".join(FORWARDED_ENV), "--loops", "1", "-o", str(out),
            *pyperf_args, *[f"--option={o}" for o in args.option]]
     log = tmp / "measure.log"
     with open(log, "w") as logf:
-        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True, preexec_fn=die_with_parent)
+        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                preexec_fn=functools.partial(die_with_parent, os.getpid()))
         try:
+            if SIGNALLED:  # swallowed during the fork (see SIGNALLED)
+                raise KeyboardInterrupt
             proc.wait(timeout=args.timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
@@ -224,17 +235,30 @@ def run_one(p: Planned, args, pyperf_args: list, server_url: str, env: dict, tmp
     return "ok", "", bench
 
 
-def die_with_parent() -> None:
-    """In the child: be killed when the orchestrator dies, even by SIGKILL (Linux only)."""
+def die_with_parent(parent: int) -> None:
+    """In the child: get SIGTERM when the orchestrator dies, even by SIGKILL (Linux only).
+
+    harness.measure answers SIGTERM by killing its whole process group: pyperf's workers and
+    their pools are its grandchildren and would otherwise outlive a killed campaign.
+    """
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:  # the orchestrator died before prctl: no signal will come
+        os._exit(1)
+
+
+# Signals received. A KeyboardInterrupt raised while Popen forks runs in an at-fork hook (e.g.
+# logging's), where CPython swallows it ("Exception ignored in ... _afterFork"): run_one and the
+# campaign loop check this list so such a Ctrl-C is not lost.
+SIGNALLED: list[int] = []
 
 
 def _interrupt(signum, frame):
+    SIGNALLED.append(signum)
     raise KeyboardInterrupt  # SIGTERM ends a campaign as cleanly as Ctrl-C
 
 
@@ -247,11 +271,17 @@ def _kill_group(proc) -> None:
 
 
 def _error_line(text: str, code: int) -> str:
-    """The most telling line of a failed worker's output: the exception, else the last line."""
+    """The most telling line of a failed worker's output: the exception, else the last line.
+
+    pyperf's manager ends every failure with its own "RuntimeError: ... failed with exit code 1";
+    the worker's exception, printed before it, is the one that says what went wrong.
+    """
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for ln in reversed(lines):
-        if re.match(r"^[\w.]*(Error|Exception|Failed|Interrupt)\b", ln) or "CheckFailed" in ln:
-            return ln[:500]
+    errors = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Failed|Interrupt)\b", ln)
+              or "CheckFailed" in ln]
+    own = [ln for ln in errors if not PYPERF_WRAPPER.search(ln)]
+    if own or errors:
+        return (own or errors)[-1][:500]
     return (lines[-1][:500] if lines else f"exit status {code}")
 
 
@@ -287,12 +317,14 @@ def speedup_table(store: VariantStore, planned: list[Planned]) -> str:
 
 def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with it ignored
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
-        check_interpreter(args.variant)
         workloads = discover()
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         planned = plan(args, workloads, cores)
+        check_interpreter(args.variant)  # after the input checks: bad input is named on any Python
     except UsageError as e:
         print(f"ftbench bench: error: {e}", file=sys.stderr)
         return 2
@@ -336,6 +368,8 @@ def campaign(args, planned: list[Planned]) -> int:
             server = Server(latency=args.latency, seed=0)
             server.start()
         for k, p in enumerate(planned, 1):
+            if SIGNALLED:  # see SIGNALLED
+                raise KeyboardInterrupt
             if store.done(p.name):
                 continue
             pyperf_args = []
@@ -347,12 +381,9 @@ def campaign(args, planned: list[Planned]) -> int:
             if bench is not None and (reason := gil_verdict(bench, args.variant, args.allow_gil)):
                 status, error, bench = "failed", reason, None
             store.record(p.name, p.identity(), status, error, bench, time.monotonic() - t0)
-            if status == "ok":
-                stdev = bench.stdev() if len(bench.get_values()) > 1 else 0.0
-                print(f"[{k}/{len(planned)}] {p.name:<36} {_fmt(bench.mean())} +- {_fmt(stdev)}  ok", flush=True)
-            else:
+            if status != "ok":
                 failures.append((p.name, status, error))
-                print(f"[{k}/{len(planned)}] {p.name:<36} {status.upper()}: {error}", flush=True)
+            print(progress_line(k, len(planned), p.name, status, error, bench), flush=True)
     except KeyboardInterrupt:
         print(f"\nftbench: interrupted; everything measured so far is in {store.dir}; "
               "run the same command again to resume", file=sys.stderr)
@@ -370,6 +401,15 @@ def campaign(args, planned: list[Planned]) -> int:
             print(f"  {name}: {status}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def progress_line(k: int, total: int, name: str, status: str, error: str, bench) -> str:
+    """``[k/N] workload/strategy/workers  mean +- stdev  ok``, or the status and error."""
+    head = f"[{k}/{total}] {name:<36}"
+    if status != "ok":
+        return f"{head} {status.upper()}: {error}"
+    stdev = bench.stdev() if len(bench.get_values()) > 1 else 0.0
+    return f"{head} {_fmt(bench.mean())} +- {_fmt(stdev)}  ok"
 
 
 def _fmt(seconds: float) -> str:

@@ -221,10 +221,13 @@ def resolve_source(version: str, explicit: str | None = None) -> tuple[Path, str
             work = Path(tempfile.mkdtemp(prefix="ftbench-src-"))
             dest = work / f"Python-{version}.tar.xz"
             try:
-                _download(explicit, dest, PYTHON_ORG_TIMEOUT)
-            except Exception as e:
-                raise ProvisionError(f"cannot download {explicit}: {e}") from None
-            return _keep(dest, version, expected, explicit)
+                try:
+                    _download(explicit, dest, PYTHON_ORG_TIMEOUT)
+                except Exception as e:
+                    raise ProvisionError(f"cannot download {explicit}: {e}") from None
+                return _keep(dest, version, expected, explicit)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
         path = Path(explicit).expanduser().resolve()
         if not path.is_file():
             raise ProvisionError(f"source tarball not found: {path}")
@@ -234,7 +237,10 @@ def resolve_source(version: str, explicit: str | None = None) -> tuple[Path, str
     origin_file = cached.with_suffix(".origin")
     if cached.exists():
         origin = origin_file.read_text().strip() if origin_file.exists() else str(cached)
-        return cached, origin, check_tarball(cached, version, expected)
+        try:
+            return cached, origin, check_tarball(cached, version, expected)
+        except ProvisionError as e:  # say how to get out: the cache is never rewritten behind one's back
+            raise ProvisionError(f"{e}; this is the cached copy: delete {cached} to fetch it again") from None
 
     tried = []
     work = Path(tempfile.mkdtemp(prefix="ftbench-src-"))
@@ -375,11 +381,8 @@ def ensure(version: str, free_threaded: bool, source: str | None = None, optimiz
     args = configure_args(prefix, free_threaded, optimized)
     src, origin, digest = resolve_source(version, source)
     python = executable(version, free_threaded)
-    with locked(cache_root() / "locks" / f"{target}.lock"):
-        if stamp_matches(prefix, digest, args) and python.exists():
-            verify(python, version, free_threaded)
-            log(f"{target}: reusing {prefix} (stamp matches source {digest[:12]} and configure args)")
-            return python
+    if not (stamp_matches(prefix, digest, args) and python.exists()):
+        # Checked before the lock: a missing build dependency leaves the cache as it was.
         required, optional = missing_headers()
         if required:
             raise ProvisionError(
@@ -388,6 +391,11 @@ def ensure(version: str, free_threaded: bool, source: str | None = None, optimiz
             )
         if optional:
             log(f"{target}: warning: optional headers missing, some modules won't build: {', '.join(optional)}")
+    with locked(cache_root() / "locks" / f"{target}.lock"):
+        if stamp_matches(prefix, digest, args) and python.exists():
+            verify(python, version, free_threaded)
+            log(f"{target}: reusing {prefix} (stamp matches source {digest[:12]} and configure args)")
+            return python
         started = time.monotonic()
         _build(src, version, prefix, args, jobs or os.cpu_count() or 1, target, log)
         info = verify(python, version, free_threaded)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 
 # Forwarded to pyperf's workers with their values (pyperf re-parses them there).
 OUR_ARGS = ("workload", "strategy", "workers", "size", "bench_profile", "variant", "host",
-            "server_url", "accelerators", "option")
+            "server_url", "server_latency", "accelerators", "option")
 
 
 def add_arguments(parser) -> None:
@@ -30,6 +31,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--variant", required=True)
     parser.add_argument("--host", default="")
     parser.add_argument("--server-url", default="")
+    parser.add_argument("--server-latency", default="", help="LO:HI seconds, recorded for the analysis")
     parser.add_argument("--accelerators", default="pure")
     parser.add_argument("--option", action="append", default=[], help="KEY=VALUE for the workload")
 
@@ -97,6 +99,8 @@ def main() -> None:
     runner = pyperf.Runner(add_cmdline_args=forward, program_args=("-m", "harness.measure"))
     add_arguments(runner.argparser)
     args = runner.parse_args()
+    if not args.worker and os.getpgrp() == os.getpid():  # leads the benchmark's group (harness.bench)
+        signal.signal(signal.SIGTERM, _kill_own_group)
     workload = discover()[args.workload]
     options = dict(o.split("=", 1) for o in args.option)
     ctx = Context(server_url=args.server_url or None, workers=args.workers, options=options)
@@ -122,8 +126,16 @@ def main() -> None:
     })
     if options:
         runner.metadata["ftbench_options"] = ",".join(args.option)
+    if args.server_url:
+        runner.metadata["ftbench_server_latency"] = args.server_latency or "unknown"
+    runner.metadata["ftbench_tasks"] = len(workload.make_tasks(workload.sizes[args.size], ctx))
     time_func = make_time_func(workload, args.strategy, args.workers, workload.sizes[args.size], ctx)
     runner.bench_time_func(f"{workload.name}/{args.strategy}/{args.workers}", time_func)
+
+
+def _kill_own_group(signum, frame) -> None:
+    """SIGTERM (the orchestrator died): take pyperf's workers and their pools down too."""
+    os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 def _free_threaded() -> bool:

@@ -69,6 +69,12 @@ def row_for(bench, host: str, variant: str) -> dict:
     }
 
 
+def _valid_state(state) -> bool:
+    return (isinstance(state, dict) and isinstance(state.get("settings"), dict)
+            and isinstance(state.get("benchmarks"), dict)
+            and all(isinstance(e, dict) and "status" in e for e in state["benchmarks"].values()))
+
+
 class VariantStore:
     """The raw results of one host x variant, loaded for resuming and saved after each benchmark."""
 
@@ -80,6 +86,7 @@ class VariantStore:
         self.state_path = self.dir / f"{variant}.state.json"
         self.suite = None
         self.state = {"settings": None, "benchmarks": {}}
+        self._lock_file = None
 
     def paths(self) -> list[Path]:
         return [self.json_path, self.csv_path, self.state_path]
@@ -88,9 +95,15 @@ class VariantStore:
         """Load what is already measured; refuse to mix in results measured with other settings."""
         import pyperf
 
+        self._lock()
+        for p in self.paths():  # a run killed between writing and renaming leaves its temporary file
+            for stale in self.dir.glob(f".{p.name}.tmp*"):
+                stale.unlink(missing_ok=True)
         existing = [p for p in self.paths() if p.exists()]
         if fresh and existing:
             stamp = time.strftime("%Y%m%d-%H%M%S")
+            while any(p.with_name(f"{p.stem}.bak-{stamp}{p.suffix}").exists() for p in existing):
+                stamp += "x"  # two --fresh within one second must not overwrite the older backup
             for p in existing:  # --fresh starts over, but keeps the old files beside the new ones
                 os.replace(p, p.with_name(f"{p.stem}.bak-{stamp}{p.suffix}"))
             existing = []
@@ -98,20 +111,52 @@ class VariantStore:
             self.state = {"settings": settings, "benchmarks": {}}
             return
         try:
-            self.state = json.loads(self.state_path.read_text())
+            state = json.loads(self.state_path.read_text())
         except (OSError, ValueError) as e:
             raise ResultsError(f"{self.state_path}: unreadable ({e}); use --fresh to start over "
                                "(the old files are kept as .bak)") from None
-        if self.state.get("settings") != settings:
-            diff = sorted(k for k in settings if self.state.get("settings", {}).get(k) != settings[k])
-            raise ResultsError(f"{self.json_path} was measured with other settings ({', '.join(diff)}); "
+        if not _valid_state(state):
+            raise ResultsError(f"{self.state_path}: not an ftbench state file (no settings/benchmarks); "
+                               "use --fresh to start over (the old files are kept as .bak)")
+        self.state = state
+        old = self.state["settings"]
+        if old != settings:
+            diff = ", ".join(f"{k}: {old.get(k)!r} then, {settings.get(k)!r} now"
+                             for k in sorted(old.keys() | settings.keys()) if old.get(k) != settings.get(k))
+            raise ResultsError(f"{self.json_path} was measured with other settings ({diff}); "
                                "use --fresh to start over (the old files are kept as .bak) "
                                "or --results DIR to write elsewhere")
         if self.json_path.exists():
             try:
                 self.suite = pyperf.BenchmarkSuite.load(str(self.json_path))
             except Exception as e:  # noqa: BLE001 - pyperf raises many kinds on bad JSON
-                raise ResultsError(f"{self.json_path}: not valid pyperf JSON ({e})") from None
+                raise ResultsError(f"{self.json_path}: not valid pyperf JSON ({e}); use --fresh to start over "
+                                   "(the old files are kept as .bak)") from None
+
+    def _lock(self) -> None:
+        """One run per host x variant at a time: two would each overwrite the other's benchmarks."""
+        import fcntl
+        import hashlib
+        import tempfile
+
+        if self._lock_file is not None:
+            return
+        locks = Path(tempfile.gettempdir()) / f"ftbench-locks-{os.getuid()}"
+        locks.mkdir(exist_ok=True)
+        key = hashlib.sha256(str(self.json_path.resolve()).encode()).hexdigest()[:16]
+        f = open(locks / f"{key}.lock", "a+")  # held open until the process ends
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "?"
+            f.close()
+            raise ResultsError(f"{self.json_path} is being written by another ftbench run (pid {holder}); "
+                               "wait for it to end or use --results DIR") from None
+        f.truncate(0)
+        f.write(str(os.getpid()))
+        f.flush()
+        self._lock_file = f
 
     def done(self, name: str) -> bool:
         entry = self.state["benchmarks"].get(name)

@@ -1,0 +1,403 @@
+"""harness.interpreters: source resolution, the build cache and its stamp, variants, provenance, CLI.
+
+Fast tests point XDG_CACHE_HOME into tmp_path and build a fake CPython (a configure script that
+writes a Makefile installing a shell script as python; see conftest.FAKE_CONFIGURE), so the real
+ensure() runs tar, configure, make, make install, verify and the stamp in milliseconds. The slow
+test reuses (or builds) the real 3.13.5 and 3.13.5t.
+"""
+
+import fcntl
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+from conftest import REPO, fake_cpython_members, make_tarball
+
+from harness import interpreters
+from harness.interpreters import ProvisionError
+
+VERSION = "3.13.99"  # not in KNOWN_SHA256: the tests choose the expected checksum
+HOST_PYTHON = sys.executable
+
+
+def _sha(path):
+    return interpreters.sha256_of(path)
+
+
+# --- source resolution ----------------------------------------------------------------------------
+
+
+def test_explicit_local_tarball_is_accepted_without_copying_it(cache, fake_source):
+    path, origin, digest = interpreters.resolve_source(VERSION, str(fake_source))
+    assert path == fake_source.resolve() and origin == str(fake_source.resolve())
+    assert digest == _sha(fake_source)
+    assert not cache.exists()
+
+
+def test_explicit_source_from_the_environment(cache, fake_source, monkeypatch):
+    monkeypatch.setenv("FTBENCH_CPYTHON_SOURCE", str(fake_source))
+    assert interpreters.resolve_source(VERSION)[0] == fake_source.resolve()
+
+
+def test_missing_path_names_it(cache, tmp_path):
+    missing = tmp_path / "nowhere" / "Python-3.13.99.tar.xz"
+    with pytest.raises(ProvisionError, match=f"source tarball not found: {missing}"):
+        interpreters.resolve_source(VERSION, str(missing))
+
+
+def test_checksum_mismatch_is_refused(cache, fake_source, monkeypatch):
+    monkeypatch.setenv("FTBENCH_CPYTHON_SHA256", "0" * 64)
+    with pytest.raises(ProvisionError, match=r"checksum mismatch .*expected 0{64}.*refusing"):
+        interpreters.resolve_source(VERSION, str(fake_source))
+    monkeypatch.setenv("FTBENCH_CPYTHON_SHA256", _sha(fake_source))
+    assert interpreters.resolve_source(VERSION, str(fake_source))[2] == _sha(fake_source)
+
+
+def test_known_sha256_table_wins_over_the_environment(cache, fake_source, monkeypatch):
+    monkeypatch.setitem(interpreters.KNOWN_SHA256, VERSION, "f" * 64)
+    monkeypatch.setenv("FTBENCH_CPYTHON_SHA256", _sha(fake_source))
+    with pytest.raises(ProvisionError, match="checksum mismatch"):
+        interpreters.resolve_source(VERSION, str(fake_source))
+
+
+def test_truncated_tarball_is_refused(cache, fake_source, tmp_path):
+    data = fake_source.read_bytes()
+    truncated = tmp_path / "truncated.tar.xz"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ProvisionError, match=f"corrupt or truncated tarball {truncated}"):
+        interpreters.resolve_source(VERSION, str(truncated))
+
+
+def test_garbage_file_is_refused(cache, tmp_path):
+    garbage = tmp_path / "Python-3.13.99.tar.xz"
+    garbage.write_bytes(b"<html>404 not found</html>\n" * 50)
+    with pytest.raises(ProvisionError, match="corrupt or truncated tarball"):
+        interpreters.resolve_source(VERSION, str(garbage))
+
+
+def test_a_tarball_that_is_not_cpython_is_refused(cache, tmp_path):
+    other = make_tarball(tmp_path / "other.tar.xz", {"Python-3.13.98/configure": "#!/bin/sh\n",
+                                                      "README": "not it\n"})
+    with pytest.raises(ProvisionError, match=r"is not the CPython 3\.13\.99 source \(no Python-3\.13\.99/configure"):
+        interpreters.resolve_source(VERSION, str(other))
+
+
+def test_gzip_tarball_is_accepted(cache, tmp_path):
+    gz = make_tarball(tmp_path / "Python-3.13.99.tgz", fake_cpython_members(VERSION), mode="w:gz")
+    assert interpreters.resolve_source(VERSION, str(gz))[2] == _sha(gz)
+
+
+def test_unreachable_url_fails_in_one_line_and_leaves_no_temporary_dir(cache, monkeypatch, tmp_path):
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(interpreters.tempfile, "tempdir", None)  # re-read TMPDIR
+    with pytest.raises(ProvisionError, match=r"cannot download http://127\.0\.0\.1:9/") as e:
+        interpreters.resolve_source(VERSION, "http://127.0.0.1:9/Python-3.13.99.tar.xz")
+    assert "\n" not in str(e.value)
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert not cache.exists()
+
+
+def test_no_source_anywhere_lists_the_three_ways(cache, monkeypatch, tmp_path):
+    monkeypatch.setattr(interpreters, "PYTHON_ORG_URL", "http://127.0.0.1:9/Python-{v}.tar.xz")
+    monkeypatch.setattr(interpreters, "DEBIAN_KEYRING", str(tmp_path / "no-keyring.gpg"))
+    with pytest.raises(ProvisionError) as e:
+        interpreters.resolve_source(VERSION)
+    msg = str(e.value)
+    assert "\n" not in msg
+    for way in ("--source PATH_OR_URL", "FTBENCH_CPYTHON_SOURCE", "python.org", "apt access to Debian"):
+        assert way in msg
+    assert "python_org:" in msg and "debian:" in msg  # what each way said
+    assert not (cache / "sources").exists()
+
+
+def test_verified_copy_in_the_cache_is_used_before_the_network(cache, fake_source, monkeypatch):
+    monkeypatch.setattr(interpreters, "PYTHON_ORG_URL", "http://127.0.0.1:9/never-{v}")
+    digest = _sha(fake_source)
+    kept, origin, got = interpreters._keep(fake_source, VERSION, digest, "test:origin")
+    assert kept == cache / "sources" / "Python-3.13.99.tar.xz" and got == digest
+    assert interpreters.resolve_source(VERSION) == (kept, "test:origin", digest)
+    assert [p.name for p in kept.parent.iterdir() if ".tmp" in p.name] == []
+
+
+# --- configure arguments, variants, versions -----------------------------------------------------
+
+
+@pytest.mark.parametrize("optimized", [False, True])
+def test_configure_args_identical_but_disable_gil(tmp_path, optimized):
+    default = interpreters.configure_args(tmp_path, False, optimized)
+    free = interpreters.configure_args(tmp_path, True, optimized)
+    assert [a for a in free if a != "--disable-gil"] == default
+    assert free.count("--disable-gil") == 1 and "--disable-gil" not in default
+    pgo_lto = {"--enable-optimizations", "--with-lto"}
+    assert (pgo_lto <= set(default)) is optimized and (pgo_lto <= set(free)) is optimized
+
+
+def test_the_two_prefixes_differ_only_by_t(cache):
+    assert interpreters.prefix_for("3.13.5", False) == cache / "cpython" / "3.13.5"
+    assert interpreters.prefix_for("3.13.5", True) == cache / "cpython" / "3.13.5t"
+    assert interpreters.executable("3.13.5", True).name == "python3.13t"
+    assert interpreters.executable("3.13.5", False).name == "python3.13"
+
+
+def test_variants_and_their_environment():
+    table = interpreters.variants("3.13")
+    assert list(table) == ["3.13", "3.13t", "3.13t-gil"]
+    assert [v.free_threaded for v in table.values()] == [False, True, True]
+    assert [v.build for v in table.values()] == ["3.13", "3.13t", "3.13t"]
+    assert table["3.13"].env == table["3.13t"].env == {"PYTHON_GIL": None}  # a stray setting is cleared
+    assert table["3.13t-gil"].env == {"PYTHON_GIL": "1"}
+    assert interpreters.get_variant("3.14t", "3.14.0").minor == "3.14"
+
+
+def test_unknown_variant_names_the_choices():
+    with pytest.raises(ProvisionError, match=r"unknown variant 'nope' .* 3\.13, 3\.13t, 3\.13t-gil"):
+        interpreters.get_variant("nope")
+    with pytest.raises(ProvisionError, match="unknown variant '3.13t'"):
+        interpreters.get_variant("3.13t", "3.14.0")  # 3.14's variants are 3.14*
+
+
+@pytest.mark.parametrize("version", ["3.12.1", "abc", "", "3.13", "3.13.5.1", " 3.13.5", None])
+def test_bad_versions_are_refused(version):
+    with pytest.raises(ProvisionError, match=r"unknown CPython version .*X\.Y\.Z with X\.Y >= 3\.13"):
+        interpreters.minor_of(version)
+
+
+def test_minor_of_good_versions():
+    assert interpreters.minor_of("3.13.5") == "3.13"
+    assert interpreters.minor_of("3.14.0") == "3.14"
+    assert interpreters.minor_of("4.0.1") == "4.0"
+
+
+# --- stamp, cache and lock ------------------------------------------------------------------------
+
+
+def test_stamp_matches_only_the_same_source_and_args(tmp_path):
+    args = interpreters.configure_args(tmp_path, True, False)
+    assert not interpreters.stamp_matches(tmp_path, "a" * 64, args)  # no stamp: never reused
+    interpreters.write_json_atomic(tmp_path / interpreters.STAMP,
+                                   {"source_sha256": "a" * 64, "configure_args": args, "version": VERSION})
+    assert interpreters.stamp_matches(tmp_path, "a" * 64, args)
+    assert not interpreters.stamp_matches(tmp_path, "b" * 64, args)
+    assert not interpreters.stamp_matches(tmp_path, "a" * 64, interpreters.configure_args(tmp_path, True, True))
+    assert not interpreters.stamp_matches(tmp_path, "a" * 64, args[:-1])
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", "null", '{"source_sha256": "aaa"}'])
+def test_a_broken_stamp_never_matches(tmp_path, content):
+    (tmp_path / interpreters.STAMP).write_text(content)
+    assert not interpreters.stamp_matches(tmp_path, "aaa", ["--prefix=x"])
+
+
+def test_write_json_atomic_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "x.json"
+    target.write_text("old")
+    interpreters.write_json_atomic(target, {"b": 1, "a": [2]})
+    assert json.loads(target.read_text()) == {"a": [2], "b": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_lock_is_exclusive_and_released(tmp_path):
+    path = tmp_path / "locks" / "3.13.5t.lock"
+    with interpreters.locked(path), open(path) as other:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(path) as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
+
+
+def test_ensure_builds_verifies_stamps_then_reuses(cache, fake_source, no_header_checks, monkeypatch):
+    builds, logs = [], []
+    real_build = interpreters._build
+
+    def build(*args, **kwargs):
+        lock = cache / "locks" / "3.13.99t.lock"
+        with open(lock) as f, pytest.raises(BlockingIOError):  # ensure holds the target's lock
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        builds.append(args[3])
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(interpreters, "_build", build)
+    python = interpreters.ensure(VERSION, True, str(fake_source), log=logs.append)
+    prefix = cache / "cpython" / "3.13.99t"
+    assert python == prefix / "bin" / "python3.13t" and len(builds) == 1
+    stamp = json.loads((prefix / interpreters.STAMP).read_text())
+    assert stamp == {"source_sha256": _sha(fake_source), "configure_args": builds[0], "version": VERSION}
+    assert (cache / "logs" / "3.13.99t-build.log").read_text().count("fake configure") == 1
+    assert not (cache / "build" / "3.13.99t").exists()  # the work tree is removed after the build
+
+    assert interpreters.ensure(VERSION, True, str(fake_source), log=logs.append) == python
+    assert len(builds) == 1 and "reusing" in logs[-1]
+
+    interpreters.ensure(VERSION, True, str(fake_source), optimized=True, log=logs.append)
+    assert len(builds) == 2  # other configure args: the stamp no longer matches
+    assert "--enable-optimizations" in json.loads((prefix / interpreters.STAMP).read_text())["configure_args"]
+
+
+def test_provenance_is_written_beside_the_install(cache, fake_source, no_header_checks):
+    interpreters.ensure(VERSION, True, str(fake_source), log=lambda m: None)
+    interpreters.ensure(VERSION, False, str(fake_source), log=lambda m: None)
+    ft, default = interpreters.provenance(VERSION, True), interpreters.provenance(VERSION, False)
+    assert {"version", "build", "free_threaded", "source_sha256", "source_origin", "configure_args",
+            "optimized", "compiler", "cc_version", "build_date", "build_seconds", "build_host"} <= set(ft)
+    assert ft["source_sha256"] == default["source_sha256"] == _sha(fake_source)
+    assert ft["source_origin"] == str(fake_source.resolve())
+    assert (ft["build"], default["build"]) == ("3.13t", "3.13")
+    assert ft["compiler"] == "fake cc 1.0" and ft["version"] == VERSION
+    differ = set(ft["configure_args"]) ^ set(default["configure_args"])
+    assert differ == {"--disable-gil", f"--prefix={cache}/cpython/3.13.99t", f"--prefix={cache}/cpython/3.13.99"}
+
+
+def test_provenance_missing_or_corrupt_reads_as_empty(cache):
+    assert interpreters.provenance(VERSION, True) == {}
+    prefix = interpreters.prefix_for(VERSION, True)
+    prefix.mkdir(parents=True)
+    (prefix / interpreters.PROVENANCE).write_text("{trunc")
+    assert interpreters.provenance(VERSION, True) == {}
+
+
+def test_measure_records_the_provenance_of_the_running_interpreter(tmp_path, monkeypatch):
+    from harness import measure
+
+    monkeypatch.setattr(sys, "base_prefix", str(tmp_path))
+    assert measure.interpreter_provenance() == {"ftbench_source_sha256": "unknown"}
+    interpreters.write_json_atomic(tmp_path / interpreters.PROVENANCE, {
+        "source_sha256": "ab" * 32, "source_origin": "debian:trixie:python3.13",
+        "configure_args": ["--prefix=/p", "--disable-gil"], "build_date": "2026-01-01T00:00:00+00:00",
+        "compiler": "GCC 12.2.0"})
+    assert measure.interpreter_provenance() == {
+        "ftbench_source_sha256": "ab" * 32, "ftbench_source_origin": "debian:trixie:python3.13",
+        "ftbench_configure_args": "--prefix=/p --disable-gil",
+        "ftbench_build_date": "2026-01-01T00:00:00+00:00", "ftbench_compiler": "GCC 12.2.0"}
+
+
+def test_a_prefix_without_stamp_is_not_reused(cache, fake_source, no_header_checks):
+    python = interpreters.executable(VERSION, True)
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\nexit 99\n")  # a leftover of a build killed before its stamp
+    python.chmod(0o755)
+    logs = []
+    interpreters.ensure(VERSION, True, str(fake_source), log=logs.append)
+    assert any("building" in m for m in logs) and not any("reusing" in m for m in logs)
+    assert "exit 99" not in python.read_text()
+
+
+def test_a_build_that_fails_verification_is_rejected_and_not_stamped(cache, fake_source, no_header_checks,
+                                                                       monkeypatch):
+    monkeypatch.setenv("FTFAKE_LIE", "1")  # the --disable-gil build claims Py_GIL_DISABLED=0
+    with pytest.raises(ProvisionError, match=r"rejected: Py_GIL_DISABLED=0, _is_gil_enabled\(\)=True; "
+                                             r"expected \(1, False\)"):
+        interpreters.ensure(VERSION, True, str(fake_source), log=lambda m: None)
+    prefix = interpreters.prefix_for(VERSION, True)
+    assert not (prefix / interpreters.STAMP).exists() and not (prefix / interpreters.PROVENANCE).exists()
+
+
+def test_a_failing_build_prints_the_log_tail_and_path(cache, fake_source, no_header_checks, monkeypatch):
+    monkeypatch.setenv("FTFAKE_FAIL", "1")
+    with pytest.raises(ProvisionError) as e:
+        interpreters.ensure(VERSION, True, str(fake_source), log=lambda m: None)
+    log = cache / "logs" / "3.13.99t-build.log"
+    assert "configure: error: no acceptable C compiler (fake)" in str(e.value)
+    assert f"full log: {log}" in str(e.value) and log.exists()
+    assert not (interpreters.prefix_for(VERSION, True) / interpreters.STAMP).exists()
+
+
+def test_two_builds_of_one_target_at_once_build_once(cache, fake_source, no_header_checks, monkeypatch):
+    monkeypatch.setenv("FTFAKE_SLEEP", "0.5")  # the first build is still running when the second asks
+    builds, logs, errors = [], [], []
+    real_build = interpreters._build
+    monkeypatch.setattr(interpreters, "_build", lambda *a, **k: (builds.append(1), real_build(*a, **k)))
+
+    def one():
+        try:
+            interpreters.ensure(VERSION, True, str(fake_source), log=logs.append)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == [] and len(builds) == 1
+    assert sum("reusing" in m for m in logs) == 1
+
+
+def test_missing_build_dependency_names_header_and_package_and_leaves_cache_alone(
+        cache, fake_source, monkeypatch):
+    monkeypatch.setattr(interpreters, "REQUIRED_HEADERS", {"ftbench_nonexistent.h": "libftbench-dev"})
+    monkeypatch.setattr(interpreters, "OPTIONAL_HEADERS", {})
+    with pytest.raises(ProvisionError) as e:
+        interpreters.ensure(VERSION, True, str(fake_source), log=lambda m: None)
+    assert str(e.value) == ("missing build dependencies: ftbench_nonexistent.h (libftbench-dev); "
+                            "install them (apt-get install libftbench-dev)")
+    assert not cache.exists()
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+
+def _cli(*args, env_cache=None):
+    env = {"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(env_cache)} if env_cache else None
+    return subprocess.run([HOST_PYTHON, "-m", "harness.interpreters", *args], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=60)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["build", "nope"], "unknown variant 'nope' for CPython 3.13.5; choose one of: 3.13, 3.13t, 3.13t-gil"),
+    (["build", "3.13t", "--cpython-version", "3.12.1"], "unknown CPython version '3.12.1'"),
+    (["path", "3.13t", "--cpython-version", "abc"], "unknown CPython version 'abc'"),
+    (["build", "3.13t", "--cpython-version", "3.13.99", "--source", "/nonexistent/Python.tar.xz"],
+     "source tarball not found: /nonexistent/Python.tar.xz"),
+    (["path", "3.13t", "--cpython-version", "3.13.99"], "3.13t is not built yet: run `nox -s build-3.13t`"),
+])
+def test_cli_bad_input_is_one_line_and_nonzero(tmp_path, args, message):
+    r = _cli(*args, env_cache=tmp_path)
+    assert r.returncode == 1, r
+    assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith("ftbench: error: ")
+    assert message in r.stderr and r.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # the cache untouched
+
+
+def test_cli_builds_the_fake_source_and_prints_figures(tmp_path, fake_source):
+    r = _cli("build", "3.13t", "3.13t-gil", "--cpython-version", VERSION, "--source", str(fake_source),
+             env_cache=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("figure: 3.13.99t ready in") == 1  # 3.13t-gil is the same build
+    assert "figure: harness time for 3.13t, 3.13t-gil:" in r.stdout
+    path = _cli("path", "3.13t", "--cpython-version", VERSION, env_cache=tmp_path)
+    assert path.stdout.strip() == str(tmp_path / "ftbench" / "cpython" / "3.13.99t" / "bin" / "python3.13t")
+
+
+# --- the real builds --------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_real_builds_are_verified_and_share_one_source():
+    version = interpreters.DEFAULT_VERSION
+    infos = {}
+    for ft in (False, True):
+        python = interpreters.ensure(version, ft, log=print)
+        assert python == interpreters.executable(version, ft) and python.exists()
+        infos[ft] = interpreters.verify(python, version, ft)
+    assert (infos[True]["gil_disabled"], infos[True]["gil_enabled"]) == (1, False)
+    assert (infos[False]["gil_disabled"] or 0, infos[False]["gil_enabled"]) == (0, True)
+    for info in infos.values():
+        assert info["version"] == version
+        assert all(ok is True for ok in info["imports"].values()), info["imports"]
+        assert set(info["imports"]) == set(interpreters.VERIFY_IMPORTS)
+    ft, default = interpreters.provenance(version, True), interpreters.provenance(version, False)
+    assert ft["source_sha256"] == default["source_sha256"]
+    if version in interpreters.KNOWN_SHA256:
+        assert ft["source_sha256"] == interpreters.KNOWN_SHA256[version]
+    strip = [a for a in ft["configure_args"] if not a.startswith("--prefix=")]
+    assert [a for a in strip if a != "--disable-gil"] == \
+        [a for a in default["configure_args"] if not a.startswith("--prefix=")]
+    assert "--disable-gil" in strip and ft["compiler"] == default["compiler"]
+    # the PYTHON_GIL=1 control: the very same 3.13t binary, with the GIL forced on
+    r = subprocess.run([str(interpreters.executable(version, True)), "-c",
+                        "import sys; print(sys._is_gil_enabled())"], capture_output=True, text=True,
+                       env={"PYTHON_GIL": "1", "PATH": "/usr/bin:/bin"})
+    assert r.stdout.strip() == "True"
