@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import sys
 import time
@@ -29,7 +30,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--size", default="default")
     parser.add_argument("--bench-profile", default="default")
     parser.add_argument("--variant", required=True)
-    parser.add_argument("--host", default="")
+    parser.add_argument("--host", default=platform.node() or "host")
     parser.add_argument("--server-url", default="")
     parser.add_argument("--server-latency", default="", help="LO:HI seconds, recorded for the analysis")
     parser.add_argument("--accelerators", default="pure")
