@@ -100,7 +100,7 @@ def figures(session: nox.Session) -> None:
 def analysis(session: nox.Session) -> None:
     """Regenerate results/*.csv, figures and REPORT.md, and execute analysis.ipynb in place."""
     session.install("-e", ".[analysis]")
-    session.run("python", "-m", "harness.analysis", *session.posargs)
+    session.run("python", "-m", "harness.analysis", "--readme", "README.md", *session.posargs)
     session.run("jupytext", "--sync", "analysis.py")
     session.run("jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace", "analysis.ipynb")
 

@@ -578,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
                                      .splitlines()[0])
     parser.add_argument("--raw", default="results/raw", help="raw results directory")
     parser.add_argument("--out", default="results", help="where CSVs, figures and REPORT.md go")
+    parser.add_argument("--readme", help="also refresh the headline block of this README.md")
     args = parser.parse_args(argv)
     try:
         res = regenerate(args.raw, args.out)
@@ -587,6 +588,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     print(f"wrote {out / 'benchmarks.csv'}, {out / 'summary.csv'}, {out / 'claims.csv'}, "
           f"{len(res.figures)} figures in {out / 'figures'}, {res.report}")
+    if args.readme:
+        from harness.report import update_readme
+
+        if not update_readme(args.readme, res.summary, res.metadata):
+            print(f"ftbench: error: {args.readme} has no headline markers", file=sys.stderr)
+            return 1
+        print(f"refreshed the headline of {args.readme}")
     return 0
 
 

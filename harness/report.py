@@ -247,3 +247,30 @@ def describe_runs(res: Results) -> str:
                          f"{r['date_first']} .. {r['date_last']}, {r['ok']} ok / "
                          f"{r['failed']} not measured")
     return "\n".join(lines)
+
+
+README_START, README_END = "<!-- headline:start -->", "<!-- headline:end -->"
+
+
+def readme_headline(summary: pd.DataFrame, metadata: pd.DataFrame) -> str:
+    """The README's headline block: the machine it was measured on, then the headline table."""
+    lines = []
+    for host, g in metadata.groupby("host", sort=False):
+        first = g.iloc[0]
+        lines.append(f"Measured on host `{host}`: {first['cpu_model']}, {first['cpu_count']} CPUs; "
+                     f"CPython {first['python_version']} builds from source sha256 "
+                     f"`{(_str(first['source_sha256']) or '?')[:12]}`; profile {first['profile']}; "
+                     f"{g['date_first'].min()} .. {g['date_last'].max()}.")
+    return "\n".join([*lines, "", markdown_table(headline_table(summary))])
+
+
+def update_readme(path: str | Path, summary: pd.DataFrame, metadata: pd.DataFrame) -> bool:
+    """Replace the block between the headline markers of README.md; False if it has no markers."""
+    path = Path(path)
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    path.write_text(f"{head}{README_START}\n{readme_headline(summary, metadata)}\n{README_END}{tail}")
+    return True

@@ -7,6 +7,7 @@ executing it headless on a synthetic results directory.
 
 import json
 import math
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from synth import Spec, model_results, write_variant  # noqa: E402
 
-from harness import analysis  # noqa: E402
+from harness import analysis, report  # noqa: E402
 from harness.analysis import AnalysisError, NoResults  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -442,4 +443,19 @@ def test_notebook_is_paired_with_its_py_percent_source():
     assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent"
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert code and all(c in source for c in code)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    # committed executed, with its outputs: a reviewer reads it without running anything
+    assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+
+
+def test_notebook_executes_on_the_committed_results_and_reproduces_them(tmp_path, monkeypatch):
+    """The published CSVs and report are exactly what the analysis derives from the raw files."""
+    published = REPO / "results"
+    assert (published / "raw").is_dir(), "no published run under results/raw"
+    shutil.copytree(published / "raw", tmp_path / "raw")
+    text, images = _execute_notebook(tmp_path, monkeypatch)
+    assert images >= 5 and "refuted" in text
+    for name in ("benchmarks.csv", "summary.csv", "claims.csv", "REPORT.md"):
+        assert (tmp_path / name).read_text() == (published / name).read_text(), name
+    res = analysis.regenerate(tmp_path / "raw", tmp_path / "again")
+    readme = (REPO / "README.md").read_text()
+    assert report.readme_headline(res.summary, res.metadata) in readme  # README's table is the real one

@@ -1,0 +1,68 @@
+"""Every workload file x every strategy it declares passes its check at tiny size.
+
+Parametrised from discovery, so a new file in workloads/ is tested without editing this file; and
+a file there that declares no workload fails the suite instead of being silently skipped.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+from harness import strategies
+from harness.server import Server
+from harness.workload import SIZES, Context, Workload, discover
+
+WORKLOADS = discover()
+CASES = [(w.name, s) for w in WORKLOADS.values() for s in w.strategies]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with Server(latency=(0.001, 0.003)) as srv:
+        yield srv
+
+
+def test_every_workload_file_declares_a_workload():
+    files = {m.name for m in pkgutil.iter_modules([str(Path(__file__).parents[1] / "workloads")])
+             if not m.name.startswith("_")}
+    declared = {w.task.__module__.rsplit(".", 1)[-1] for w in WORKLOADS.values()}
+    assert files == declared, f"files without a WORKLOAD: {sorted(files - declared)}"
+
+
+def test_the_lecture_tasks_are_there():
+    assert {"cpu_sum_squares", "io_download"} <= set(WORKLOADS)
+
+
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_interface(name):
+    w: Workload = WORKLOADS[name]
+    assert set(SIZES) <= set(w.sizes)
+    assert w.description and w.task.__module__.startswith("workloads.")
+    assert w.workers_for("sequential", 2) == (1,)
+    if w.kind == "cpu":
+        assert w.workers_for("threads", 2) == (1, 2, 4) and w.workers_for("threads", 8)[-1] == 16
+
+
+@pytest.mark.parametrize(("name", "strategy"), CASES)
+def test_tiny_run_passes_its_check(name, strategy, server):
+    w = WORKLOADS[name]
+    ctx = Context(server_url=server.url if w.needs_server else None, workers=2)
+    tasks = w.make_tasks(w.sizes["tiny"], ctx)
+    shared = w.setup(strategy, ctx) if w.setup else None
+    results = strategies.run(strategy, w, tasks, 2, shared, ctx)
+    assert len(results) == len(tasks)
+    w.check(tasks, results, shared)  # raises CheckFailed on any wrong result
+
+
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_a_wrong_result_fails_the_check(name, server):
+    w = WORKLOADS[name]
+    ctx = Context(server_url=server.url if w.needs_server else None, workers=1)
+    tasks = w.make_tasks(w.sizes["tiny"], ctx)
+    shared = w.setup("sequential", ctx) if w.setup else None
+    results = strategies.run("sequential", w, tasks, 1, shared, ctx)
+    with pytest.raises(AssertionError):  # CheckFailed is an AssertionError
+        w.check(tasks, results[:-1], shared)
