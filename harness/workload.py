@@ -35,6 +35,13 @@ class CheckFailed(AssertionError):
     """A workload's results are wrong: the benchmark is recorded failed, never timed."""
 
 
+def paired(tasks: list, results: list):
+    """(task, result) pairs for a check, after making sure no result went missing."""
+    if len(results) != len(tasks):
+        raise CheckFailed(f"{len(results)} results for {len(tasks)} tasks")
+    return zip(tasks, results, strict=True)
+
+
 @dataclass(frozen=True)
 class Context:
     """What a workload may need from the harness at run time."""

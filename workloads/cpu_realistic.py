@@ -13,7 +13,7 @@ import json
 import random
 import re
 
-from harness.workload import CheckFailed, Context, Workload
+from harness.workload import CheckFailed, Context, Workload, paired
 
 COUNT = 20  # requests per run
 WORDS = ("thread", "process", "lock", "queue", "event", "loop", "future", "task", "pipe",
@@ -80,9 +80,7 @@ def expected(task: tuple[int, int]) -> str:
 
 
 def check(tasks: list, results: list, shared) -> None:
-    if len(results) != len(tasks):
-        raise CheckFailed(f"{len(results)} results for {len(tasks)} tasks")
-    for task, got in zip(tasks, results, strict=True):
+    for task, got in paired(tasks, results):
         if got != expected(tuple(task)):
             raise CheckFailed(f"handle{task} = {got!r}, expected {expected(tuple(task))!r}")
 

@@ -5,7 +5,7 @@ asyncio are no faster than a loop, while processes are. On a free-threaded build
 scale with the cores too. Sizes are scaled down so the sequential run takes about 0.5-1 s.
 """
 
-from harness.workload import CheckFailed, Context, Workload
+from harness.workload import CheckFailed, Context, Workload, paired
 
 COUNT = 20  # numbers per run, as in the lecture
 
@@ -24,9 +24,7 @@ def expected(n: int) -> int:
 
 
 def check(tasks: list[int], results: list[int], shared) -> None:
-    if len(results) != len(tasks):
-        raise CheckFailed(f"{len(results)} results for {len(tasks)} tasks")
-    for n, got in zip(tasks, results, strict=True):
+    for n, got in paired(tasks, results):
         if got != expected(n):
             raise CheckFailed(f"sum_squares({n}) = {got}, expected {expected(n)}")
 

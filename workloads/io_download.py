@@ -12,7 +12,7 @@ import hashlib
 import threading
 
 from harness.server import FAULTS_HEADER, body_for
-from harness.workload import CheckFailed, Context, Workload, io_sweep
+from harness.workload import CheckFailed, Context, Workload, io_sweep, paired
 
 SITES = ("a", "b")  # the lecture's two URLs
 TIMEOUT = 30.0  # seconds per request: a hung server fails the run instead of stalling it
@@ -79,9 +79,7 @@ def expected(url: str) -> tuple[int, int, str, int]:
 
 def check(tasks: list[str], results: list, shared) -> None:
     """Every page intact, and no fault injected (aiohttp retries a dropped GET once, silently)."""
-    if len(results) != len(tasks):
-        raise CheckFailed(f"{len(results)} results for {len(tasks)} pages")
-    wrong = [(url, got) for url, got in zip(tasks, results, strict=True)
+    wrong = [(url, got) for url, got in paired(tasks, results)
              if tuple(got) != expected(url)]
     if wrong:
         url, got = wrong[0]

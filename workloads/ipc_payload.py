@@ -13,7 +13,7 @@ import functools
 import random
 import zlib
 
-from harness.workload import CheckFailed, Context, Workload
+from harness.workload import CheckFailed, Context, Workload, paired
 
 COUNT = 18  # tasks per run
 TABLE = bytes((b * 167 + 13) % 256 for b in range(256))  # a permutation: 167 is odd
@@ -43,9 +43,7 @@ def expected(seed: int, rounds: int, size: int) -> int:
 
 
 def check(tasks: list, results: list, shared) -> None:
-    if len(results) != len(tasks):
-        raise CheckFailed(f"{len(results)} results for {len(tasks)} tasks")
-    for (seed, rounds, data), got in zip(tasks, results, strict=True):
+    for (seed, rounds, data), got in paired(tasks, results):
         if len(got) != len(data) or zlib.crc32(got) != expected(seed, rounds, len(data)):
             raise CheckFailed(f"task {seed}: output of {len(got)} bytes has the wrong crc32")
 

@@ -8,7 +8,7 @@ comes from the strategy under test, never from OpenBLAS/OpenMP behind its back.
 
 import os
 
-from harness.workload import CheckFailed, Context, Workload
+from harness.workload import CheckFailed, Context, Workload, paired
 
 BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
             "VECLIB_MAXIMUM_THREADS")
@@ -58,9 +58,7 @@ def expected(task: tuple[int, int, int]) -> tuple[float, float]:
 
 
 def check(tasks: list, results: list, shared) -> None:
-    if len(results) != len(tasks):
-        raise CheckFailed(f"{len(results)} results for {len(tasks)} tasks")
-    for task, got in zip(tasks, results, strict=True):
+    for task, got in paired(tasks, results):
         want, tol = expected(task)
         if not abs(got - want) <= tol:
             raise CheckFailed(f"matmul_chain{task} = {got!r}, expected {want!r} +- {tol:.1e}")

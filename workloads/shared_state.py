@@ -18,7 +18,7 @@ memory and a ``multiprocessing.Lock``; ``setup`` makes them fresh for every run.
 import functools
 import threading
 
-from harness.workload import CheckFailed, Context, Workload
+from harness.workload import CheckFailed, Context, Workload, paired
 
 COUNT = 20  # tasks per run
 BUCKETS = 8
@@ -101,9 +101,7 @@ def _expected_counts(tasks: list) -> list[int]:
 
 def _check_results(tasks: list, results: list) -> list[int]:
     """Check each task's own (task-local, race-free) result; return the expected bucket counts."""
-    if len(results) != len(tasks):
-        raise CheckFailed(f"{len(results)} results for {len(tasks)} tasks")
-    for (t, updates), got in zip(tasks, results, strict=True):
+    for (t, updates), got in paired(tasks, results):
         if got != _expected_acc(t, updates):
             raise CheckFailed(f"task {t}: work sum {got}, expected {_expected_acc(t, updates)}")
     return _expected_counts(tasks)
