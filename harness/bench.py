@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import probe
 from harness.results import ResultsError, VariantStore
 from harness.workload import ALL_STRATEGIES, SIZES, discover
 
@@ -113,24 +114,23 @@ def _choice(what, value, choices):
         raise UsageError(f"unknown {what} {value!r}; valid: {', '.join(choices)}")
 
 
-def _positive_float(what, text):
+def _float(what, text, ok, expected):
+    """``float(text)`` if ``ok`` accepts it, else one line naming what was expected."""
     try:
         value = float(text)
     except ValueError:
-        value = -1
-    if not value > 0:
-        raise UsageError(f"--{what} {text!r}: expected a number > 0")
+        value = float("nan")
+    if not ok(value):
+        raise UsageError(f"--{what} {text!r}: expected {expected}")
     return value
+
+
+def _positive_float(what, text):
+    return _float(what, text, lambda v: v > 0, "a number > 0")
 
 
 def _nonneg_float(what, text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise UsageError(f"--{what} {text!r}: expected seconds >= 0, as LO:HI")
-    return value
+    return _float(what, text, lambda v: v >= 0, "seconds >= 0, as LO:HI")
 
 
 def _list(text, what, valid=None, singular=None):
@@ -174,9 +174,7 @@ def plan(args, workloads: dict, cores: int) -> list[Planned]:
 
 
 def check_interpreter(variant: str) -> None:
-    import sysconfig
-
-    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    free_threaded = probe.free_threaded()
     if free_threaded != variant.startswith("3.13t") or sys.version_info[:2] != (3, 13):
         build = "free-threaded" if free_threaded else "default"
         raise UsageError(f"variant {variant} cannot run on this {build} Python "
@@ -322,7 +320,7 @@ def main(argv=None) -> int:
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         workloads = discover()
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        cores = probe.cpu_count()
         planned = plan(args, workloads, cores)
         check_interpreter(args.variant)  # after the input checks: bad input is named on any Python
     except UsageError as e:

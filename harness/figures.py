@@ -117,7 +117,9 @@ def overhead(rounds: int, size: str) -> list[str]:
     """Harness vs bare loop, interleaved in rounds so that slow drifts of the machine hit both."""
     import pyperf
 
-    variant = "3.13t" if _free_threaded() else "3.13"
+    from harness.probe import free_threaded
+
+    variant = "3.13t" if free_threaded() else "3.13"
     env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
     harness, bare = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -141,12 +143,6 @@ def overhead(rounds: int, size: str) -> list[str]:
             f"bare perf_counter loop in this process: {describe(bare)}",
             f"difference of medians {diff:+.1%} (target within 3%) {_verdict(abs(diff) <= 0.03)}; "
             f"the bare loop's own RSD is this machine's noise floor"]
-
-
-def _free_threaded() -> bool:
-    import sysconfig
-
-    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def main(argv=None) -> int:

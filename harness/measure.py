@@ -61,30 +61,27 @@ def interpreter_provenance() -> dict:
     }
 
 
-def make_time_func(workload, strategy_name: str, workers: int, params: dict, ctx):
+def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx):
     """``time_func(loops) -> seconds`` for pyperf; checks every run outside the timed region."""
     from harness import probe, strategies
 
     run = strategies.STRATEGIES[strategy_name]
-    tasks = workload.make_tasks(params, ctx)
     warmed = []
 
-    def run_once() -> float:
+    def run_checked(these: list) -> float:
         shared = workload.setup(strategy_name, ctx) if workload.setup else None
         t0 = time.perf_counter()
-        results = run(workload, tasks, workers, shared, ctx)
+        results = run(workload, these, workers, shared, ctx)
         elapsed = time.perf_counter() - t0
-        figures = workload.check(tasks, results, shared)  # raises CheckFailed: no value recorded
+        figures = workload.check(these, results, shared)  # raises CheckFailed: no value recorded
         probe.FIGURES.update(figures or {})
         return elapsed
 
     def time_func(loops: int) -> float:
         if not warmed:  # import the workload's dependencies before the first timed value
-            tiny = workload.make_tasks(workload.sizes["tiny"], ctx)
-            shared = workload.setup(strategy_name, ctx) if workload.setup else None
-            workload.check(tiny, run(workload, tiny, workers, shared, ctx), shared)
+            run_checked(workload.make_tasks(workload.sizes["tiny"], ctx))
             warmed.append(True)
-        return sum(run_once() for _ in range(loops))
+        return sum(run_checked(tasks) for _ in range(loops))
 
     return time_func
 
@@ -112,7 +109,7 @@ def main() -> None:
         "ftbench_strategy": args.strategy,
         "ftbench_workers": args.workers,
         "ftbench_variant": args.variant,
-        "ftbench_free_threaded": "yes" if _free_threaded() else "no",
+        "ftbench_free_threaded": "yes" if probe.free_threaded() else "no",
         "ftbench_start_method": start_method(),
         "ftbench_profile": args.bench_profile,
         "ftbench_size": args.size,
@@ -120,7 +117,7 @@ def main() -> None:
         "ftbench_accelerators": args.accelerators,
         # measured once by the orchestrator (importing aiohttp in every worker would cost seconds)
         "ftbench_c_extensions": os.environ.get("FTBENCH_C_EXTENSIONS", "unknown"),
-        "ftbench_cpu_count": _cpu_count(),
+        "ftbench_cpu_count": probe.cpu_count(),
         **_versions(),
         **interpreter_provenance(),
         **{f"ftbench_{k}": str(v) for k, v in (workload.extra_metadata() if workload.extra_metadata else {}).items()},
@@ -129,8 +126,9 @@ def main() -> None:
         runner.metadata["ftbench_options"] = ",".join(args.option)
     if args.server_url:
         runner.metadata["ftbench_server_latency"] = args.server_latency or "unknown"
-    runner.metadata["ftbench_tasks"] = len(workload.make_tasks(workload.sizes[args.size], ctx))
-    time_func = make_time_func(workload, args.strategy, args.workers, workload.sizes[args.size], ctx)
+    tasks = workload.make_tasks(workload.sizes[args.size], ctx)  # once: ipc_payload's are 72 MB
+    runner.metadata["ftbench_tasks"] = len(tasks)
+    time_func = make_time_func(workload, args.strategy, args.workers, tasks, ctx)
     runner.bench_time_func(f"{workload.name}/{args.strategy}/{args.workers}", time_func)
 
 
@@ -139,14 +137,6 @@ def _kill_own_group(signum, frame) -> None:
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
-def _free_threaded() -> bool:
-    import sysconfig
-
-    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _versions() -> dict:

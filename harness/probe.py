@@ -8,6 +8,7 @@ written. pyperf itself records neither (and turns psutil off on free-threaded bu
 
 from __future__ import annotations
 
+import os
 import re
 import resource
 import sys
@@ -17,6 +18,18 @@ import warnings
 FIGURES: dict[str, float] = {}
 GIL_WARNINGS: list[str] = []  # modules whose import re-enabled the GIL
 _GIL_MESSAGE = re.compile(r"GIL\) has been enabled to load module '([^']+)'")
+
+
+def free_threaded() -> bool:
+    """Is this a free-threaded build (whatever the GIL's state at run time)?"""
+    import sysconfig
+
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (the affinity mask, not the machine's total)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def gil_enabled() -> bool:
