@@ -1,7 +1,7 @@
 """ftbench sessions: build the interpreters, benchmark each variant, analyse, test.
 
 Sessions only wire; the machinery is in harness/. ``3.13`` and ``3.13t`` resolve to ftbench's own
-builds of one CPython source (harness.interpreters), never to another Python on PATH.
+builds of one CPython source (harness.provision.interpreters), never to another Python on PATH.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import interpreters  # noqa: E402 - stdlib only, safe on the host Python
+from harness.provision import interpreters  # noqa: E402 - stdlib only, safe on the host Python
 
 nox.needs_version = ">=2025.10.14"
 nox.options.default_venv_backend = "venv"
@@ -41,7 +41,7 @@ def _build_args(posargs: list[str]) -> list[str]:
 
 
 def _build(session: nox.Session, *variants: str) -> None:
-    session.run(sys.executable, "-m", "harness.interpreters", "build", *variants,
+    session.run(sys.executable, "-m", "harness.provision.interpreters", "build", *variants,
                 f"--cpython-version={VERSION}", *_build_args(session.posargs), external=True)
 
 
@@ -71,7 +71,7 @@ def _bench_venv(session: nox.Session, build_name: str) -> None:
 
 def _bench(session: nox.Session, variant: str, build_name: str) -> None:
     _bench_venv(session, build_name)
-    session.run("python", "-m", "harness.bench", "--variant", variant, *session.posargs)
+    session.run("python", "-m", "harness.measure.bench", "--variant", variant, *session.posargs)
 
 
 for _variant, _build_name in ((MINOR, MINOR), (f"{MINOR}t", f"{MINOR}t"), (f"{MINOR}t-gil", f"{MINOR}t")):
@@ -79,7 +79,7 @@ for _variant, _build_name in ((MINOR, MINOR), (f"{MINOR}t", f"{MINOR}t"), (f"{MI
     def _bench_one(session: nox.Session, _variant=_variant, _build_name=_build_name) -> None:
         _bench(session, _variant, _build_name)
 
-    _bench_one.__doc__ = f"Benchmark every workload on {_variant} (args after -- go to harness.bench)."
+    _bench_one.__doc__ = f"Benchmark every workload on {_variant} (args after -- go to harness.measure.bench)."
 
 
 @nox.session(name="bench", python=False, requires=[f"bench-{v}" for v in (MINOR, f"{MINOR}t", f"{MINOR}t-gil")])

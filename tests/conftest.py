@@ -1,6 +1,6 @@
 """Shared fixtures: a venv of ftbench's real 3.13t build, the runner on it, fake CPython tarballs.
 
-The venv (``.nox/test-3.13t``, ignored by git) is made once from ``harness.interpreters.ensure``,
+The venv (``.nox/test-3.13t``, ignored by git) is made once from ``harness.provision.interpreters.ensure``,
 which builds CPython when the cache has no valid build, and reused while it still works. Only the
 slow tests use it; the fast ones run on the host Python.
 """
@@ -68,7 +68,7 @@ def _venv_problem(python: Path, prefix: Path) -> str:
 
 def bench_venv(build: str) -> Path:
     """The python of a venv of ftbench's own ``build`` ("3.13" or "3.13t") with ftbench[bench]."""
-    from harness import interpreters
+    from harness.provision import interpreters
 
     version = os.environ.get("FTBENCH_CPYTHON_VERSION", interpreters.DEFAULT_VERSION)
     free_threaded = build.endswith("t")
@@ -103,11 +103,11 @@ def ft_python() -> Path:
 
 
 class Bench:
-    """``python -m harness.bench`` on a real interpreter, into a private results dir.
+    """``python -m harness.measure.bench`` on a real interpreter, into a private results dir.
 
     The fault workloads of tests/fault_workloads are visible (FTBENCH_WORKLOAD_PATH). The host
     label is unique: it names the results dir and appears on the command line of every process
-    of the run (orchestrator, harness.measure, pyperf's workers, their pools), so ``processes()``
+    of the run (orchestrator, harness.measure.run, pyperf's workers, their pools), so ``processes()``
     finds exactly this test's processes.
     """
 
@@ -128,7 +128,7 @@ class Bench:
         return self.results / "raw" / self.host
 
     def argv(self, *args: str) -> list[str]:
-        return [str(self.python), "-m", "harness.bench", "--variant", self.variant,
+        return [str(self.python), "-m", "harness.measure.bench", "--variant", self.variant,
                 "--results", str(self.results), "--host", self.host, *args]
 
     def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -238,7 +238,7 @@ def runner(ft_python, tmp_path):
 # --- fake CPython source tarballs ---------------------------------------------------------------
 
 # A stand-in for CPython's configure: it writes a Makefile whose `install` puts a fake python in the
-# prefix; that python answers harness.interpreters.verify's script with a canned JSON line. It lets
+# prefix; that python answers harness.provision.interpreters.verify's script with a canned JSON line. It lets
 # the tests drive the real ensure() / _build() (tar, configure, make, make install, verify, stamp)
 # in milliseconds. Switches (environment): FTFAKE_FAIL (configure fails), FTFAKE_HANG=FILE
 # (configure leaves a half-built prefix, creates FILE and sleeps), FTFAKE_SLEEP=SECONDS, FTFAKE_LIE
@@ -307,7 +307,7 @@ def fake_source(tmp_path) -> Path:
 @pytest.fixture
 def no_header_checks(monkeypatch):
     """Skip the C compiler's header probes (the fake build needs none)."""
-    from harness import interpreters
+    from harness.provision import interpreters
 
     monkeypatch.setattr(interpreters, "REQUIRED_HEADERS", {})
     monkeypatch.setattr(interpreters, "OPTIONAL_HEADERS", {})

@@ -1,4 +1,4 @@
-"""harness.analysis and harness.plots on synthetic pyperf results written into tmp_path.
+"""harness.analysis and harness.analysis.plots on synthetic pyperf results written into tmp_path.
 
 The statistics are checked against numbers computed by hand; the loader against real pyperf
 files (built with pyperf.Run / Benchmark / BenchmarkSuite), corrupt ones included; the notebook by
@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from synth import Spec, model_results, write_variant  # noqa: E402
 
-from harness import analysis, report  # noqa: E402
+from harness import analysis  # noqa: E402
+from harness.analysis import report
 from harness.analysis import AnalysisError, NoResults  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -333,11 +334,11 @@ def test_no_results_is_its_own_error(tmp_path):
 
 
 def test_reads_what_the_runner_writes(tmp_path):
-    """harness.results.VariantStore writes the files; the analysis must read them back."""
+    """harness.measure.results.VariantStore writes the files; the analysis must read them back."""
     import pyperf
     from synth import run_metadata
 
-    from harness.results import VariantStore
+    from harness.measure.results import VariantStore
 
     store = VariantStore(tmp_path, "h", "3.13")
     store.load({"profile": "quick"}, fresh=False)

@@ -1,4 +1,4 @@
-"""harness.bench's command line: bad input, the plan, the progress line and the speedup table.
+"""harness.measure.bench's command line: bad input, the plan, the progress line and the speedup table.
 
 Fast tests run on the host Python (parse_args and plan are pure; the CLI is run as a real
 subprocess). The slow ones run a real --quick campaign on ftbench's 3.13t build.
@@ -13,9 +13,9 @@ import pyperf
 import pytest
 from conftest import REPO
 
-from harness import bench
-from harness.bench import UsageError, parse_args, plan
-from harness.workload import SIZES, Workload, io_sweep
+from harness.measure import bench
+from harness.measure.bench import UsageError, parse_args, plan
+from harness.measure.workload import SIZES, Workload, io_sweep
 from workloads.cpu_sum_squares import WORKLOAD as CPU
 
 STRATEGIES = "sequential, threads, processes, asyncio, asyncio_threads"
@@ -23,7 +23,7 @@ STRATEGIES = "sequential, threads, processes, asyncio, asyncio_threads"
 
 def _cli(tmp_path, *args):
     results = tmp_path / "results"
-    r = subprocess.run([sys.executable, "-m", "harness.bench", *args, "--results", str(results)],
+    r = subprocess.run([sys.executable, "-m", "harness.measure.bench", *args, "--results", str(results)],
                        capture_output=True, text=True, cwd=REPO, timeout=30)
     return r, results
 
@@ -183,9 +183,9 @@ def test_error_line_prefers_the_workers_exception_over_pyperfs_wrapper():
            "Traceback (most recent call last):\n  File \"_manager.py\", line 118\n"
            "RuntimeError: /venv/bin/python failed with exit code 1\n")
     assert bench._error_line(log, 1) == "ValueError: ftfault: task 2 exploded"
-    assert bench._error_line("harness.workload.CheckFailed: sum_squares(3) = 4, expected 5\n"
+    assert bench._error_line("harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5\n"
                              "RuntimeError: /p failed with exit code 1\n", 1) == \
-        "harness.workload.CheckFailed: sum_squares(3) = 4, expected 5"
+        "harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5"
     assert bench._error_line("RuntimeError: /p failed with exit code 1\n", 1) == \
         "RuntimeError: /p failed with exit code 1"
     assert bench._error_line("some output\nlast words\n", 3) == "last words"

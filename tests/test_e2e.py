@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.workload import discover
+from harness.measure.workload import discover
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

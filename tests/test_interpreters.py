@@ -1,4 +1,4 @@
-"""harness.interpreters: source resolution, the build cache and its stamp, variants, provenance, CLI.
+"""harness.provision.interpreters: source resolution, the build cache and its stamp, variants, provenance, CLI.
 
 Fast tests point XDG_CACHE_HOME into tmp_path and build a fake CPython (a configure script that
 writes a Makefile installing a shell script as python; see conftest.FAKE_CONFIGURE), so the real
@@ -15,8 +15,8 @@ import threading
 import pytest
 from conftest import REPO, fake_cpython_members, make_tarball
 
-from harness import interpreters
-from harness.interpreters import ProvisionError
+from harness.provision import interpreters
+from harness.provision.interpreters import ProvisionError
 
 VERSION = "3.13.99"  # not in KNOWN_SHA256: the tests choose the expected checksum
 HOST_PYTHON = sys.executable
@@ -259,7 +259,7 @@ def test_provenance_missing_or_corrupt_reads_as_empty(cache):
 
 
 def test_measure_records_the_provenance_of_the_running_interpreter(tmp_path, monkeypatch):
-    from harness import measure
+    from harness.measure import run as measure
 
     monkeypatch.setattr(sys, "base_prefix", str(tmp_path))
     assert measure.interpreter_provenance() == {"ftbench_source_sha256": "unknown"}
@@ -341,7 +341,7 @@ def test_missing_build_dependency_names_header_and_package_and_leaves_cache_alon
 
 def _cli(*args, env_cache=None):
     env = {"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(env_cache)} if env_cache else None
-    return subprocess.run([HOST_PYTHON, "-m", "harness.interpreters", *args], capture_output=True, text=True,
+    return subprocess.run([HOST_PYTHON, "-m", "harness.provision.interpreters", *args], capture_output=True, text=True,
                           cwd=REPO, env=env, timeout=60)
 
 

@@ -5,9 +5,9 @@ import hashlib
 import pytest
 import requests
 
-from harness.server import Server, body_for
-from harness.strategies import run
-from harness.workload import ALL_STRATEGIES, CheckFailed, Context
+from harness.measure.server import Server, body_for
+from harness.measure.strategies import run
+from harness.measure.workload import ALL_STRATEGIES, CheckFailed, Context
 from workloads.io_download import WORKLOAD, expected
 
 FAST = (0.001, 0.003)

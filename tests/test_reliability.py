@@ -1,10 +1,10 @@
 """Faults, interruption and bad files: nothing measured is ever lost, no failure is ever a time.
 
-Real processes and real signals: the runner (``python -m harness.bench``) runs on ftbench's 3.13t
+Real processes and real signals: the runner (``python -m harness.measure.bench``) runs on ftbench's 3.13t
 build with the fault workloads of tests/fault_workloads (a task that raises, a wrong result, the
 lecture's deadlock, a task that waits on a file, an extension that re-enables the GIL), and is
 interrupted with SIGINT and SIGKILL at several points. Build faults drive the real
-harness.interpreters with fake CPython tarballs (see conftest). Server faults are tested in
+harness.provision.interpreters with fake CPython tarballs (see conftest). Server faults are tested in
 tests/test_server.py.
 """
 
@@ -20,8 +20,9 @@ from types import SimpleNamespace
 import pytest
 from conftest import REPO, Bench, make_tarball
 
-from harness import bench, interpreters
-from harness.interpreters import ProvisionError
+from harness.measure import bench
+from harness.provision import interpreters
+from harness.provision.interpreters import ProvisionError
 from workloads.cpu_sum_squares import WORKLOAD as CPU
 
 TINY = ("--quick", "--size", "tiny")
@@ -46,7 +47,7 @@ def test_failures_are_recorded_with_their_error_and_the_rest_runs(runner):
     assert {n: (e["status"], e["error"]) for n, e in state.items()} == {
         "ftfault_raise/sequential/1": ("failed", raised),
         "ftfault_raise/processes/2": ("failed", raised),
-        "ftfault_wrong/sequential/1": ("failed", f"harness.workload.{wrong}"),
+        "ftfault_wrong/sequential/1": ("failed", f"harness.measure.workload.{wrong}"),
         "ftfault_ok/sequential/1": ("ok", ""),
     }
     rows = runner.csv_rows()
@@ -59,7 +60,7 @@ def test_failures_are_recorded_with_their_error_and_the_rest_runs(runner):
     assert summary[summary.index("3 benchmark(s) did not produce a time:") + 1:] == [
         f"  ftfault_raise/sequential/1: failed: {raised}",
         f"  ftfault_raise/processes/2: failed: {raised}",
-        f"  ftfault_wrong/sequential/1: failed: harness.workload.{wrong}",
+        f"  ftfault_wrong/sequential/1: failed: harness.measure.workload.{wrong}",
     ]
     assert runner.wait_no_processes() == []
 
@@ -302,7 +303,7 @@ def test_allow_gil_accepts_it_and_records_it(runner, gil_extension):
     assert runner.csv_rows()["ftfault_gil/sequential/1"]["gil_enabled"] == "yes"
 
 
-# --- build faults (fake CPython sources, real harness.interpreters) ---------------------------------------
+# --- build faults (fake CPython sources, real harness.provision.interpreters) ---------------------------------------
 
 
 def test_checksum_mismatch_is_refused_and_the_cache_untouched(cache, fake_source, monkeypatch):
@@ -345,7 +346,7 @@ def test_a_not_cpython_tarball_is_refused(cache, tmp_path):
 def test_a_build_killed_half_way_is_never_reused(cache, fake_source, tmp_path, no_header_checks):
     configuring = tmp_path / "configuring"
     env = {**os.environ, "XDG_CACHE_HOME": str(cache.parent), "FTFAKE_HANG": str(configuring)}
-    proc = subprocess.Popen([sys.executable, "-m", "harness.interpreters", "build", "3.13t",
+    proc = subprocess.Popen([sys.executable, "-m", "harness.provision.interpreters", "build", "3.13t",
                              "--cpython-version", VERSION, "--source", str(fake_source)],
                             cwd=REPO, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from harness.server import FAULTS_HEADER, SITES, Server, body_for, raise_nofile_limit
+from harness.measure.server import FAULTS_HEADER, SITES, Server, body_for, raise_nofile_limit
 
 FAST = (0.001, 0.003)
 
@@ -50,7 +50,7 @@ def test_stop_ends_the_process_and_frees_the_port():
 
 
 def test_sigint_stops_cleanly():
-    proc = subprocess.Popen([sys.executable, "-m", "harness.server", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "harness.measure.server", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout.readline().startswith(b"READY ")
     proc.send_signal(signal.SIGINT)
@@ -61,7 +61,7 @@ def test_sigint_stops_cleanly():
 def test_server_exits_when_its_parent_is_killed():
     """A runner killed by a timeout must not leave its server behind (it has its own session)."""
     parent = subprocess.Popen(
-        [sys.executable, "-c", "import time; from harness.server import Server; "
+        [sys.executable, "-c", "import time; from harness.measure.server import Server; "
          "s = Server(latency=(0.001, 0.003)).start(); print(s.url, flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE)
     url = parent.stdout.readline().decode().strip()

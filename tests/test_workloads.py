@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import strategies
-from harness.server import Server
-from harness.workload import SIZES, Context, Workload, discover
+from harness.measure import strategies
+from harness.measure.server import Server
+from harness.measure.workload import SIZES, Context, Workload, discover
 
 WORKLOADS = discover()
 CASES = [(w.name, s) for w in WORKLOADS.values() for s in w.strategies]

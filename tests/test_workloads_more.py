@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from harness import strategies
-from harness.workload import ALL_STRATEGIES, CheckFailed, Context, Workload
+from harness.measure import strategies
+from harness.measure.workload import ALL_STRATEGIES, CheckFailed, Context, Workload
 from workloads import cpu_realistic, ipc_payload, numpy_blocks, shared_state
 
 WORKLOADS = {w.name: w for w in [numpy_blocks.WORKLOAD, cpu_realistic.WORKLOAD,

@@ -13,7 +13,7 @@ import json
 import random
 import re
 
-from harness.workload import CheckFailed, Context, Workload, paired
+from harness import CheckFailed, Context, Workload, paired
 
 COUNT = 20  # requests per run
 WORDS = ("thread", "process", "lock", "queue", "event", "loop", "future", "task", "pipe",

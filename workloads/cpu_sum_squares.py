@@ -5,7 +5,7 @@ asyncio are no faster than a loop, while processes are. On a free-threaded build
 scale with the cores too. Sizes are scaled down so the sequential run takes about 0.5-1 s.
 """
 
-from harness.workload import CheckFailed, Context, Workload, paired
+from harness import CheckFailed, Context, Workload, paired
 
 COUNT = 20  # numbers per run, as in the lecture
 

@@ -3,7 +3,7 @@
 The lecture fetched two real sites with one ``requests.Session`` per worker (per thread through
 ``threading.local``, per process through the Pool ``initializer``) and with one
 ``aiohttp.ClientSession`` under asyncio: threads and asyncio win big because the work is waiting.
-Here the sites are the embedded server (``harness.server``, 20-50 ms per response), and every page
+Here the sites are the embedded server (``harness.measure.server``, 20-50 ms per response), and every page
 is checked against ``body_for`` by length and sha256: a 500 or a dropped connection fails the run.
 """
 
@@ -11,8 +11,8 @@ import contextlib
 import hashlib
 import threading
 
-from harness.server import FAULTS_HEADER, body_for
-from harness.workload import CheckFailed, Context, Workload, io_sweep, paired
+from harness.measure.server import FAULTS_HEADER, body_for
+from harness import CheckFailed, Context, Workload, io_sweep, paired
 
 SITES = ("a", "b")  # the lecture's two URLs
 TIMEOUT = 30.0  # seconds per request: a hung server fails the run instead of stalling it

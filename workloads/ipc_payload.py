@@ -13,7 +13,7 @@ import functools
 import random
 import zlib
 
-from harness.workload import CheckFailed, Context, Workload, paired
+from harness import CheckFailed, Context, Workload, paired
 
 COUNT = 18  # tasks per run
 TABLE = bytes((b * 167 + 13) % 256 for b in range(256))  # a permutation: 167 is odd

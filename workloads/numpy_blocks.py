@@ -8,7 +8,7 @@ comes from the strategy under test, never from OpenBLAS/OpenMP behind its back.
 
 import os
 
-from harness.workload import CheckFailed, Context, Workload, paired
+from harness import CheckFailed, Context, Workload, paired
 
 BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
             "VECLIB_MAXIMUM_THREADS")

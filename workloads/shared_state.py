@@ -18,7 +18,7 @@ memory and a ``multiprocessing.Lock``; ``setup`` makes them fresh for every run.
 import functools
 import threading
 
-from harness.workload import CheckFailed, Context, Workload, paired
+from harness import CheckFailed, Context, Workload, paired
 
 COUNT = 20  # tasks per run
 BUCKETS = 8

@@ -6,7 +6,7 @@ asks for its second, so neither ever gets it. Only the runner's timeout can end 
 
 import threading
 
-from harness.workload import SIZES, Context, Workload
+from harness import SIZES, Context, Workload
 
 LOCK_A = threading.Lock()
 LOCK_B = threading.Lock()

@@ -8,7 +8,7 @@ and passes its directory as ``--option gil_ext_dir=DIR``.
 import importlib
 import sys
 
-from harness.workload import SIZES, CheckFailed, Context, Workload
+from harness import SIZES, CheckFailed, Context, Workload
 
 MODULE = "ftgilext"  # answer() -> 42
 

@@ -7,7 +7,7 @@ exists (at most HOLD_LIMIT seconds). Without options it returns at once.
 import os
 import time
 
-from harness.workload import SIZES, CheckFailed, Context, Workload
+from harness import SIZES, CheckFailed, Context, Workload
 
 HOLD_LIMIT = 120.0  # seconds: a leaked worker still ends by itself
 

@@ -3,7 +3,7 @@
 Loaded only by the tests (FTBENCH_WORKLOAD_PATH); never part of the default suite.
 """
 
-from harness.workload import SIZES, CheckFailed, Context, Workload
+from harness import SIZES, CheckFailed, Context, Workload
 
 TINY_PYPERF = {"processes": 1, "values": 2, "warmups": 0}
 

@@ -1,6 +1,6 @@
 """A task that raises: the benchmark must be recorded failed with this error text, never timed."""
 
-from harness.workload import SIZES, Context, Workload
+from harness import SIZES, Context, Workload
 
 MESSAGE = "ftfault: task 2 exploded on purpose"
 

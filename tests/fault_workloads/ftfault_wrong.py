@@ -1,6 +1,6 @@
 """A task that returns a wrong result: its check fails, so the benchmark is failed, never timed."""
 
-from harness.workload import SIZES, CheckFailed, Context, Workload
+from harness import SIZES, CheckFailed, Context, Workload
 
 
 def make_tasks(params: dict, ctx: Context) -> list[int]:

@@ -11,7 +11,7 @@ import asyncio
 import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 
-from harness.workload import Context, Workload
+from harness.measure.workload import Context, Workload
 
 
 def _init(workload: Workload, shared) -> tuple:

@@ -6,8 +6,8 @@ GIL and the free-threaded build, not from a different release or flag set. Build
 ``${XDG_CACHE_HOME:-~/.cache}/ftbench/cpython/<version>[t]/`` and are reused only while their stamp
 (source sha256 + configure arguments) matches. Stdlib only: this runs on the host Python.
 
-    python -m harness.interpreters build 3.13 3.13t      # build or reuse, verify, print timings
-    python -m harness.interpreters path 3.13t            # the verified executable
+    python -m harness.provision.interpreters build 3.13 3.13t      # build or reuse, verify, print timings
+    python -m harness.provision.interpreters path 3.13t            # the verified executable
 """
 
 from __future__ import annotations
@@ -466,7 +466,7 @@ def provenance(version: str, free_threaded: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.interpreters", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.provision.interpreters", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("build", "build (or reuse) and verify"), ("path", "print the executable")):
         p = sub.add_parser(name, help=helptext)

@@ -1,11 +1,11 @@
 """The pyperf script of ONE benchmark: ``workload/strategy/workers`` on the running interpreter.
 
-The orchestrator (``harness.bench``) runs it once per benchmark in its own process group, so a
+The orchestrator (``harness.measure.bench``) runs it once per benchmark in its own process group, so a
 benchmark that hangs or crashes is killed and recorded without taking the campaign down. pyperf
 then spawns its worker processes as usual; every value is one full run of the strategy over all
 the tasks (``--loops 1``), executor creation included, and every run is checked after timing.
 
-    python -m harness.measure --workload cpu_sum_squares --strategy threads --workers 2 \
+    python -m harness.measure.run --workload cpu_sum_squares --strategy threads --workers 2 \
         --variant 3.13t --size quick -o out.json --processes 2 --values 2 --warmups 1 --loops 1
 """
 
@@ -46,7 +46,7 @@ def forward(cmd: list, args) -> None:
 
 
 def interpreter_provenance() -> dict:
-    """The build's provenance JSON, written beside the install by harness.interpreters."""
+    """The build's provenance JSON, written beside the install by harness.provision.interpreters."""
     try:
         with open(f"{sys.base_prefix}/ftbench-provenance.json") as f:
             prov = json.load(f)
@@ -63,7 +63,7 @@ def interpreter_provenance() -> dict:
 
 def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx):
     """``time_func(loops) -> seconds`` for pyperf; checks every run outside the timed region."""
-    from harness import probe, strategies
+    from harness.measure import probe, strategies
 
     run = strategies.STRATEGIES[strategy_name]
     warmed = []
@@ -89,15 +89,15 @@ def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx)
 def main() -> None:
     import pyperf
 
-    from harness import probe
-    from harness.strategies import start_method
-    from harness.workload import Context, discover
+    from harness.measure import probe
+    from harness.measure.strategies import start_method
+    from harness.measure.workload import Context, discover
 
     probe.watch_gil_warnings()
-    runner = pyperf.Runner(add_cmdline_args=forward, program_args=("-m", "harness.measure"))
+    runner = pyperf.Runner(add_cmdline_args=forward, program_args=("-m", "harness.measure.run"))
     add_arguments(runner.argparser)
     args = runner.parse_args()
-    if not args.worker and os.getpgrp() == os.getpid():  # leads the benchmark's group (harness.bench)
+    if not args.worker and os.getpgrp() == os.getpid():  # leads the benchmark's group (harness.measure.bench)
         signal.signal(signal.SIGTERM, _kill_own_group)
     workload = discover()[args.workload]
     options = dict(o.split("=", 1) for o in args.option)

@@ -14,7 +14,7 @@ import resource
 import sys
 import warnings
 
-# Filled by harness.measure while it runs: figures returned by the workload's check.
+# Filled by harness.measure.run while it runs: figures returned by the workload's check.
 FIGURES: dict[str, float] = {}
 GIL_WARNINGS: list[str] = []  # modules whose import re-enabled the GIL
 _GIL_MESSAGE = re.compile(r"GIL\) has been enabled to load module '([^']+)'")

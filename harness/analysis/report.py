@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from harness.claims import (
+from harness.analysis.claims import (
     BASELINE,
     FREE_THREADED,
     PARALLEL,

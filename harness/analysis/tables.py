@@ -6,10 +6,10 @@ Pipeline (``python -m harness.analysis [--raw results/raw] [--out results]``)::
     benchmarks_table  -> results/benchmarks.csv   (per-benchmark statistics, failures kept)
     summary_table     -> results/summary.csv      (per host x workload x variant: ratios with CIs)
     lecture_claims    -> the lecture's figures, confirmed / refuted / not significant per variant
-    write_report      -> results/REPORT.md        (plus PNGs from harness.plots)
+    write_report      -> results/REPORT.md        (plus PNGs from harness.analysis.plots)
 
-This module loads and tabulates; the statistics live in harness.stats, the claims in
-harness.claims and the words in harness.report. Their public names are re-exported here, so
+This module loads and tabulates; the statistics live in harness.analysis.stats, the claims in
+harness.analysis.claims and the words in harness.analysis.report. Their public names are re-exported here, so
 the notebook and the CLI need only ``harness.analysis``.
 
 The raw pyperf values are the source of truth (the CSVs written beside them are only read for the
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.claims import (
+from harness.analysis.claims import (
     BASELINE,
     CLAIMS,
     FREE_THREADED,
@@ -44,7 +44,7 @@ from harness.claims import (
     claims_matrix,
     lecture_claims,
 )
-from harness.report import (
+from harness.analysis.report import (
     describe_runs,
     failures_table,
     headline_table,
@@ -53,7 +53,7 @@ from harness.report import (
     verdict,
     write_report,
 )
-from harness.stats import (
+from harness.analysis.stats import (
     CONFIDENCE,
     N_BOOT,
     SEED,
@@ -70,13 +70,13 @@ __all__ = [
     # loading, tables and the pipeline (this module)
     "AnalysisError", "BENCHMARK_COLUMNS", "NoResults", "Results", "benchmarks_table", "load_raw",
     "main", "open_results", "regenerate", "run_metadata", "scaling_table", "summary_table",
-    # harness.stats
+    # harness.analysis.stats
     "CONFIDENCE", "N_BOOT", "SEED", "bootstrap_ratio", "break_even", "describe_values",
     "efficiency", "karp_flatt", "significant", "t_quantile",
-    # harness.claims
+    # harness.analysis.claims
     "BASELINE", "CLAIMS", "FREE_THREADED", "LECTURE_CPU_WORKLOADS", "PARALLEL", "VARIANTS",
     "WIDE_MARGIN", "claims_matrix", "lecture_claims",
-    # harness.report
+    # harness.analysis.report
     "describe_runs", "failures_table", "headline_table", "markdown_table", "strategy_table",
     "verdict", "write_report",
 ]
@@ -554,7 +554,7 @@ def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "resul
     res.summary.to_csv(out / "summary.csv", index=False, float_format="%.6g")
     res.claims.to_csv(out / "claims.csv", index=False)
     if figures:
-        from harness import plots
+        from harness.analysis import plots
 
         res.figures = plots.make_all(res.benchmarks, res.summary, res.scaling, out / "figures")
     res.report = write_report(res.summary, res.claims, res.metadata, out / "REPORT.md",
@@ -569,7 +569,7 @@ def open_results(results_dir: str | Path = "results") -> Results:
         return regenerate(results_dir / "raw", results_dir)
     except NoResults as exc:
         return Results(message=f"No results to analyse: {exc}. Measure first (`nox -s bench` or "
-                               "`python -m harness.bench`), or point FTBENCH_RESULTS at a "
+                               "`python -m harness.measure.bench`), or point FTBENCH_RESULTS at a "
                                "results directory.")
 
 
@@ -589,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {out / 'benchmarks.csv'}, {out / 'summary.csv'}, {out / 'claims.csv'}, "
           f"{len(res.figures)} figures in {out / 'figures'}, {res.report}")
     if args.readme:
-        from harness.report import update_readme
+        from harness.analysis.report import update_readme
 
         if not update_readme(args.readme, res.summary, res.metadata):
             print(f"ftbench: error: {args.readme} has no headline markers", file=sys.stderr)

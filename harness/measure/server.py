@@ -5,7 +5,7 @@ workloads fetch from this aiohttp server instead: run in its own process on 127.
 competes with the benchmark for the benchmark's GIL), with a seeded latency per response
 (``asyncio.sleep``: waiting, not working) and optional injected faults for reliability tests.
 
-Run it alone with ``python -m harness.server --port 0 --latency 0.02:0.05 --seed 0``: it prints
+Run it alone with ``python -m harness.measure.server --port 0 --latency 0.02:0.05 --seed 0``: it prints
 ``READY <port>`` once listening and stops cleanly on SIGTERM or SIGINT. The runner uses
 :class:`Server`. Only the standard library and aiohttp (imported inside functions, so importing
 this module for :func:`body_for` stays cheap).
@@ -82,7 +82,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
             sock.close()
             if candidate == 0:
                 raise
-            print(f"harness.server: port {port} unavailable ({exc}); using an ephemeral port",
+            print(f"harness.measure.server: port {port} unavailable ({exc}); using an ephemeral port",
                   file=sys.stderr, flush=True)
     raise AssertionError("unreachable")
 
@@ -173,7 +173,7 @@ def _latency(text: str) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> None:
     import asyncio
 
-    parser = argparse.ArgumentParser(prog="python -m harness.server",
+    parser = argparse.ArgumentParser(prog="python -m harness.measure.server",
                                      description="The embedded HTTP server of ftbench.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 or busy: an ephemeral port")
@@ -221,10 +221,10 @@ class Server:
 
     def start(self) -> Server:
         lo, hi = self.latency
-        cmd = [self.python, "-m", "harness.server", "--port", str(self.port), "--latency",
+        cmd = [self.python, "-m", "harness.measure.server", "--port", str(self.port), "--latency",
                f"{lo}:{hi}", "--seed", str(self.seed), "--fail-rate", str(self.fail_rate),
                "--drop-rate", str(self.drop_rate), "--exit-on-stdin-eof"]
-        root = str(Path(__file__).resolve().parent.parent)  # so -m harness.server imports
+        root = str(Path(__file__).resolve().parent.parent)  # so -m harness.measure.server imports
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             p for p in (root, os.environ.get("PYTHONPATH")) if p))
         if self._stderr is not None:
@@ -242,7 +242,7 @@ class Server:
         return self
 
     def _fail(self, why: str):
-        raise RuntimeError(f"harness.server did not start: {why}\n--- server stderr ---\n"
+        raise RuntimeError(f"harness.measure.server did not start: {why}\n--- server stderr ---\n"
                            f"{self.log()}")
 
     def _wait_ready(self) -> int:

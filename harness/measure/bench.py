@@ -2,10 +2,10 @@
 
 Runs inside the venv of the interpreter under test (``nox -s bench-3.13t`` sets that up)::
 
-    python -m harness.bench --variant 3.13t [--quick | --rigorous] [--workloads a,b]
+    python -m harness.measure.bench --variant 3.13t [--quick | --rigorous] [--workloads a,b]
         [--strategies threads,processes] [--workers 1,2,4] [--timeout 600] [--fresh]
 
-Each benchmark is one ``python -m harness.measure`` process group with a timeout; its result is
+Each benchmark is one ``python -m harness.measure.run`` process group with a timeout; its result is
 written to ``results/raw/<host>/<variant>.*`` as soon as it finishes, so an interrupted campaign
 keeps everything measured and the same command resumes it.
 """
@@ -26,9 +26,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import probe
-from harness.results import ResultsError, VariantStore
-from harness.workload import ALL_STRATEGIES, SIZES, discover
+from harness.measure import probe
+from harness.measure.results import ResultsError, VariantStore
+from harness.measure.workload import ALL_STRATEGIES, SIZES, discover
 
 PROFILES = ("quick", "default", "rigorous")
 VARIANTS = ("3.13", "3.13t", "3.13t-gil")
@@ -72,7 +72,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv):
-    p = Parser(prog="python -m harness.bench", description=__doc__.split("\n")[0])
+    p = Parser(prog="python -m harness.measure.bench", description=__doc__.split("\n")[0])
     p.add_argument("--variant", required=True, help=f"one of {', '.join(VARIANTS)}")
     p.add_argument("--profile", default=None, help=f"one of {', '.join(PROFILES)} (default: default)")
     p.add_argument("--quick", action="store_const", dest="profile_flag", const="quick")
@@ -202,7 +202,7 @@ def run_one(p: Planned, args, pyperf_args: list, server_url: str, env: dict, tmp
     import pyperf
 
     out = tmp / f"{p.workload.name}-{p.strategy}-{p.workers}.json"
-    cmd = [sys.executable, "-m", "harness.measure", "--workload", p.workload.name,
+    cmd = [sys.executable, "-m", "harness.measure.run", "--workload", p.workload.name,
            "--strategy", p.strategy, "--workers", str(p.workers), "--size", args.size,
            "--bench-profile", args.profile, "--variant", args.variant, "--host", args.host,
            "--server-url", server_url, "--server-latency", "{:g}:{:g}".format(*args.latency),
@@ -236,7 +236,7 @@ def run_one(p: Planned, args, pyperf_args: list, server_url: str, env: dict, tmp
 def die_with_parent(parent: int) -> None:
     """In the child: get SIGTERM when the orchestrator dies, even by SIGKILL (Linux only).
 
-    harness.measure answers SIGTERM by killing its whole process group: pyperf's workers and
+    harness.measure.run answers SIGTERM by killing its whole process group: pyperf's workers and
     their pools are its grandchildren and would otherwise outlive a killed campaign.
     """
     try:
@@ -285,7 +285,7 @@ def _error_line(text: str, code: int) -> str:
 
 def gil_verdict(bench, variant: str, allow_gil: bool) -> str:
     """'' if the GIL state matches the variant, else the reason the benchmark is rejected."""
-    from harness.results import run_metadata
+    from harness.measure.results import run_metadata
 
     meta = run_metadata(bench)
     enabled = meta.get("ftbench_gil_enabled") == "yes"
@@ -361,7 +361,7 @@ def campaign(args, planned: list[Planned]) -> int:
     started = time.monotonic()
     try:
         if any(p.workload.needs_server for p in todo):
-            from harness.server import Server
+            from harness.measure.server import Server
 
             server = Server(latency=args.latency, seed=0)
             server.start()
@@ -415,7 +415,7 @@ def _fmt(seconds: float) -> str:
 
 
 def _source_sha() -> str:
-    from harness.measure import interpreter_provenance
+    from harness.measure.run import interpreter_provenance
 
     return interpreter_provenance()["ftbench_source_sha256"]
 

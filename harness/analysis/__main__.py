@@ -1,0 +1,5 @@
+import sys
+
+from harness.analysis.tables import main
+
+sys.exit(main())

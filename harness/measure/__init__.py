@@ -1,0 +1,1 @@
+"""Measuring: runs in the benchmark venv of an interpreter under test (pyperf; never pandas)."""

@@ -1,0 +1,1 @@
+"""Provisioning: runs on the host Python, stdlib only. Builds the interpreters under test."""
