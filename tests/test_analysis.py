@@ -20,8 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from synth import Spec, model_results, write_variant  # noqa: E402
 
 from harness import analysis  # noqa: E402
-from harness.analysis import report
-from harness.analysis import AnalysisError, NoResults  # noqa: E402
+from harness.analysis import AnalysisError, NoResults, report  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,8 @@ import contextlib
 import hashlib
 import threading
 
-from harness.measure.server import FAULTS_HEADER, body_for
 from harness import CheckFailed, Context, Workload, io_sweep, paired
+from harness.measure.server import FAULTS_HEADER, body_for
 
 SITES = ("a", "b")  # the lecture's two URLs
 TIMEOUT = 30.0  # seconds per request: a hung server fails the run instead of stalling it

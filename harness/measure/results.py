@@ -21,6 +21,8 @@ import os
 import time
 from pathlib import Path
 
+from harness.files import Busy, try_lock, write_atomic
+
 CSV_COLUMNS = ("host", "variant", "name", "workload", "kind", "strategy", "workers", "status",
                "error", "n_values", "mean", "median", "stdev", "min", "max", "gil_enabled",
                "peak_rss", "check")
@@ -28,15 +30,6 @@ CSV_COLUMNS = ("host", "variant", "name", "workload", "kind", "strategy", "worke
 
 class ResultsError(Exception):
     """A raw results file cannot be used (corrupt, or measured with other settings)."""
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def run_metadata(bench) -> dict:
@@ -135,28 +128,18 @@ class VariantStore:
 
     def _lock(self) -> None:
         """One run per host x variant at a time: two would each overwrite the other's benchmarks."""
-        import fcntl
         import hashlib
         import tempfile
 
         if self._lock_file is not None:
             return
         locks = Path(tempfile.gettempdir()) / f"ftbench-locks-{os.getuid()}"
-        locks.mkdir(exist_ok=True)
         key = hashlib.sha256(str(self.json_path.resolve()).encode()).hexdigest()[:16]
-        f = open(locks / f"{key}.lock", "a+")  # held open until the process ends
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "?"
-            f.close()
-            raise ResultsError(f"{self.json_path} is being written by another ftbench run (pid {holder}); "
+            self._lock_file = try_lock(locks / f"{key}.lock")  # held open until the process ends
+        except Busy as e:
+            raise ResultsError(f"{self.json_path} is being written by another ftbench run (pid {e.holder}); "
                                "wait for it to end or use --results DIR") from None
-        f.truncate(0)
-        f.write(str(os.getpid()))
-        f.flush()
-        self._lock_file = f
 
     def done(self, name: str) -> bool:
         entry = self.state["benchmarks"].get(name)

@@ -13,9 +13,7 @@ GIL and the free-threaded build, not from a different release or flag set. Build
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
-import fcntl
 import hashlib
 import json
 import os
@@ -30,6 +28,8 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness.files import locked, write_json_atomic
 
 DEFAULT_VERSION = "3.13.5"
 # sha256 of python.org's Python-X.Y.Z.tar.xz (Debian's pythonX.Y_X.Y.Z.orig.tar.xz is the same file).
@@ -300,18 +300,6 @@ def missing_headers() -> tuple[list[str], list[str]]:
     return absent(REQUIRED_HEADERS), absent(OPTIONAL_HEADERS)
 
 
-@contextlib.contextmanager
-def locked(path: Path):
-    """Hold an exclusive lock so two builds of one target never share a cache directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def read_stamp(prefix: Path) -> dict | None:
     try:
         return json.loads((prefix / STAMP).read_text())
@@ -322,12 +310,6 @@ def read_stamp(prefix: Path) -> dict | None:
 def stamp_matches(prefix: Path, source_sha: str, args: list[str]) -> bool:
     stamp = read_stamp(prefix)
     return bool(stamp) and stamp.get("source_sha256") == source_sha and stamp.get("configure_args") == args
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 VERIFY_SCRIPT = """
@@ -466,7 +448,8 @@ def provenance(version: str, free_threaded: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.provision.interpreters", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.provision.interpreters",
+                                     description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("build", "build (or reuse) and verify"), ("path", "print the executable")):
         p = sub.add_parser(name, help=helptext)
