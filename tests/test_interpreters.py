@@ -213,7 +213,7 @@ def test_ensure_builds_verifies_stamps_then_reuses(cache, fake_source, no_header
     real_build = interpreters._build
 
     def build(*args, **kwargs):
-        lock = cache / "locks" / "3.13.99t.lock"
+        lock = cache / "locks" / f"{args[5]}.lock"  # the target: 3.13.99t, then 3.13.99t-opt
         with open(lock) as f, pytest.raises(BlockingIOError):  # ensure holds the target's lock
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         builds.append(args[3])
@@ -231,9 +231,12 @@ def test_ensure_builds_verifies_stamps_then_reuses(cache, fake_source, no_header
     assert interpreters.ensure(VERSION, True, str(fake_source), log=logs.append) == python
     assert len(builds) == 1 and "reusing" in logs[-1]
 
-    interpreters.ensure(VERSION, True, str(fake_source), optimized=True, log=logs.append)
-    assert len(builds) == 2  # other configure args: the stamp no longer matches
-    assert "--enable-optimizations" in json.loads((prefix / interpreters.STAMP).read_text())["configure_args"]
+    optimized = interpreters.ensure(VERSION, True, str(fake_source), optimized=True, log=logs.append)
+    assert len(builds) == 2  # another flavour: its own directory, the plain build stays cached
+    assert optimized == cache / "cpython" / "3.13.99t-opt" / "bin" / "python3.13t"
+    opt_stamp = json.loads((optimized.parent.parent / interpreters.STAMP).read_text())
+    assert "--enable-optimizations" in opt_stamp["configure_args"]
+    assert interpreters.ensure(VERSION, True, str(fake_source), log=logs.append) == python and len(builds) == 2
 
 
 def test_provenance_is_written_beside_the_install(cache, fake_source, no_header_checks):

@@ -110,12 +110,13 @@ def cache_root() -> Path:
     return Path(base) / "ftbench"
 
 
-def prefix_for(version: str, free_threaded: bool) -> Path:
-    return cache_root() / "cpython" / (version + ("t" if free_threaded else ""))
+def prefix_for(version: str, free_threaded: bool, optimized: bool = False) -> Path:
+    """One directory per version, GIL mode and flavour: a plain and an optimized build never share one."""
+    return cache_root() / "cpython" / (version + ("t" if free_threaded else "") + ("-opt" if optimized else ""))
 
 
-def executable(version: str, free_threaded: bool) -> Path:
-    return prefix_for(version, free_threaded) / "bin" / f"python{minor_of(version)}{'t' if free_threaded else ''}"
+def executable(version: str, free_threaded: bool, optimized: bool = False) -> Path:
+    return prefix_for(version, free_threaded, optimized) / "bin" / f"python{minor_of(version)}{'t' if free_threaded else ''}"
 
 
 def bin_dirs(version: str = DEFAULT_VERSION) -> list[str]:
@@ -358,11 +359,11 @@ def ensure(version: str, free_threaded: bool, source: str | None = None, optimiz
            jobs: int | None = None, log=print) -> Path:
     """Return the verified executable of this build, building it first when the cache can't serve."""
     minor_of(version)
-    target = version + ("t" if free_threaded else "")
-    prefix = prefix_for(version, free_threaded)
+    target = version + ("t" if free_threaded else "") + ("-opt" if optimized else "")
+    prefix = prefix_for(version, free_threaded, optimized)
     args = configure_args(prefix, free_threaded, optimized)
     src, origin, digest = resolve_source(version, source)
-    python = executable(version, free_threaded)
+    python = executable(version, free_threaded, optimized)
     if not (stamp_matches(prefix, digest, args) and python.exists()):
         # Checked before the lock: a missing build dependency leaves the cache as it was.
         required, optional = missing_headers()
