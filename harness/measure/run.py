@@ -19,7 +19,7 @@ import sys
 import time
 
 # Forwarded to pyperf's workers with their values (pyperf re-parses them there).
-OUR_ARGS = ("workload", "strategy", "workers", "size", "bench_profile", "variant", "host",
+OUR_ARGS = ("workload", "strategy", "workers", "size", "scaling", "bench_profile", "variant", "host",
             "server_url", "server_latency", "accelerators", "option")
 
 
@@ -28,6 +28,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--strategy", required=True)
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--size", default="default")
+    parser.add_argument("--scaling", default="strong", choices=("strong", "weak"))
     parser.add_argument("--bench-profile", default="default")
     parser.add_argument("--variant", required=True)
     parser.add_argument("--host", default=platform.node() or "host")
@@ -127,6 +128,9 @@ def main() -> None:
     if args.server_url:
         runner.metadata["ftbench_server_latency"] = args.server_latency or "unknown"
     tasks = workload.make_tasks(workload.sizes[args.size], ctx)  # once: ipc_payload's are 72 MB
+    if args.scaling == "weak":  # every worker gets the sequential run's amount of work
+        tasks = tasks * args.workers
+    runner.metadata["ftbench_scaling"] = args.scaling
     runner.metadata["ftbench_tasks"] = len(tasks)
     time_func = make_time_func(workload, args.strategy, args.workers, tasks, ctx)
     runner.bench_time_func(f"{workload.name}/{args.strategy}/{args.workers}", time_func)

@@ -116,7 +116,8 @@ def prefix_for(version: str, free_threaded: bool, optimized: bool = False) -> Pa
 
 
 def executable(version: str, free_threaded: bool, optimized: bool = False) -> Path:
-    return prefix_for(version, free_threaded, optimized) / "bin" / f"python{minor_of(version)}{'t' if free_threaded else ''}"
+    name = f"python{minor_of(version)}{'t' if free_threaded else ''}"
+    return prefix_for(version, free_threaded, optimized) / "bin" / name
 
 
 def bin_dirs(version: str = DEFAULT_VERSION) -> list[str]:

@@ -1,0 +1,73 @@
+"""The campaign configuration: one frozen object, made once from the command line, read everywhere.
+
+Nothing downstream mutates parsed arguments or writes ``os.environ`` to pass a setting on: the
+campaign, the per-benchmark runner and the results store receive this object (or values taken
+from it). :meth:`Campaign.settings` is what a resumed run must match to append to a results set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+PROFILES = ("quick", "default", "rigorous")
+SCALINGS = ("strong", "weak")  # strong: fixed total work; weak: each worker gets the sequential amount
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How many pyperf processes a benchmark gets: at least ``min_processes``, then more (in
+    interleaved rounds) until the 95% CI half-width of the mean over processes is at most
+    ``target`` (relative), ``max_processes`` is reached or ``budget`` seconds are spent."""
+
+    min_processes: int
+    max_processes: int
+    target: float | None  # None: a fixed sample of min_processes
+    budget: float  # seconds per benchmark, all variants together
+    values: int  # pyperf values per process
+    warmups: int
+
+
+PRECISION = {
+    "quick": Precision(min_processes=1, max_processes=1, target=None, budget=30.0, values=2, warmups=1),
+    "default": Precision(min_processes=3, max_processes=10, target=0.02, budget=40.0, values=3, warmups=1),
+    "rigorous": Precision(min_processes=6, max_processes=30, target=0.01, budget=300.0, values=5, warmups=1),
+}
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """Everything that defines a campaign. Frozen: made once by harness.measure.bench."""
+
+    variants: tuple[str, ...]  # names from harness.variants, in measuring order
+    pythons: tuple[tuple[str, str], ...]  # (variant, python executable of its benchmark venv)
+    profile: str = "default"
+    size: str = "default"
+    scaling: str = "strong"
+    results: Path = Path("results")
+    host: str = "host"
+    timeout: float = 600.0  # seconds per pyperf process group
+    latency: tuple[float, float] = (0.02, 0.05)
+    fresh: bool = False
+    allow_gil: bool = False
+    accelerators: str = "pure"  # or "native"
+    options: tuple[tuple[str, str], ...] = ()
+    precision: Precision = PRECISION["default"]
+    foreign_threshold: float = 0.10  # cores of foreign load that flag a run
+    server_python: str | None = None  # the embedded server's interpreter (None: the first variant's)
+    extra: dict = field(default_factory=dict, compare=False, hash=False)  # not part of the identity
+
+    def python_of(self, variant: str) -> str:
+        return dict(self.pythons)[variant]
+
+    def options_dict(self) -> dict[str, str]:
+        return dict(self.options)
+
+    def settings(self) -> dict:
+        """What defines the measurements (a resume compares it): everything but where and how long."""
+        out = asdict(self)
+        for k in ("variants", "pythons", "results", "host", "timeout", "fresh", "extra", "server_python"):
+            out.pop(k)
+        out["latency"] = list(self.latency)
+        out["options"] = sorted(f"{k}={v}" for k, v in self.options)
+        return out
