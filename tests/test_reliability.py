@@ -15,12 +15,11 @@ import subprocess
 import sys
 import time
 import uuid
-from types import SimpleNamespace
 
 import pytest
 from conftest import REPO, Bench, make_tarball
 
-from harness.measure import bench, campaign
+from harness.measure import campaign
 from harness.measure.config import Campaign
 from harness.provision import interpreters
 from harness.provision.interpreters import ProvisionError
