@@ -224,7 +224,9 @@ def test_merge_job_on_two_hosts(wf, tmp_path):
     assert "# " in summary_md.read_text()  # REPORT.md reached the job summary
     for name in ("benchmarks.csv", "claims.csv", "REPORT.md"):
         assert (work / "results" / name).is_file()
-    assert list((work / "results" / "figures").glob("*.png"))
+    figures = [p.name for p in (work / "results" / "figures").glob("*.png")]
+    assert all(any(host in f for f in figures) for host in HOSTS)
+    assert not any("vm" in f.split("_") for f in figures)
 
     # Every comparison is within one host: the baseline of each row is its own host's 3.13.
     # Host 2 is 3x slower throughout, so a baseline taken from the other host would be off by 3x.
