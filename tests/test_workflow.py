@@ -224,7 +224,7 @@ def test_merge_job_on_two_hosts(wf, tmp_path):
     assert "# " in summary_md.read_text()  # REPORT.md reached the job summary
     for name in ("benchmarks.csv", "claims.csv", "REPORT.md"):
         assert (work / "results" / name).is_file()
-    figures = [p.name for p in (work / "results" / "figures").glob("*.png")]
+    figures = [p.stem for p in (work / "results" / "figures").glob("*.png")]
     assert all(any(host in f for f in figures) for host in HOSTS)
     assert not any("vm" in f.split("_") for f in figures)
 
