@@ -1,9 +1,9 @@
 """The campaign's command line: discover -> check the input -> plan -> harness.measure.campaign.run.
 
 Runs inside a benchmark venv (``nox -s bench`` for every variant in one interleaved campaign,
-``nox -s bench-3.13t`` for one variant alone)::
+``nox -s bench-<variant>`` for one variant alone; the variant names come from harness.variants)::
 
-    python -m harness.measure.bench (--variant 3.13t | --variants 3.13,3.13t,3.13t-gil)
+    python -m harness.measure.bench (--variant NAME | --variants NAME,NAME,...)
         [--python VARIANT=PATH ...] [--quick | --rigorous] [--workloads a,b]
         [--strategies threads,processes] [--workers 1,2,4] [--scaling strong|weak]
         [--timeout 600] [--results DIR] [--host LABEL] [--fresh]
@@ -74,7 +74,8 @@ def parse_args(argv):
     p.add_argument("--variants", help=f"comma-separated variants measured in one campaign, from {known}")
     p.add_argument("--python", action="append", default=[], metavar="VARIANT=PATH",
                    help="the python of VARIANT's benchmark venv (repeatable; default for a variant of the "
-                        "running interpreter's build: this interpreter)")
+                        "running interpreter's build: this interpreter; one for a variant not in the campaign "
+                        "is not used)")
     p.add_argument("--profile", default=None, help=f"one of {', '.join(PROFILES)} (default: default)")
     p.add_argument("--quick", action="store_const", dest="profile_flag", const="quick")
     p.add_argument("--rigorous", action="store_const", dest="profile_flag", const="rigorous")
@@ -93,7 +94,8 @@ def parse_args(argv):
     p.add_argument("--latency", default="0.02:0.05",
                    help=f"server latency range in seconds, LO:HI with 0 <= LO <= HI <= {MAX_LATENCY:g}")
     p.add_argument("--fresh", action="store_true", help="start over (old raw files kept as .bak)")
-    p.add_argument("--allow-gil", action="store_true", help="accept runs where 3.13t re-enabled the GIL")
+    p.add_argument("--allow-gil", action="store_true",
+                   help="accept runs where a free-threaded variant re-enabled the GIL")
     p.add_argument("--native-accelerators", action="store_true",
                    help="let aiohttp/yarl/multidict use their C extensions where installed")
     p.add_argument("--option", action="append", default=[], help="KEY=VALUE passed to workloads")
@@ -150,7 +152,7 @@ def _pythons(items: list[str]) -> dict[str, str]:
     for item in items:
         name, eq, path = item.partition("=")
         if not eq or not path:
-            raise UsageError(f"--python {item!r}: expected VARIANT=PATH, e.g. 3.13t=.nox/bench-3-13t/bin/python")
+            raise UsageError(f"--python {item!r}: expected VARIANT=PATH, e.g. {known[-1]}=/path/to/venv/bin/python")
         _choice("variant", name, known)
         if out.get(name, path) != path:
             raise UsageError(f"--python {name}: given twice ({out[name]} and {path}); give it once")
@@ -253,7 +255,7 @@ def check_results(results: str, host: str) -> None:
     """
     target = Path(results) / "raw" / host
     here = target
-    while not here.exists() and not here.is_symlink():
+    while not here.exists() and not here.is_symlink() and here != here.parent:
         here = here.parent
     if not here.is_dir():
         raise UsageError(f"--results {results!r}: {here} is {'a file' if here.is_file() else 'not a directory'}; "
