@@ -318,6 +318,16 @@ def test_a_variant_of_the_running_build_defaults_to_this_python(monkeypatch):
         bench.resolve_pythons(parse_args(["--variants", "3.13t,3.13"]))
 
 
+def test_a_python_for_a_variant_outside_the_campaign_is_not_used(monkeypatch, tmp_path):
+    monkeypatch.setattr(bench, "build_of_running_python", lambda: ("3.13", True))
+    monkeypatch.chdir(tmp_path)
+    _fake_python(tmp_path, "ft", FT)
+    args = parse_args(["--variant", "3.13t", "--python", "3.13=/nonexistent", "--python", "3.13t-gil=ft"])
+    assert bench.resolve_pythons(args) == {"3.13t": sys.executable}
+    args = parse_args(["--variant", "3.13t-gil", "--python", "3.13t-gil=ft"])  # relative: made absolute
+    assert bench.resolve_pythons(args) == {"3.13t-gil": str(tmp_path / "ft")}
+
+
 @pytest.mark.parametrize(("reply", "mode", "fragment"), [
     (DEFAULT, 0o755, "a default Python 3.13.5, but variant 3.13t runs on the free-threaded 3.13 build"),
     ('{"version": "3.14.0", "minor": "3.14", "free_threaded": true, "missing": []}', 0o755,

@@ -293,13 +293,16 @@ def resolve_pythons(args) -> dict[str, str]:
 
 
 def check_python(spec: variants.Variant, path: str) -> str:
-    """``path`` if it runs the build ``spec`` needs, with pyperf and harness importable; else UsageError."""
+    """``path``, made absolute, if it runs the build ``spec`` needs with pyperf and harness importable."""
     where = f"--python {spec.name}={path}"
     fix = f"use nox -s bench-{spec.name}"
-    if not os.path.isfile(path) or not os.access(path, os.X_OK):
+    # absolute: a bare name would be looked up in PATH by exec; not resolved: a venv's python is a
+    # symlink to its base interpreter, and only the venv's path has the venv's packages
+    absolute = os.path.abspath(path)
+    if not os.path.isfile(absolute) or not os.access(absolute, os.X_OK):
         raise UsageError(f"{where}: no executable file there; {fix}")
     try:
-        r = subprocess.run([path, "-c", PYTHON_CHECK], capture_output=True, text=True,
+        r = subprocess.run([absolute, "-c", PYTHON_CHECK], capture_output=True, text=True,
                            timeout=PYTHON_CHECK_TIMEOUT, env=spec.apply_env(os.environ))
     except subprocess.TimeoutExpired:
         raise UsageError(f"{where}: no answer within {PYTHON_CHECK_TIMEOUT:g} s; {fix}") from None
@@ -318,7 +321,7 @@ def check_python(spec: variants.Variant, path: str) -> str:
         raise UsageError(f"{where}: a {got}, but variant {spec.name} runs on the {need} build; {fix}")
     if missing:
         raise UsageError(f"{where}: cannot import {', '.join(missing)} (not a benchmark venv); {fix}")
-    return path
+    return absolute
 
 
 def main(argv=None) -> int:
