@@ -13,7 +13,7 @@ import pyperf
 import pytest
 from conftest import REPO
 
-from harness.measure import bench
+from harness.measure import bench, campaign
 from harness.measure.bench import UsageError, parse_args, plan
 from harness.measure.workload import SIZES, Workload, io_sweep
 from workloads.cpu_sum_squares import WORKLOAD as CPU
@@ -44,12 +44,13 @@ def _cli(tmp_path, *args):
     (["--variant", "3.13t", "--workers", "1.5"], "--workers '1.5': expected integers >= 1, e.g. 1,2,4"),
     (["--variant", "3.13t", "--workers", ""], "--workers '': empty item; valid: integers >= 1"),
     (["--variant", "3.13t", "--workers", "1,,2"], "--workers '1,,2': empty item; valid: integers >= 1"),
-    (["--variant", "3.13t", "--timeout", "0"], "--timeout '0': expected a number > 0"),
-    (["--variant", "3.13t", "--timeout", "soon"], "--timeout 'soon': expected a number > 0"),
-    (["--variant", "3.13t", "--latency", "a:b"], "--latency 'a': expected seconds >= 0, as LO:HI"),
+    (["--variant", "3.13t", "--timeout", "0"], "--timeout '0': expected a finite number > 0"),
+    (["--variant", "3.13t", "--timeout", "soon"], "--timeout 'soon': expected a finite number > 0"),
+    (["--variant", "3.13t", "--latency", "a:b"],
+     "--latency 'a:b': expected LO:HI seconds with 0 <= LO <= HI <= 60, e.g. 0.02:0.05"),
     (["--variant", "3.13t", "--option", "unsafe"], "--option 'unsafe': expected KEY=VALUE"),
     (["--variant", "3.13t", "--bogus"], "unrecognized arguments: --bogus"),
-    ([], "the following arguments are required: --variant"),
+    ([], "the following arguments are required: --variant or --variants; valid: 3.13, 3.13t, 3.13t-gil"),
 ])
 def test_bad_input_exits_2_with_one_line_and_touches_nothing(tmp_path, args, message):
     r, results = _cli(tmp_path, *args)
@@ -72,7 +73,8 @@ def test_a_python_that_is_not_the_variant_is_refused(tmp_path):
     assert r.returncode == 2
     assert r.stderr.splitlines() == [
         f"ftbench bench: error: variant 3.13t cannot run on this default Python "
-        f"{'.'.join(map(str, sys.version_info[:3]))} ({sys.executable}); use nox -s bench-3.13t"]
+        f"{'.'.join(map(str, sys.version_info[:3]))} ({sys.executable}); give --python 3.13t=PATH, "
+        "or use nox -s bench-3.13t (or nox -s bench for every variant)"]
     assert not results.exists()
 
 
@@ -152,17 +154,18 @@ def _bench(name, values, **run_meta):
 
 
 def test_progress_line_format():
-    ok = bench.progress_line(3, 12, "cpu_sum_squares/threads/2", "ok", "", _bench("x", [0.5, 0.5]))
+    ok = campaign.progress_line(3, 12, "cpu_sum_squares/threads/2", "ok", "", _bench("x", [0.5, 0.5]))
     assert ok == f"[3/12] {'cpu_sum_squares/threads/2':<36}    500.0 ms +-      0.0 ms  ok"
     assert re.fullmatch(r"\[1/1\] w/s/1 +\s+12\.00 s  \+- +0\.0 ms  ok",
-                        bench.progress_line(1, 1, "w/s/1", "ok", "", _bench("x", [12.0])))
-    assert bench.progress_line(2, 9, "w/threads/2", "timeout", "killed after 5 s", None) == \
+                        campaign.progress_line(1, 1, "w/s/1", "ok", "", _bench("x", [12.0])))
+    assert campaign.progress_line(2, 9, "w/threads/2", "timeout", "killed after 5 s", None) == \
         f"[2/9] {'w/threads/2':<36} TIMEOUT: killed after 5 s"
-    assert bench.progress_line(4, 9, "w/s/1", "failed", "ValueError: boom", None).endswith(" FAILED: ValueError: boom")
+    assert campaign.progress_line(4, 9, "w/s/1", "failed", "ValueError: boom", None).endswith(
+        " FAILED: ValueError: boom")
 
 
 def test_speedup_table():
-    planned = [bench.Planned(CPU, s, n) for s, n in
+    planned = [campaign.Planned(CPU, s, n) for s, n in
                (("sequential", 1), ("threads", 1), ("threads", 2), ("threads", 4))]
     store = SimpleNamespace(suite=pyperf.BenchmarkSuite([
         _bench("cpu_sum_squares/sequential/1", [1.0, 1.0]),
@@ -170,11 +173,11 @@ def test_speedup_table():
         _bench("cpu_sum_squares/threads/2", [0.5, 0.5]),
         _bench("other/threads/2", [0.1, 0.1]),
     ]))
-    assert bench.speedup_table(store, planned).splitlines() == [
+    assert campaign.speedup_table(store, planned).splitlines() == [
         f"  {'cpu_sum_squares':<22} {'sequential':<16} 1: 1.00x",
         f"  {'cpu_sum_squares':<22} {'threads':<16} 1: 0.80x  2: 2.00x  4:   --",
     ]
-    assert "--" in bench.speedup_table(SimpleNamespace(suite=None), planned)  # nothing measured yet
+    assert "--" in campaign.speedup_table(SimpleNamespace(suite=None), planned)  # nothing measured yet
 
 
 def test_error_line_prefers_the_workers_exception_over_pyperfs_wrapper():
@@ -182,25 +185,25 @@ def test_error_line_prefers_the_workers_exception_over_pyperfs_wrapper():
            "ValueError: ftfault: task 2 exploded\n"
            "Traceback (most recent call last):\n  File \"_manager.py\", line 118\n"
            "RuntimeError: /venv/bin/python failed with exit code 1\n")
-    assert bench._error_line(log, 1) == "ValueError: ftfault: task 2 exploded"
-    assert bench._error_line("harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5\n"
+    assert campaign._error_line(log, 1) == "ValueError: ftfault: task 2 exploded"
+    assert campaign._error_line("harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5\n"
                              "RuntimeError: /p failed with exit code 1\n", 1) == \
         "harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5"
-    assert bench._error_line("RuntimeError: /p failed with exit code 1\n", 1) == \
+    assert campaign._error_line("RuntimeError: /p failed with exit code 1\n", 1) == \
         "RuntimeError: /p failed with exit code 1"
-    assert bench._error_line("some output\nlast words\n", 3) == "last words"
-    assert bench._error_line("", -9) == "exit status -9"
+    assert campaign._error_line("some output\nlast words\n", 3) == "last words"
+    assert campaign._error_line("", -9) == "exit status -9"
 
 
 def test_gil_verdict():
     gil_on = _bench("w/s/1", [1.0], ftbench_gil_enabled="yes", ftbench_gil_reenabled_by="ftgilext")
     gil_off = _bench("w/s/1", [1.0], ftbench_gil_enabled="no")
-    assert "re-enabled by module ftgilext (--allow-gil to accept)" in bench.gil_verdict(gil_on, "3.13t", False)
-    assert bench.gil_verdict(gil_on, "3.13t", True) == ""
-    assert bench.gil_verdict(gil_off, "3.13t", False) == ""
-    assert "PYTHON_GIL=1 not honoured" in bench.gil_verdict(gil_off, "3.13t-gil", False)
-    assert bench.gil_verdict(gil_on, "3.13t-gil", False) == ""
-    assert bench.gil_verdict(gil_on, "3.13", False) == ""
+    assert "re-enabled by module ftgilext (--allow-gil to accept)" in campaign.gil_verdict(gil_on, "3.13t", False)
+    assert campaign.gil_verdict(gil_on, "3.13t", True) == ""
+    assert campaign.gil_verdict(gil_off, "3.13t", False) == ""
+    assert "PYTHON_GIL=1 not honoured" in campaign.gil_verdict(gil_off, "3.13t-gil", False)
+    assert campaign.gil_verdict(gil_on, "3.13t-gil", False) == ""
+    assert campaign.gil_verdict(gil_on, "3.13", False) == ""
 
 
 # --- end to end on the real 3.13t --------------------------------------------------------------------

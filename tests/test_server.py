@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from harness.measure.server import FAULTS_HEADER, SITES, Server, body_for, raise_nofile_limit
+from harness.measure.server import FAULTS_HEADER, SITES, Server, body_for, parse_latency, raise_nofile_limit
 
 FAST = (0.001, 0.003)
 
@@ -81,6 +81,38 @@ def test_server_exits_when_its_parent_is_killed():
 def test_start_fails_clearly_with_the_servers_stderr():
     with pytest.raises(RuntimeError, match="did not start(.|\n)*min <= max"):
         Server(latency=(0.05, 0.01)).start()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--latency=0.05:0.02"], "argument --latency: latency '0.05:0.02': LO must be <= HI (min <= max); "
+                              "did you mean 0.02:0.05?"),
+    (["--latency=inf"], "argument --latency: latency 'inf': expected LO:HI seconds with 0 <= LO <= HI <= 60"),
+    (["--latency=0:nan"], "argument --latency: latency '0:nan': expected LO:HI seconds"),
+    (["--latency=-1"], "argument --latency: latency '-1': expected LO:HI seconds"),
+    (["--latency=0:61"], "argument --latency: latency '0:61': expected LO:HI seconds"),
+    (["--fail-rate=nan"], "argument --fail-rate: 'nan': expected a share between 0 and 1"),
+    (["--drop-rate=2"], "argument --drop-rate: '2': expected a share between 0 and 1"),
+    (["--fail-rate=0.6", "--drop-rate=0.6"], "need fail-rate + drop-rate <= 1"),
+    (["--port=70000"], "argument --port: '70000': expected a port 0..65535"),
+    (["--backlog=0"], "argument --backlog: '0': expected an integer >= 1"),
+    (["--seed=x"], "argument --seed: 'x': expected an integer"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_server_arguments_exit_2_with_one_line(args, message):
+    # issue 15 item 6: a reversed latency used to print argparse's usage and a traceback (exit 1)
+    r = subprocess.run([sys.executable, "-m", "harness.measure.server", *args], capture_output=True, text=True,
+                       timeout=30, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and r.stdout == "", (r.stdout, r.stderr)
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(f"python -m harness.measure.server: error: {message}"), line
+
+
+def test_parse_latency_is_the_one_check():
+    assert parse_latency("0.02:0.05") == (0.02, 0.05) and parse_latency("0") == (0.0, 0.0)
+    assert parse_latency("60:60") == (60.0, 60.0)
+    for bad in ("0.05:0.02", "inf", "nan", "-0.1", "0:60.5", "a:b", "1:2:3", ":", ""):
+        with pytest.raises(ValueError, match=f"latency {bad!r}: "):
+            parse_latency(bad)
 
 
 def test_busy_port_falls_back_to_an_ephemeral_one():

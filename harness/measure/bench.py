@@ -1,39 +1,58 @@
 """The campaign's command line: discover -> check the input -> plan -> harness.measure.campaign.run.
 
-Runs inside the benchmark venv of the interpreter under test (``nox -s bench-3.13t`` sets that up)::
+Runs inside a benchmark venv (``nox -s bench`` for every variant in one interleaved campaign,
+``nox -s bench-<variant>`` for one variant alone; the variant names come from harness.variants)::
 
-    python -m harness.measure.bench --variant 3.13t [--quick | --rigorous] [--workloads a,b]
-        [--strategies threads,processes] [--workers 1,2,4] [--timeout 600] [--fresh]
+    python -m harness.measure.bench (--variant NAME | --variants NAME,NAME,...)
+        [--python VARIANT=PATH ...] [--quick | --rigorous] [--workloads a,b]
+        [--strategies threads,processes] [--workers 1,2,4] [--scaling strong|weak]
+        [--timeout 600] [--results DIR] [--host LABEL] [--fresh]
 
-Bad input is named in one line (exit 2) before anything is measured or written; the checked input
-becomes one frozen :class:`~harness.measure.config.Campaign`.
+Every variant runs on the python of its own benchmark venv: ``--python VARIANT=PATH``, or, for a
+variant whose build is the running interpreter's, this interpreter. Bad input is named in one line
+(exit 2) before anything is measured or written; the checked input becomes one frozen
+:class:`~harness.measure.config.Campaign`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
 import platform
 import re
 import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from harness import variants
 from harness.measure import probe
-from harness.measure.campaign import (  # noqa: F401 - re-exported: the CLI half names them in its tests
-    SIGNALLED,
-    Planned,
-    _error_line,
-    _interrupt,
-    gil_verdict,
-    progress_line,
-    run,
-    speedup_table,
-)
-from harness.measure.config import PRECISION, PROFILES, Campaign
+from harness.measure.campaign import SIGNALLED, Planned, _interrupt, run  # noqa: F401 - SIGNALLED: see campaign
+from harness.measure.config import PRECISION, PROFILES, SCALINGS, Campaign
+from harness.measure.server import MAX_LATENCY, parse_latency
 from harness.measure.workload import ALL_STRATEGIES, SIZES, discover
 
 DEFAULT_TIMEOUT = 600.0  # seconds per benchmark (all pyperf processes); the slowest default one takes ~40 s
+# Worker counts a benchmark may ask for: max(MIN_WORKER_CAP, WORKERS_PER_CORE x cores). The default
+# sweeps stay below it (cpu: up to 2 x cores, io: up to 64); above it a typo (--workers 300 for 30)
+# would start hundreds of processes, so it is refused rather than warned about.
+MIN_WORKER_CAP = 256
+WORKERS_PER_CORE = 4
+# An explicit --workers above WORKERS_PER_CORE x cores for the `processes` strategy is allowed but
+# named in one warning line: the timings then measure the scheduler as much as the workload.
+HOST_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_HOST_LABEL = 64  # characters: a directory name, and a label pyperf records in every run
+PYTHON_CHECK_TIMEOUT = 60.0  # seconds for a --python to say what it is
+# What a --python is asked once: its version, its GIL mode, and whether a benchmark can run on it.
+PYTHON_CHECK = """
+import importlib.util, json, platform, sys, sysconfig
+print(json.dumps({"version": platform.python_version(), "minor": "%d.%d" % sys.version_info[:2],
+                  "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+                  "missing": [m for m in ("pyperf", "harness") if importlib.util.find_spec(m) is None]}))
+"""
 
 
 class UsageError(Exception):
@@ -47,20 +66,36 @@ class Parser(argparse.ArgumentParser):
 
 def parse_args(argv):
     p = Parser(prog="python -m harness.measure.bench", description=__doc__.split("\n")[0])
-    p.add_argument("--variant", required=True, help=f"one of {', '.join(variants.registry())}")
+    try:
+        known = ", ".join(variants.registry())
+    except variants.VariantError as e:  # FTBENCH_CPYTHON_VERSION names no known version
+        raise UsageError(str(e)) from None
+    p.add_argument("--variant", help=f"one variant, one of {known}")
+    p.add_argument("--variants", help=f"comma-separated variants measured in one campaign, from {known}")
+    p.add_argument("--python", action="append", default=[], metavar="VARIANT=PATH",
+                   help="the python of VARIANT's benchmark venv (repeatable; default for a variant of the "
+                        "running interpreter's build: this interpreter; one for a variant not in the campaign "
+                        "is not used)")
     p.add_argument("--profile", default=None, help=f"one of {', '.join(PROFILES)} (default: default)")
     p.add_argument("--quick", action="store_const", dest="profile_flag", const="quick")
     p.add_argument("--rigorous", action="store_const", dest="profile_flag", const="rigorous")
     p.add_argument("--size", help=f"task size, one of {', '.join(SIZES)} (default: the profile's)")
+    p.add_argument("--scaling", default="strong", help=f"one of {', '.join(SCALINGS)} (default: strong)")
     p.add_argument("--workloads", help="comma-separated workload names (default: the default suite)")
     p.add_argument("--strategies", help=f"comma-separated, from {', '.join(ALL_STRATEGIES)}")
-    p.add_argument("--workers", help="comma-separated worker counts >= 1 (default: each workload's sweep)")
+    p.add_argument("--workers", help=f"comma-separated worker counts >= 1 (default: each workload's sweep); at most "
+                                     f"max({MIN_WORKER_CAP}, {WORKERS_PER_CORE} x cores); processes above "
+                                     f"{WORKERS_PER_CORE} x cores are run with a warning")
     p.add_argument("--results", default="results", help="results directory (default: results)")
-    p.add_argument("--host", default=None, help="host label of the results directory (default: hostname)")
-    p.add_argument("--timeout", default=str(DEFAULT_TIMEOUT), help="seconds per benchmark")
-    p.add_argument("--latency", default="0.02:0.05", help="server latency range in seconds, LO:HI")
+    p.add_argument("--host", default=None,
+                   help=f"host label of the results directory: letters, digits, '.', '_', '-', not starting with "
+                        f"'.', '_' or '-', at most {MAX_HOST_LABEL} characters (default: the hostname, sanitised)")
+    p.add_argument("--timeout", default=str(DEFAULT_TIMEOUT), help="seconds per benchmark (finite, > 0)")
+    p.add_argument("--latency", default="0.02:0.05",
+                   help=f"server latency range in seconds, LO:HI with 0 <= LO <= HI <= {MAX_LATENCY:g}")
     p.add_argument("--fresh", action="store_true", help="start over (old raw files kept as .bak)")
-    p.add_argument("--allow-gil", action="store_true", help="accept runs where 3.13t re-enabled the GIL")
+    p.add_argument("--allow-gil", action="store_true",
+                   help="accept runs where a free-threaded variant re-enabled the GIL")
     p.add_argument("--native-accelerators", action="store_true",
                    help="let aiohttp/yarl/multidict use their C extensions where installed")
     p.add_argument("--option", action="append", default=[], help="KEY=VALUE passed to workloads")
@@ -70,20 +105,70 @@ def parse_args(argv):
     if args.profile and args.profile_flag and args.profile != args.profile_flag:
         raise UsageError(f"--profile {args.profile} contradicts --{args.profile_flag}")
     args.profile = args.profile or args.profile_flag or "default"
-    try:
-        args.variant_spec = variants.get(args.variant)
-    except variants.VariantError as e:
-        raise UsageError(str(e)) from None
+    args.variant_names = _variants(args)
+    args.variant_specs = [variants.get(n) for n in args.variant_names]
+    args.python_paths = _pythons(args.python)
     _choice("profile", args.profile, PROFILES)
     args.size = args.size or args.profile
     _choice("size", args.size, SIZES)
-    args.timeout = _positive_float("timeout", args.timeout)
-    lo, _, hi = args.latency.partition(":")
-    args.latency = (_nonneg_float("latency", lo), _nonneg_float("latency", hi or lo))
+    _choice("scaling", args.scaling, SCALINGS)
+    args.timeout = _float("timeout", args.timeout, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+    try:
+        args.latency = parse_latency(args.latency)
+    except ValueError as e:
+        raise UsageError(f"--{e}") from None
+    args.host = host_label(args.host)
+    if not args.results.strip():
+        raise UsageError(f"--results {args.results!r}: empty; give a directory, e.g. --results results")
+    options = {}
     for option in args.option:
-        if "=" not in option:
+        key, eq, value = option.partition("=")
+        if not eq or not key.strip():
             raise UsageError(f"--option {option!r}: expected KEY=VALUE")
+        if options.get(key, value) != value:
+            raise UsageError(f"--option {key}: given twice ({options[key]!r} and {value!r}); give it once")
+        options[key] = value
+    args.options = tuple(options.items())
     return args
+
+
+def _variants(args) -> list[str]:
+    """The campaign's variant names: --variant or --variants, checked, duplicates dropped."""
+    known = list(variants.registry())
+    if args.variant is not None and args.variants is not None:
+        raise UsageError(f"give --variant or --variants, not both; valid: {', '.join(known)}")
+    if args.variant is None and args.variants is None:
+        raise UsageError(f"the following arguments are required: --variant or --variants; valid: {', '.join(known)}")
+    if args.variant is not None:
+        _choice("variant", args.variant, known)
+        return [args.variant]
+    return _list(args.variants, "variants", known, "variant")
+
+
+def _pythons(items: list[str]) -> dict[str, str]:
+    """--python VARIANT=PATH, repeatable: variant -> path (the paths are checked by resolve_pythons)."""
+    known = list(variants.registry())
+    out: dict[str, str] = {}
+    for item in items:
+        name, eq, path = item.partition("=")
+        if not eq or not path:
+            raise UsageError(f"--python {item!r}: expected VARIANT=PATH, e.g. {known[-1]}=/path/to/venv/bin/python")
+        _choice("variant", name, known)
+        if out.get(name, path) != path:
+            raise UsageError(f"--python {name}: given twice ({out[name]} and {path}); give it once")
+        out[name] = path
+    return out
+
+
+def host_label(text: str | None) -> str:
+    """The checked host label (a directory under results/raw/), or the sanitised hostname."""
+    if text is None:  # the hostname, made a label: other characters become '_', a bad start is dropped
+        label = re.sub(r"[^A-Za-z0-9._-]", "_", platform.node()).lstrip("._-")[:MAX_HOST_LABEL]
+        return label or "host"
+    if not HOST_LABEL.fullmatch(text) or len(text) > MAX_HOST_LABEL:
+        raise UsageError(f"--host {text!r}: expected a label of letters, digits, '.', '_' and '-' that starts "
+                         f"with a letter or digit (at most {MAX_HOST_LABEL} characters), e.g. --host lab-pc1")
+    return text
 
 
 def _choice(what, value, choices):
@@ -102,22 +187,19 @@ def _float(what, text, ok, expected):
     return value
 
 
-def _positive_float(what, text):
-    return _float(what, text, lambda v: v > 0, "a number > 0")
-
-
-def _nonneg_float(what, text):
-    return _float(what, text, lambda v: v >= 0, "seconds >= 0, as LO:HI")
-
-
 def _list(text, what, valid=None, singular=None):
+    """Comma-separated items, stripped, checked against ``valid``; duplicates dropped, order kept."""
     items = [x.strip() for x in text.split(",")]
     if not text.strip() or "" in items:
         raise UsageError(f"--{what} {text!r}: empty item; valid: {', '.join(valid or ['integers >= 1'])}")
     if valid is not None:
         for x in items:
             _choice(singular or what, x, valid)
-    return items
+    return list(dict.fromkeys(items))
+
+
+def worker_cap(cores: int) -> int:
+    return max(MIN_WORKER_CAP, WORKERS_PER_CORE * cores)
 
 
 def plan(args, workloads: dict, cores: int) -> list[Planned]:
@@ -135,6 +217,9 @@ def plan(args, workloads: dict, cores: int) -> list[Planned]:
         if not all(re.fullmatch(r"[0-9]+", x) and int(x) >= 1 for x in items):
             raise UsageError(f"--workers {args.workers!r}: expected integers >= 1, e.g. 1,2,4")
         workers = sorted({int(x) for x in items})
+        if workers[-1] > worker_cap(cores):
+            raise UsageError(f"--workers {args.workers!r}: at most {worker_cap(cores)} workers per benchmark on "
+                             f"this {cores}-core machine (max({MIN_WORKER_CAP}, {WORKERS_PER_CORE} x cores))")
     out = []
     for name in names:
         w = workloads[name]
@@ -150,13 +235,93 @@ def plan(args, workloads: dict, cores: int) -> list[Planned]:
     return out
 
 
-def check_interpreter(variant: variants.Variant) -> None:
-    """The running Python must be the variant's build (same X.Y, same GIL mode)."""
-    free_threaded = probe.free_threaded()
-    if free_threaded != variant.build.free_threaded or f"{sys.version_info[0]}.{sys.version_info[1]}" != variant.minor:
-        build = "free-threaded" if free_threaded else "default"
-        raise UsageError(f"variant {variant.name} cannot run on this {build} Python "
-                         f"{platform.python_version()} ({sys.executable}); use nox -s bench-{variant.name}")
+def warnings_for(args, planned: list[Planned], cores: int) -> list[str]:
+    """Lines worth a look but no refusal: an explicit --workers that oversubscribes with processes."""
+    if args.workers is None:
+        return []
+    big = sorted({p.workers for p in planned if p.strategy == "processes" and p.workers > WORKERS_PER_CORE * cores})
+    if not big:
+        return []
+    return [f"--workers {big[-1]} starts {big[-1]} worker processes per 'processes' benchmark on {cores} cores "
+            f"(over {WORKERS_PER_CORE} x cores: the times include the scheduler's work)"]
+
+
+def check_results(results: str, host: str) -> None:
+    """The results directory can take this campaign's files: found now, not after a benchmark was measured.
+
+    The deepest existing directory on the way to ``results/raw/<host>`` must be a directory and
+    writable (a temporary file is created and removed there: that also catches read-only mounts,
+    ``chattr +i`` and root-owned directories, which permission bits alone do not tell).
+    """
+    target = Path(results) / "raw" / host
+    here = target
+    while not here.exists() and not here.is_symlink() and here != here.parent:
+        here = here.parent
+    if not here.is_dir():
+        raise UsageError(f"--results {results!r}: {here} is {'a file' if here.is_file() else 'not a directory'}; "
+                         "give a directory (it is created if missing)")
+    try:
+        fd, probe_path = tempfile.mkstemp(prefix=".ftbench-write-test-", dir=here)
+        os.close(fd)
+        os.unlink(probe_path)
+    except OSError as e:
+        raise UsageError(f"--results {results!r}: cannot write in {here} ({e.strerror or e}); "
+                         "give a writable directory") from None
+
+
+def build_of_running_python() -> tuple[str, bool]:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}", probe.free_threaded()
+
+
+def resolve_pythons(args) -> dict[str, str]:
+    """Each variant's python: the one given with --python (asked once what it is), else this one if it fits."""
+    minor, free_threaded = build_of_running_python()
+    out = {}
+    for spec in args.variant_specs:
+        given = args.python_paths.get(spec.name)
+        if given is not None:
+            out[spec.name] = check_python(spec, given)
+        elif (minor, free_threaded) == (spec.minor, spec.build.free_threaded):
+            out[spec.name] = sys.executable
+        else:
+            build = "free-threaded" if free_threaded else "default"
+            raise UsageError(
+                f"variant {spec.name} cannot run on this {build} Python {platform.python_version()} "
+                f"({sys.executable}); give --python {spec.name}=PATH, or use nox -s bench-{spec.name} "
+                f"(or nox -s bench for every variant)")
+    return out
+
+
+def check_python(spec: variants.Variant, path: str) -> str:
+    """``path``, made absolute, if it runs the build ``spec`` needs with pyperf and harness importable."""
+    where = f"--python {spec.name}={path}"
+    fix = f"use nox -s bench-{spec.name}"
+    # absolute: a bare name would be looked up in PATH by exec; not resolved: a venv's python is a
+    # symlink to its base interpreter, and only the venv's path has the venv's packages
+    absolute = os.path.abspath(path)
+    if not os.path.isfile(absolute) or not os.access(absolute, os.X_OK):
+        raise UsageError(f"{where}: no executable file there; {fix}")
+    try:
+        r = subprocess.run([absolute, "-c", PYTHON_CHECK], capture_output=True, text=True,
+                           timeout=PYTHON_CHECK_TIMEOUT, env=spec.apply_env(os.environ))
+    except subprocess.TimeoutExpired:
+        raise UsageError(f"{where}: no answer within {PYTHON_CHECK_TIMEOUT:g} s; {fix}") from None
+    except OSError as e:
+        raise UsageError(f"{where}: cannot run it ({e.strerror or e}); {fix}") from None
+    try:
+        info = json.loads(r.stdout.strip().splitlines()[-1])
+        found = (info["minor"], bool(info["free_threaded"]), info["version"], list(info["missing"]))
+    except (ValueError, IndexError, KeyError, TypeError):
+        last = (r.stderr.strip().splitlines() or [f"exit status {r.returncode}"])[-1][:200]
+        raise UsageError(f"{where}: not a Python ftbench can ask ({last}); {fix}") from None
+    minor, free_threaded, version, missing = found
+    if (minor, free_threaded) != (spec.minor, spec.build.free_threaded):
+        need = f"{'free-threaded' if spec.build.free_threaded else 'default'} {spec.minor}"
+        got = f"{'free-threaded' if free_threaded else 'default'} Python {version}"
+        raise UsageError(f"{where}: a {got}, but variant {spec.name} runs on the {need} build; {fix}")
+    if missing:
+        raise UsageError(f"{where}: cannot import {', '.join(missing)} (not a benchmark venv); {fix}")
+    return absolute
 
 
 def main(argv=None) -> int:
@@ -168,21 +333,26 @@ def main(argv=None) -> int:
         workloads = discover()
         cores = probe.cpu_count()
         planned = plan(args, workloads, cores)
-        check_interpreter(args.variant_spec)  # after the input checks: bad input is named on any Python
+        check_results(args.results, args.host)
+        pythons = resolve_pythons(args)  # after the input checks: bad input is named on any Python
     except UsageError as e:
         print(f"ftbench bench: error: {e}", file=sys.stderr)
         return 2
-    return run(make_config(args), planned)
+    for line in warnings_for(args, planned, cores):
+        print(f"ftbench bench: warning: {line}", file=sys.stderr)
+    return run(make_config(args, pythons), planned)
 
 
-def make_config(args) -> Campaign:
-    """The frozen campaign configuration of checked arguments."""
-    host = args.host or re.sub(r"[^\w.-]", "_", platform.node()) or "host"
+def make_config(args, pythons: dict[str, str] | None = None) -> Campaign:
+    """The frozen campaign configuration of checked arguments (``pythons``: from resolve_pythons)."""
+    if pythons is None:
+        pythons = {name: sys.executable for name in args.variant_names}
     return Campaign(
-        variants=(args.variant,), pythons=((args.variant, sys.executable),), profile=args.profile,
-        size=args.size, results=Path(args.results), host=host, timeout=args.timeout, latency=args.latency,
-        fresh=args.fresh, allow_gil=args.allow_gil, accelerators="native" if args.native_accelerators else "pure",
-        options=tuple(tuple(o.split("=", 1)) for o in args.option), precision=PRECISION[args.profile])
+        variants=tuple(args.variant_names), pythons=tuple((n, pythons[n]) for n in args.variant_names),
+        profile=args.profile, size=args.size, scaling=args.scaling, results=Path(args.results), host=args.host,
+        timeout=args.timeout, latency=args.latency, fresh=args.fresh, allow_gil=args.allow_gil,
+        accelerators="native" if args.native_accelerators else "pure", options=args.options,
+        precision=PRECISION[args.profile])
 
 
 if __name__ == "__main__":

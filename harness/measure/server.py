@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import math
 import os
 import random
 import socket
@@ -162,33 +163,79 @@ async def serve(sock: socket.socket, app, backlog: int = BACKLOG, watch_stdin: b
     await runner.cleanup()
 
 
-def _latency(text: str) -> tuple[float, float]:
-    low, _, high = text.partition(":")
-    bounds = (float(low), float(high or low))
-    if not 0 <= bounds[0] <= bounds[1]:
-        raise argparse.ArgumentTypeError(f"latency {text!r}: need 0 <= min <= max")
+MAX_LATENCY = 60.0  # seconds: a page that waits longer is a hang, not a latency
+
+
+def parse_latency(text: str) -> tuple[float, float]:
+    """``"LO:HI"`` (or one number for both) as seconds, ``0 <= LO <= HI <= 60``, else ValueError.
+
+    The one check of a latency range: the runner's CLI and this server's CLI both use it, so a range
+    the runner accepts is never refused by the server half-way through a campaign.
+    """
+    low, sep, high = str(text).partition(":")
+    expected = f"expected LO:HI seconds with 0 <= LO <= HI <= {MAX_LATENCY:g}, e.g. 0.02:0.05"
+    try:
+        bounds = (float(low), float(high if sep else low))
+    except ValueError:
+        raise ValueError(f"latency {text!r}: {expected}") from None
+    if not all(math.isfinite(b) and 0 <= b <= MAX_LATENCY for b in bounds):
+        raise ValueError(f"latency {text!r}: {expected}")
+    if bounds[0] > bounds[1]:
+        raise ValueError(f"latency {text!r}: LO must be <= HI (min <= max); did you mean {high}:{low}?")
     return bounds
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line and exit 2, not the usage block (and never a traceback)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _typed(convert, ok, expected):
+    """An argparse ``type=``: ``convert(text)`` when ``ok`` accepts it, else one line naming ``expected``."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {expected}")
+        return value
+    return parse
+
+
+def _latency(text: str) -> tuple[float, float]:
+    try:
+        return parse_latency(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def main(argv: list[str] | None = None) -> None:
     import asyncio
 
-    parser = argparse.ArgumentParser(prog="python -m harness.measure.server",
-                                     description="The embedded HTTP server of ftbench.")
+    parser = _Parser(prog="python -m harness.measure.server", description="The embedded HTTP server of ftbench.")
+    rate = _typed(float, lambda v: math.isfinite(v) and 0 <= v <= 1, "a share between 0 and 1")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 or busy: an ephemeral port")
-    parser.add_argument("--latency", type=_latency, default=(0.02, 0.05), help="MIN:MAX seconds")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of pages answered 500")
-    parser.add_argument("--drop-rate", type=float, default=0.0, help="share of connections dropped")
-    parser.add_argument("--backlog", type=int, default=BACKLOG)
+    parser.add_argument("--port", type=_typed(int, lambda v: 0 <= v <= 65535, "a port 0..65535"), default=0,
+                        help="0 or busy: an ephemeral port")
+    parser.add_argument("--latency", type=_latency, default=(0.02, 0.05),
+                        help=f"MIN:MAX seconds, 0 <= MIN <= MAX <= {MAX_LATENCY:g}")
+    parser.add_argument("--seed", type=_typed(int, lambda v: True, "an integer"), default=0)
+    parser.add_argument("--fail-rate", type=rate, default=0.0, help="share of pages answered 500")
+    parser.add_argument("--drop-rate", type=rate, default=0.0, help="share of connections dropped")
+    parser.add_argument("--backlog", type=_typed(int, lambda v: v >= 1, "an integer >= 1"), default=BACKLOG)
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when stdin closes (the parent died)")
     args = parser.parse_args(argv)
-    if not (0 <= args.fail_rate and 0 <= args.drop_rate and args.fail_rate + args.drop_rate <= 1):
-        parser.error("need 0 <= fail-rate, drop-rate and fail-rate + drop-rate <= 1")
+    if args.fail_rate + args.drop_rate > 1:
+        parser.error("need fail-rate + drop-rate <= 1")
     raise_nofile_limit()
-    sock = bind_socket(args.host, args.port)
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as e:
+        print(f"{parser.prog}: error: cannot listen on {args.host}: {e}", file=sys.stderr)
+        sys.exit(1)
     app = make_app(args.latency, args.seed, args.fail_rate, args.drop_rate)
     asyncio.run(serve(sock, app, args.backlog, args.exit_on_stdin_eof))
 
