@@ -10,7 +10,7 @@ PYTHON_GIL=1 from the registry, never from its name), each a fresh interpreter i
 group with a timeout. Each run is merged into the variant's pyperf Benchmark and tagged with its
 round (``ftbench_round``), so a burst of machine noise lands on every side of a ratio and anyone
 can check from the runs' dates that the variants' samples span the same minutes. One variant
-(``nox -s bench-3.13t``) is the same code with a one-name list.
+(``nox -s bench-<variant>``) is the same code with a one-name list.
 
 Precision. After ``min_processes`` rounds, rounds are added while any variant's relative 95% CI
 half-width of the mean over process means (t quantile, df = processes - 1) exceeds the target,
@@ -61,7 +61,8 @@ from harness.measure.config import Campaign, Precision
 from harness.measure.results import ResultsError, VariantStore
 from harness.provision import fingerprint
 
-# Pure-Python aiohttp stack on every variant: 3.13t has no accelerated wheels, so 3.13 must not use them.
+# Pure-Python aiohttp stack on every variant: free-threaded builds have no accelerated wheels, so the
+# baseline must not use them either.
 PURE_PYTHON_ENV = ("AIOHTTP_NO_EXTENSIONS", "YARL_NO_EXTENSIONS", "MULTIDICT_NO_EXTENSIONS",
                    "PROPCACHE_NO_EXTENSIONS", "FROZENLIST_NO_EXTENSIONS")
 FORWARDED_ENV = PURE_PYTHON_ENV + ("FTBENCH_C_EXTENSIONS", "FTBENCH_WORKLOAD_PATH",
