@@ -422,3 +422,58 @@ def test_real_builds_are_verified_and_share_one_source():
                         "import sys; print(sys._is_gil_enabled())"], capture_output=True, text=True,
                        env={"PYTHON_GIL": "1", "PATH": "/usr/bin:/bin"})
     assert r.stdout.strip() == "True"
+
+
+# --- another CPython version needs no code change ------------------------------------------------------
+
+
+def test_another_version_goes_through_build_cache_nox_variants_and_result_files(tmp_path, monkeypatch):
+    """A fake CPython labelled 3.14.0: FTBENCH_CPYTHON_VERSION is the only change."""
+    import os
+
+    from harness import variants
+
+    source = make_tarball(tmp_path / "Python-3.14.0.tar.xz", fake_cpython_members("3.14.0"))
+    env = {"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "xdg"), "FTBENCH_CPYTHON_VERSION": "3.14.0",
+           "FTBENCH_CPYTHON_SHA256": _sha(source)}
+    r = subprocess.run([HOST_PYTHON, "-m", "harness.provision.interpreters", "build", "3.14", "3.14t", "3.14t-gil",
+                        "--source", str(source)], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    for stage in ("configure", "compile", "install", "verify"):  # progress: each stage and its time
+        assert f"3.14.0t: {stage}... (elapsed" in r.stdout and f"3.14.0t: {stage} done in" in r.stdout
+    assert r.stdout.count("ready in") == 2  # two builds for three variants
+    cache = tmp_path / "xdg" / "ftbench" / "cpython"
+    assert sorted(p.name for p in cache.iterdir()) == ["3.14.0", "3.14.0t"]
+    assert (cache / "3.14.0t" / "bin" / "python3.14t").exists()
+
+    nox_list = subprocess.run([sys.executable, "-m", "nox", "--list"], capture_output=True, text=True, cwd=REPO,
+                              env={**os.environ, "FTBENCH_CPYTHON_VERSION": "3.14.0"}, timeout=60)
+    sessions = {ln.split()[1] for ln in nox_list.stdout.splitlines() if ln[:2] in ("- ", "* ")}
+    assert {"build-3.14", "build-3.14t", "venv-3.14t", "bench-3.14", "bench-3.14t", "bench-3.14t-gil", "bench"} \
+        <= sessions, nox_list.stdout
+    assert not any("3.13" in s for s in sessions)
+
+    monkeypatch.setenv("FTBENCH_CPYTHON_VERSION", "3.14.0")
+    names = list(variants.registry())
+    assert names == ["3.14", "3.14t", "3.14t-gil"]
+    assert variants.baseline_of("3.14t").name == "3.14" and variants.get("3.14t-gil").apply_env({}) == \
+        {"PYTHON_GIL": "1"}
+
+    import pyperf
+
+    from harness import metadata
+    from harness.measure import campaign
+    from harness.measure.config import PRECISION, Campaign
+    from harness.measure.workload import discover
+
+    def measure(p, v, r, args, url):
+        meta = {"name": p.name, "loops": 1}
+        metadata.put(meta, "gil_enabled", "no" if variants.get(v).role == "free-threaded" else "yes")
+        return "ok", "", pyperf.Benchmark([pyperf.Run([1.0, 1.0], metadata=meta, collect_metadata=False)])
+
+    config = Campaign(variants=tuple(names), pythons=tuple((v, sys.executable) for v in names), profile="quick",
+                      size="tiny", results=tmp_path / "results", host="h", precision=PRECISION["quick"])
+    w = discover()["cpu_sum_squares"]
+    assert campaign.run(config, [campaign.Planned(w, "sequential", 1)], measure=measure) == 0
+    assert sorted(p.name for p in (tmp_path / "results" / "raw" / "h").glob("*.json")) == \
+        ["3.14.json", "3.14.state.json", "3.14t-gil.json", "3.14t-gil.state.json", "3.14t.json", "3.14t.state.json"]
