@@ -135,8 +135,10 @@ class VariantStore:
                                    "or --fresh to start over (the old files are kept as .bak)")
         old = state["settings"]
         if old != settings:
-            diff = ", ".join(f"{k}: {old.get(k)!r} then, {settings.get(k)!r} now"
-                             for k in sorted(old.keys() | settings.keys()) if old.get(k) != settings.get(k))
+            keys = [k for k in sorted(old.keys() | settings.keys()) if old.get(k) != settings.get(k)]
+            if "profile" in keys and "precision" in keys:
+                keys.remove("precision")  # a profile's precision follows from it: name the cause only
+            diff = ", ".join(f"{k}: {old.get(k)!r} then, {settings.get(k)!r} now" for k in keys)
             raise ResultsError(f"{self.json_path} was measured with other settings ({diff}); "
                                "use --fresh to start over (the old files are kept as .bak) "
                                "or --results DIR to write elsewhere")
