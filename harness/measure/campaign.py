@@ -453,13 +453,16 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
         print(f"ftbench bench: error: {e}", file=sys.stderr)
         return 2
     hashes = {p.workload.name: workload_hash(p.workload) for p in planned}
-    settings = config.settings()
+    # the settings, plus the build's version and source as older state files had them (the
+    # interpreter fingerprint, compared first, says more)
+    settings = {v: {**config.settings(), "python": interps[v]["version"],
+                    "source_sha256": interps[v]["source_sha256"]} for v in names}
     stores = {v: VariantStore(config.results, config.host, v) for v in names}
     try:
         for v, store in stores.items():  # every check before any write: a refusal leaves every file as it was
-            store.check(settings, config.fresh, machine, interps[v])
+            store.check(settings[v], config.fresh, machine, interps[v])
         for v, store in stores.items():
-            for line in store.apply(settings, config.fresh, machine, interps[v], hashes):
+            for line in store.apply(settings[v], config.fresh, machine, interps[v], hashes):
                 print(f"ftbench: {line}", flush=True)
     except ResultsError as e:
         print(f"ftbench bench: error: {e}", file=sys.stderr)
@@ -524,11 +527,12 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
                                  o.bench if o.status == "ok" else None, seconds)
                 if o.status != "ok":
                     failures.append((f"{p.name} on {v}", o.status, o.error))
-                line = progress_line(k, len(planned), f"{p.name} {v}", o.status, o.error, o.bench)
+                label = p.name if len(names) == 1 else f"{p.name}@{v}"
+                print(progress_line(k, len(planned), label, o.status, o.error, o.bench), flush=True)
                 if o.status == "ok":
-                    prec_text = f"{o.precision:.1%}" if math.isfinite(o.precision) else "n/a"
-                    line += f"  {o.processes} proc, +-{prec_text} ({o.stop_reason})"
-                print(line, flush=True)
+                    prec_text = f"+-{o.precision:.1%}" if math.isfinite(o.precision) else "n/a (one process)"
+                    print(f"      {o.processes} processes, precision {prec_text}, stopped: {o.stop_reason}"
+                          + (f", {o.remeasured} re-measured after foreign load" if o.remeasured else ""), flush=True)
     except KeyboardInterrupt:
         print(f"\nftbench: interrupted; everything measured so far is in {stores[names[0]].dir}; "
               "run the same command again to resume", file=sys.stderr)
