@@ -525,9 +525,9 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
                     o.bench.update_metadata(_meta(**extra))
                 stores[v].record(p.name, p.identity(), o.status, o.error,
                                  o.bench if o.status == "ok" else None, seconds)
-                if o.status != "ok":
-                    failures.append((f"{p.name} on {v}", o.status, o.error))
                 label = p.name if len(names) == 1 else f"{p.name}@{v}"
+                if o.status != "ok":
+                    failures.append((label, o.status, o.error))
                 print(progress_line(k, len(planned), label, o.status, o.error, o.bench), flush=True)
                 if o.status == "ok":
                     prec_text = f"+-{o.precision:.1%}" if math.isfinite(o.precision) else "n/a (one process)"
