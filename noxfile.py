@@ -1,11 +1,15 @@
-"""ftbench sessions: build the interpreters, benchmark each variant, analyse, test.
+"""ftbench sessions: build the interpreters, benchmark the variants, analyse, test.
 
-Sessions only wire; the machinery is in harness/. ``3.13`` and ``3.13t`` resolve to ftbench's own
-builds of one CPython source (harness.provision.interpreters), never to another Python on PATH.
+Sessions only wire; the machinery is in harness/. Every interpreter name comes from the variant
+registry (harness.variants, driven by FTBENCH_CPYTHON_VERSION): a build's name resolves to
+ftbench's own build of one CPython source (harness.provision.interpreters), never to another
+Python on PATH. ``bench`` is ONE interleaved campaign over every variant; ``bench-<variant>``
+measures one variant alone.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -13,20 +17,22 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness.provision import interpreters  # noqa: E402 - stdlib only, safe on the host Python
+from harness import variants  # noqa: E402 - stdlib only, safe on the host Python
+from harness.provision import interpreters  # noqa: E402
 
 nox.needs_version = ">=2025.10.14"
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests", "lint"]
 
-VERSION = os.environ.get("FTBENCH_CPYTHON_VERSION", interpreters.DEFAULT_VERSION)
-MINOR = interpreters.minor_of(VERSION)
-BUILDS = {MINOR: False, f"{MINOR}t": True}  # nox's python name -> free-threaded?
-# Our builds first on PATH, so nox's "3.13"/"3.13t" lookup finds them and not pyenv's or the system's.
-os.environ["PATH"] = os.pathsep.join([*interpreters.bin_dirs(VERSION), os.environ.get("PATH", "")])
-# The benchmark venvs: pinned wheels that exist for cp313t, the same versions on every variant.
+REGISTRY = variants.registry()  # name -> Variant, from FTBENCH_CPYTHON_VERSION
+BUILDS = variants.builds(REGISTRY)  # nox's python name -> Build
+# Our builds first on PATH, so nox's lookup of a build's name finds them and not pyenv's or the system's.
+os.environ["PATH"] = os.pathsep.join([*interpreters.bin_dirs(), os.environ.get("PATH", "")])
+# The benchmark venvs: pinned wheels that exist for the free-threaded builds, the same versions everywhere.
 BENCH_INSTALL = ["--only-binary", "numpy", "-e", ".[bench]"]
+# Where each build's benchmark venv is (nox has no venv_location parameter): written by venv-<build>.
+VENVS = Path(__file__).parent / ".nox" / "ftbench-venvs.json"
 
 
 def _build_args(posargs: list[str]) -> list[str]:
@@ -40,15 +46,33 @@ def _build_args(posargs: list[str]) -> list[str]:
     return out
 
 
-def _build(session: nox.Session, *variants: str) -> None:
-    session.run(sys.executable, "-m", "harness.provision.interpreters", "build", *variants,
-                f"--cpython-version={VERSION}", *_build_args(session.posargs), external=True)
+def _build(session: nox.Session, *names: str) -> None:
+    versions = ",".join(dict.fromkeys(BUILDS[n].version for n in names))
+    session.run(sys.executable, "-m", "harness.provision.interpreters", "build", *names,
+                f"--cpython-version={versions}", *_build_args(session.posargs), external=True)
 
 
 @nox.session(name="build", python=False)
 def build(session: nox.Session) -> None:
-    """Build (or reuse) and verify both interpreters from one CPython source."""
+    """Build (or reuse) and verify every interpreter of the registry from one CPython source each."""
     _build(session, *BUILDS)
+
+
+def _venv(session: nox.Session, build_name: str) -> None:
+    """Refuse any interpreter but ftbench's own build, install the pinned benchmark deps, record the venv."""
+    spec = BUILDS[build_name]
+    base = Path(session.run("python", "-c", "import sys; print(sys.base_prefix)", silent=True).strip())
+    expected = interpreters.prefix_for(spec.version, spec.free_threaded, spec.optimized)
+    if base.resolve() != expected.resolve():
+        session.error(f"{build_name} resolved to {base}, not ftbench's build {expected}")
+    session.install("pip>=24.1")
+    session.install(*BENCH_INSTALL)
+    VENVS.parent.mkdir(parents=True, exist_ok=True)
+    known = json.loads(VENVS.read_text()) if VENVS.exists() else {}
+    known[build_name] = str(Path(session.virtualenv.location) / "bin" / "python")
+    from harness.files import write_json_atomic
+
+    write_json_atomic(VENVS, known)
 
 
 for _name in BUILDS:
@@ -58,42 +82,43 @@ for _name in BUILDS:
 
     _build_one.__doc__ = f"Build (or reuse) and verify the CPython {_name} interpreter."
 
+    @nox.session(name=f"venv-{_name}", python=_name, requires=[f"build-{_name}"])
+    def _venv_one(session: nox.Session, _name=_name) -> None:
+        _venv(session, _name)
 
-def _bench_venv(session: nox.Session, build_name: str) -> None:
-    """Refuse any interpreter but ftbench's own build, then install the pinned benchmark deps."""
-    base = Path(session.run("python", "-c", "import sys; print(sys.base_prefix)", silent=True).strip())
-    expected = interpreters.prefix_for(VERSION, BUILDS[build_name])
-    if base.resolve() != expected.resolve():
-        session.error(f"{build_name} resolved to {base}, not ftbench's build {expected}")
-    session.install("pip>=24.1")
-    session.install(*BENCH_INSTALL)
+    _venv_one.__doc__ = f"Make (or reuse) the benchmark venv of the {_name} build."
 
 
-def _bench(session: nox.Session, variant: str, build_name: str) -> None:
-    _bench_venv(session, build_name)
-    session.run("python", "-m", "harness.measure.bench", "--variant", variant, *session.posargs)
+def _python_of(session: nox.Session, variant: str) -> str:
+    python = json.loads(VENVS.read_text()).get(REGISTRY[variant].build.name) if VENVS.exists() else None
+    if not python or not Path(python).exists():
+        session.error(f"no benchmark venv for {variant}: run nox -s venv-{REGISTRY[variant].build.name}")
+    return python
 
 
-for _variant, _build_name in ((MINOR, MINOR), (f"{MINOR}t", f"{MINOR}t"), (f"{MINOR}t-gil", f"{MINOR}t")):
-    @nox.session(name=f"bench-{_variant}", python=_build_name, requires=[f"build-{_build_name}"])
-    def _bench_one(session: nox.Session, _variant=_variant, _build_name=_build_name) -> None:
-        _bench(session, _variant, _build_name)
+def _bench(session: nox.Session, names: list[str]) -> None:
+    """One campaign over ``names``: the orchestrator runs in the first variant's venv."""
+    pythons = {v: _python_of(session, v) for v in names}
+    if len(names) == 1:
+        args = ["--variant", names[0]]  # the orchestrator's own python is the variant's
+    else:
+        args = ["--variants", ",".join(names), *[f"--python={v}={p}" for v, p in pythons.items()]]
+    session.run(pythons[names[0]], "-m", "harness.measure.bench", *args, *session.posargs, external=True)
 
-    _bench_one.__doc__ = f"Benchmark every workload on {_variant} (args after -- go to harness.measure.bench)."
+
+for _variant, _spec in REGISTRY.items():
+    @nox.session(name=f"bench-{_variant}", python=False, requires=[f"venv-{_spec.build.name}"])
+    def _bench_one(session: nox.Session, _variant=_variant) -> None:
+        _bench(session, [_variant])
+
+    _bench_one.__doc__ = f"Benchmark every workload on {_variant} alone (args after -- go to harness.measure.bench)."
 
 
-@nox.session(name="bench", python=False, requires=[f"bench-{v}" for v in (MINOR, f"{MINOR}t", f"{MINOR}t-gil")])
+@nox.session(name="bench", python=False, requires=[f"venv-{b}" for b in BUILDS])
 def bench_all(session: nox.Session) -> None:
-    """Benchmark all three variants (3.13, 3.13t, 3.13t with PYTHON_GIL=1)."""
-    session.log("all three variants benchmarked; next: nox -s analysis")
-
-
-@nox.session(python=list(BUILDS), requires=["build-{python}"])
-def figures(session: nox.Session) -> None:
-    """Print the issues' figures: harness overhead live on this interpreter, then those in results/raw."""
-    _bench_venv(session, session.python)
-    session.run("python", "-m", "harness.figures", "overhead")
-    session.run("python", "-m", "harness.figures", "report", *session.posargs)
+    """One interleaved campaign over every variant of the registry (args after -- go to harness.measure.bench)."""
+    _bench(session, list(REGISTRY))
+    session.log("next: nox -s analysis")
 
 
 @nox.session

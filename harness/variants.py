@@ -21,6 +21,11 @@ import re
 from dataclasses import dataclass
 
 DEFAULT_VERSION = "3.13.5"
+# sha256 of python.org's Python-X.Y.Z.tar.xz (Debian's pythonX.Y_X.Y.Z.orig.tar.xz is the same file).
+# A version not listed here is checked against FTBENCH_CPYTHON_SHA256 (or taken as given with --source).
+KNOWN_SHA256 = {
+    "3.13.5": "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640",
+}
 VERSION_ENV = "FTBENCH_CPYTHON_VERSION"
 ROLES = ("baseline", "free-threaded", "control")
 FLAVOURS = ("plain", "optimized")  # optimized: PGO + LTO

@@ -7,8 +7,10 @@ Slow (a few minutes; more on a machine that has to build CPython first): run in 
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +58,7 @@ def test_the_gil_stayed_off_in_every_run(quick_run):
     script = ("import json, sys, pyperf; s = pyperf.BenchmarkSuite.load(sys.argv[1]); "
               "print(json.dumps({b.get_name(): [r.get_metadata().get('ftbench_gil_enabled') "
               "for r in b.get_runs() if r.values] for b in s}))")
-    r = subprocess.run([venv_python("bench-3-13t"), "-c", script, str(out / "raw" / "e2e" / "3.13t.json")],
+    r = subprocess.run([venv_python("venv-3-13t"), "-c", script, str(out / "raw" / "e2e" / "3.13t.json")],
                        capture_output=True, text=True, check=True)
     runs = json.loads(r.stdout)
     assert runs and all(states and set(states) == {"no"} for states in runs.values()), runs
@@ -65,10 +67,10 @@ def test_the_gil_stayed_off_in_every_run(quick_run):
 def test_pyperf_reads_and_compares_the_raw_files(quick_run):
     out, _ = quick_run
     raw = out / "raw" / "e2e"
-    show = subprocess.run([venv_python("bench-3-13t"), "-m", "pyperf", "show", str(raw / "3.13t.json")],
+    show = subprocess.run([venv_python("venv-3-13t"), "-m", "pyperf", "show", str(raw / "3.13t.json")],
                           capture_output=True, text=True)
     assert show.returncode == 0 and "cpu_sum_squares/threads/2" in show.stdout, show.stderr
-    cmp = subprocess.run([venv_python("bench-3-13t"), "-m", "pyperf", "compare_to",
+    cmp = subprocess.run([venv_python("venv-3-13t"), "-m", "pyperf", "compare_to",
                           str(raw / "3.13.json"), str(raw / "3.13t.json")], capture_output=True, text=True)
     assert cmp.returncode == 0 and "cpu_sum_squares/sequential/1" in cmp.stdout, cmp.stderr
 
@@ -109,3 +111,27 @@ def test_a_second_identical_run_resumes_without_measuring(quick_run):
     assert again.returncode == 0
     counts = re.search(r"(\d+) benchmarks, (\d+) already measured", again.stdout + again.stderr)
     assert counts and counts[1] == counts[2] and int(counts[1]) > 0
+
+
+needs_default_host = pytest.mark.skipif(
+    "default_host" not in inspect.getsource(__import__("harness.measure.bench", fromlist=["x"]).make_config),
+    reason="harness.measure.bench does not yet take its default --host from campaign.default_host")
+
+
+@needs_default_host
+def test_a_fresh_clone_measures_beside_the_published_run_and_a_quick_smoke_run_needs_no_fresh(tmp_path):
+    """The published run is labelled vm, like this machine: it must be neither resumed nor touched."""
+    results = tmp_path / "results"
+    shutil.copytree(REPO / "results" / "raw", results / "raw")
+    before = {p: p.read_bytes() for p in (results / "raw" / "vm").iterdir()}
+    args = ("--size", "tiny", "--workloads", "cpu_sum_squares", "--strategies", "threads", "--workers", "2",
+            "--results", str(results))
+    default = nox("-s", "bench-3.13t", "--", *args)
+    assert default.returncode == 0, default.stdout[-3000:] + default.stderr[-3000:]
+    assert re.search(r"1 benchmarks, 0 already measured", default.stdout), default.stdout[-2000:]
+    smoke = nox("-s", "bench-3.13t", "--", "--quick", *args)  # the README's example, no --fresh
+    assert smoke.returncode == 0, smoke.stdout[-3000:] + smoke.stderr[-3000:]
+    assert re.search(r"1 benchmarks, 0 already measured", smoke.stdout), smoke.stdout[-2000:]
+    sets = sorted(p.name for p in (results / "raw").iterdir())
+    assert len(sets) == 3 and "vm" in sets and any(s.endswith("-quick") for s in sets), sets
+    assert {p: p.read_bytes() for p in (results / "raw" / "vm").iterdir()} == before

@@ -1,20 +1,54 @@
-"""Run a campaign: each planned benchmark in its own process group, results written as they finish.
+"""Run a campaign: every variant of it, benchmark by benchmark, in interleaved rounds.
 
 ``run(config, planned)`` is the execution half of ``python -m harness.measure.bench`` (the CLI half
 parses and checks the input and makes the frozen :class:`~harness.measure.config.Campaign`).
-Each benchmark is one ``python -m harness.measure.run`` process group with a timeout; its result is
-written to ``results/raw/<host>/<variant>.*`` as soon as it finishes, so an interrupted campaign
-keeps everything measured and the same command resumes it.
+
+Interleaving. For each benchmark the variants' pyperf processes alternate in rounds (A B C, then
+C B A, ...): each round runs ``python -m harness.measure.run ... --processes 1`` once per variant,
+with the variant's own python and environment (``variants.get(v).apply_env``: the control gets
+PYTHON_GIL=1 from the registry, never from its name), each a fresh interpreter in its own process
+group with a timeout. Each run is merged into the variant's pyperf Benchmark and tagged with its
+round (``ftbench_round``), so a burst of machine noise lands on every side of a ratio and anyone
+can check from the runs' dates that the variants' samples span the same minutes. One variant
+(``nox -s bench-<variant>``) is the same code with a one-name list.
+
+Precision. After ``min_processes`` rounds, rounds are added while any variant's relative 95% CI
+half-width of the mean over process means (t quantile, df = processes - 1) exceeds the target,
+up to ``max_processes`` rounds, and only while the next round still fits in the benchmark's
+``budget`` seconds; ``ftbench_precision`` and ``ftbench_stop_reason`` (fixed, target, cap,
+budget) are recorded. A run the probe flagged for foreign load is said live, kept in the JSON
+(the analysis leaves it out), left out of the precision and re-measured (at most MAX_REMEASURE
+times per variant and benchmark).
+
+Results sets. Files go to ``results/raw/<host>/<variant>.{json,csv,state.json}``, written
+atomically after every benchmark, so an interrupted campaign keeps everything measured and the
+same command resumes it. Without ``--host`` the label is ``<hostname>-<machine fingerprint>``
+plus ``-quick``/``-rigorous`` for those profiles (:func:`default_host`): a fresh clone measures
+into its own set on any machine (the committed published run, labelled ``vm``, is never resumed),
+and a quick smoke run never collides with a default campaign. Each variant file is keyed by the
+machine and interpreter fingerprints, the campaign settings and each workload's definition hash
+(harness.measure.results): an explicit ``--host`` whose files were measured on another machine,
+build or with other settings gets one line and exit 2, files untouched; a changed workload is
+measured again.
+
+The embedded I/O server runs on one interpreter for every variant (the baseline's venv python
+when the baseline is in the campaign, else ``config.server_python``, else the first variant's),
+recorded as ``ftbench_server_python``: a variant changes only the client side.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
+import json
+import math
 import os
 import platform
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,11 +56,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import variants
-from harness.measure.config import Campaign
+from harness import metadata, variants
+from harness.measure.config import Campaign, Precision
 from harness.measure.results import ResultsError, VariantStore
+from harness.provision import fingerprint
 
-# Pure-Python aiohttp stack on every variant: 3.13t has no accelerated wheels, so 3.13 must not use them.
+# Pure-Python aiohttp stack on every variant: free-threaded builds have no accelerated wheels, so the
+# baseline must not use them either.
 PURE_PYTHON_ENV = ("AIOHTTP_NO_EXTENSIONS", "YARL_NO_EXTENSIONS", "MULTIDICT_NO_EXTENSIONS",
                    "PROPCACHE_NO_EXTENSIONS", "FROZENLIST_NO_EXTENSIONS")
 FORWARDED_ENV = PURE_PYTHON_ENV + ("FTBENCH_C_EXTENSIONS", "FTBENCH_WORKLOAD_PATH",
@@ -51,11 +87,11 @@ class Planned:
 
 
 def run_one(p: Planned, config: Campaign, variant: str, pyperf_args: list, server_url: str, env: dict,
-            tmp: Path):
-    """Run one benchmark in its own process group; return (status, error, Benchmark|None)."""
+            tmp: Path, tag: str = ""):
+    """Run one pyperf command in its own process group; return (status, error, Benchmark|None)."""
     import pyperf
 
-    out = tmp / f"{p.workload.name}-{p.strategy}-{p.workers}.json"
+    out = tmp / f"{p.workload.name}-{p.strategy}-{p.workers}{'-' + tag if tag else ''}.json"
     cmd = [config.python_of(variant), "-m", "harness.measure.run", "--workload", p.workload.name,
            "--strategy", p.strategy, "--workers", str(p.workers), "--size", config.size,
            "--scaling", config.scaling,
@@ -64,6 +100,7 @@ def run_one(p: Planned, config: Campaign, variant: str, pyperf_args: list, serve
            "--accelerators", config.accelerators, "--hook", "ftbench",
            "--inherit-environ", ",".join(FORWARDED_ENV), "--loops", "1", "-o", str(out),
            *pyperf_args, *[f"--option={k}={v}" for k, v in config.options]]
+    out.unlink(missing_ok=True)
     log = tmp / "measure.log"
     with open(log, "w") as logf:
         proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, start_new_session=True,
@@ -153,23 +190,7 @@ def gil_verdict(bench, variant: str, allow_gil: bool) -> str:
     return ""
 
 
-def speedup_table(store: VariantStore, planned: list[Planned]) -> str:
-    names = {p.name for p in planned}
-    means = {b.get_name(): b.mean() for b in store.suite or () if b.get_name() in names}
-    lines, by_key = [], {}
-    for p in planned:
-        by_key.setdefault((p.workload.name, p.strategy), []).append(p.workers)
-    for (wl, strategy), workers in by_key.items():
-        base = means.get(f"{wl}/sequential/1")
-        cells = []
-        for n in workers:
-            mean = means.get(f"{wl}/{strategy}/{n}")
-            cells.append(f"{n}:{base / mean:5.2f}x" if base and mean else f"{n}:   --")
-        lines.append(f"  {wl:<22} {strategy:<16} " + "  ".join(cells))
-    return "\n".join(lines)
-
-
-def c_extensions(env: dict) -> str:
+def c_extensions(env: dict, python: str = sys.executable) -> str:
     """Whether the aiohttp stack runs its C extensions under ``env`` (measured once, recorded on every run)."""
     code = """
 found = []
@@ -184,73 +205,344 @@ except ImportError as e:
     found.append(f"unavailable({e.name})")
 print(",".join(found))
 """
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    r = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True)
     return r.stdout.strip() or "unknown"
 
 
-def run(config: Campaign, planned: list[Planned]) -> int:
-    """Measure every planned benchmark not yet measured; print the summary. Exit status."""
-    variant = config.variants[0]
-    spec = variants.get(variant)
-    env = dict(os.environ)
+def speedup_table(store: VariantStore, planned: list[Planned] | None = None) -> str:
+    """Speedup vs sequential per workload x strategy: of ``planned``, else of everything in the store."""
+    means = {b.get_name(): b.mean() for b in store.suite or ()}
+    if planned is not None:
+        keys = [(p.workload.name, p.strategy, p.workers) for p in planned]
+    else:
+        keys = sorted({tuple(n.split("/")[:2]) + (int(n.split("/")[2]),) for n in means if n.count("/") == 2})
+    lines, by_key = [], {}
+    for wl, strategy, workers in keys:
+        by_key.setdefault((wl, strategy), []).append(workers)
+    for (wl, strategy), workers in by_key.items():
+        base = means.get(f"{wl}/sequential/1")
+        cells = []
+        for n in workers:
+            mean = means.get(f"{wl}/{strategy}/{n}")
+            cells.append(f"{n}:{base / mean:5.2f}x" if base and mean else f"{n}:   --")
+        lines.append(f"  {wl:<22} {strategy:<16} " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def summary(stores: dict[str, VariantStore]) -> str:
+    """The end of a run: every variant's speedup table over all it holds, the slowdowns, where the files are."""
+    out = []
+    for name, store in stores.items():
+        n = len(store.suite.get_benchmark_names()) if store.suite else 0
+        out.append(f"\nspeedup vs sequential on {name} (workers:speedup), {n} benchmarks in {store.json_path}:")
+        out.append(speedup_table(store) or "  (nothing measured)")
+    base = next((s for v, s in stores.items() if variants.get(v).role == "baseline"), None)
+    if base is not None and base.suite and len(stores) > 1:
+        means = {b.get_name(): b.mean() for b in base.suite}
+        out.append(f"\nslowdown vs {base.variant} (time / {base.variant} time), sequential/1:")
+        for name, store in stores.items():
+            if store is base:
+                continue
+            cells = [f"{b.get_name().split('/')[0]} {b.mean() / means[b.get_name()]:.2f}"
+                     for b in store.suite or () if b.get_name().endswith("/sequential/1") and b.get_name() in means]
+            out.append(f"  {name:<10} " + (", ".join(cells) or "--"))
+    dirs = sorted({str(s.dir) for s in stores.values()})
+    out.append(f"\nraw results: {', '.join(dirs)} ({', '.join(f'{v}.json/.csv' for v in stores)}); "
+               "next: nox -s analysis")
+    return "\n".join(out)
+
+
+# --- precision: a 95% CI of the mean over process means ------------------------------------------------
+
+# Student's t, 0.975 quantile, df 1..30 (beyond: a Cornish-Fisher expansion around the normal's 1.96).
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+         2.045, 2.042)
+
+
+def t975(df: int) -> float:
+    if df < 1:
+        return math.inf
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def process_means(bench) -> list[float]:
+    """The mean of each pyperf process (run) of ``bench``, leaving out runs flagged for foreign load."""
+    return [statistics.fmean(r.values) for r in bench.get_runs() if r.values
+            and metadata.get(r.get_metadata(), "foreign_flagged") != "yes"] if bench is not None else []
+
+
+def half_width(means: list[float]) -> float:
+    """Relative 95% CI half-width of the mean of ``means`` (t quantile, df = n - 1); inf below 2 values."""
+    if len(means) < 2:
+        return math.inf
+    mean = statistics.fmean(means)
+    if mean <= 0:
+        return math.inf
+    return t975(len(means) - 1) * statistics.stdev(means) / math.sqrt(len(means)) / mean
+
+
+@dataclass
+class Outcome:
+    """One variant's result for one benchmark of an interleaved campaign."""
+
+    status: str = "ok"
+    error: str = ""
+    bench: object = None  # the merged pyperf Benchmark
+    precision: float = math.inf
+    stop_reason: str = ""
+    processes: int = 0  # rounds this variant took part in
+    remeasured: int = 0  # extra processes after flagged runs
+
+
+MAX_REMEASURE = 2  # extra processes per variant per benchmark after runs flagged for foreign load
+
+
+def round_order(names: list[str], r: int) -> list[str]:
+    """Round ``r`` (0-based): A B C, then C B A, then A B C ... so no variant always runs first."""
+    return list(names) if r % 2 == 0 else list(reversed(names))
+
+
+def interleave(names: list[str], measure, prec: Precision, label: str = "", clock=time.monotonic,
+               log=print) -> dict[str, Outcome]:
+    """Measure one benchmark on ``names`` in interleaved rounds until the precision rule stops.
+
+    ``measure(variant, round) -> (status, error, Benchmark | None)`` runs ONE pyperf process (a
+    fresh interpreter). At least ``prec.min_processes`` rounds; then more while any variant's
+    relative CI half-width exceeds ``prec.target``, up to ``prec.max_processes`` rounds or while the
+    next round still fits in ``prec.budget`` seconds. ``stop_reason``: fixed (no target), target,
+    cap or budget. A run flagged for foreign load stays in the benchmark, is left out of the
+    precision, and is re-measured at once (at most MAX_REMEASURE times per variant).
+    """
+    import pyperf
+
+    out = {v: Outcome() for v in names}
+    active = list(names)
+    started = clock()
+    r = 0
+    reason = ""
+    while active:
+        t_round = clock()
+        for v in round_order(active, r):
+            o = out[v]
+            while True:
+                status, error, bench = measure(v, r + 1)
+                if status != "ok":
+                    o.status, o.error = status, error
+                    break
+                bench.update_metadata(_meta(round=r + 1))
+                if o.bench is None:
+                    o.bench = pyperf.Benchmark(bench.get_runs())
+                else:
+                    o.bench.add_runs(bench)
+                run_meta = bench.get_runs()[-1].get_metadata()
+                if metadata.get(run_meta, "foreign_flagged") != "yes":
+                    break
+                cores = metadata.get(run_meta, "foreign_cores", 0.0) or 0.0
+                if o.remeasured >= MAX_REMEASURE:
+                    log(f"  run {r + 1} of {label} on {v} flagged: foreign load {cores:.2f} cores; "
+                        f"kept (already re-measured {MAX_REMEASURE} times)")
+                    break
+                o.remeasured += 1
+                log(f"  run {r + 1} of {label} on {v} flagged: foreign load {cores:.2f} cores; re-measuring")
+            if o.status == "ok":
+                o.processes += 1
+        active = [v for v in active if out[v].status == "ok"]
+        r += 1
+        for v in active:
+            out[v].precision = half_width(process_means(out[v].bench))
+        if r < prec.min_processes:
+            continue
+        round_seconds = clock() - t_round
+        if prec.target is None:
+            reason = "fixed"
+        elif all(out[v].precision <= prec.target for v in active):
+            reason = "target"
+        elif r >= prec.max_processes:
+            reason = "cap"
+        elif clock() - started + round_seconds > prec.budget:
+            reason = "budget"  # the next round would overrun: stop, and say so
+        else:
+            continue
+        break
+    for o in out.values():
+        o.stop_reason = reason
+    return out
+
+
+def _meta(**values) -> dict:
+    meta: dict = {}
+    for name, value in values.items():
+        metadata.put(meta, name, value)
+    return meta
+
+
+def effective_precision(prec: Precision, overrides: dict | None) -> Precision:
+    """The profile's precision with a workload's own pyperf settings (``processes`` fixes the sample)."""
+    if not overrides:
+        return prec
+    changes = {k: overrides[k] for k in ("values", "warmups") if k in overrides}
+    if "processes" in overrides:
+        n = int(overrides["processes"])
+        changes.update(min_processes=n, max_processes=max(n, prec.max_processes) if prec.target else n)
+    return dataclasses.replace(prec, **changes)
+
+
+# --- where the results go, what they were measured with ------------------------------------------------
+
+
+def default_host(profile: str = "default") -> str:
+    """Hostname plus a short machine fingerprint, plus the profile unless it is the default.
+
+    So a fresh clone measures into its own results set on any machine (even one called ``vm``, the
+    published run's label), and a ``--quick`` smoke run never meets a default campaign's files.
+    """
+    name = re.sub(r"[^\w.-]", "_", platform.node()) or "host"
+    label = f"{name}-{fingerprint.short(fingerprint.machine())}"
+    return label if profile == "default" else f"{label}-{profile}"
+
+
+def workload_hash(workload) -> str:
+    """sha256 (12 hex) of the workload's module file and its sizes: a changed definition is re-measured."""
+    h = hashlib.sha256()
+    module = sys.modules.get(getattr(workload.task, "__module__", ""), None)
+    path = getattr(module, "__file__", None)
+    if path:
+        with open(path, "rb") as f:
+            h.update(f.read())
+    h.update(json.dumps(workload.sizes, sort_keys=True, default=repr).encode())
+    return h.hexdigest()[:12]
+
+
+def server_python(config: Campaign) -> str:
+    """One interpreter for the embedded server whatever the variant: the baseline's, else the configured one."""
+    for v in config.variants:
+        if variants.get(v).role == "baseline":
+            return config.python_of(v)
+    return config.server_python or config.python_of(config.variants[0])
+
+
+def variant_env(config: Campaign, variant: str, base: dict | None = None) -> dict:
+    """The environment of a variant's processes: the aiohttp stack choice, then the variant's own variables."""
+    env = dict(os.environ if base is None else base)
     for key in PURE_PYTHON_ENV:
         env.pop(key, None)
         if config.accelerators == "pure":
             env[key] = "1"
-    env = spec.apply_env(env)
-    env["FTBENCH_C_EXTENSIONS"] = c_extensions(env)
-    settings = {"profile": config.profile, "size": config.size, "accelerators": config.accelerators,
-                "latency": list(config.latency), "python": platform.python_version(),
-                "source_sha256": _source_sha(), "options": sorted(f"{k}={v}" for k, v in config.options)}
-    store = VariantStore(config.results, config.host, variant)
+    return variants.get(variant).apply_env(env)
+
+
+# --- the campaign ---------------------------------------------------------------------------------
+
+
+def run(config: Campaign, planned: list[Planned], measure=None) -> int:
+    """Measure every planned benchmark on every variant of ``config``, interleaved; print the summary.
+
+    ``measure``: for tests, replaces the real pyperf process (``measure(p, variant, round, pyperf_args,
+    server_url) -> (status, error, Benchmark|None)``). Exit status: 0, 1 if a benchmark failed, 2 if
+    the results set cannot be resumed (one line, nothing written), 130 when interrupted.
+    """
+    names = list(config.variants)
+    machine = fingerprint.machine()
     try:
-        store.load(settings, config.fresh)
+        interps = {v: fingerprint.interpreter(config.python_of(v)) for v in names}
+    except OSError as e:
+        print(f"ftbench bench: error: {e}", file=sys.stderr)
+        return 2
+    hashes = {p.workload.name: workload_hash(p.workload) for p in planned}
+    # the settings, plus the build's version and source as older state files had them (the
+    # interpreter fingerprint, compared first, says more)
+    settings = {v: {**config.settings(), "python": interps[v]["version"],
+                    "source_sha256": interps[v]["source_sha256"]} for v in names}
+    stores = {v: VariantStore(config.results, config.host, v) for v in names}
+    try:
+        for v, store in stores.items():  # every check before any write: a refusal leaves every file as it was
+            store.check(settings[v], config.fresh, machine, interps[v])
+        for v, store in stores.items():
+            for line in store.apply(settings[v], config.fresh, machine, interps[v], hashes):
+                print(f"ftbench: {line}", flush=True)
     except ResultsError as e:
         print(f"ftbench bench: error: {e}", file=sys.stderr)
         return 2
-    todo = [p for p in planned if not store.done(p.name)]
-    print(f"ftbench: {variant} on {config.host} ({platform.python_version()}, {config.python_of(variant)}): "
-          f"{len(planned)} benchmarks, {len(planned) - len(todo)} already measured, profile {config.profile}, "
-          f"aiohttp stack {env['FTBENCH_C_EXTENSIONS']}", flush=True)
-    server = None
+    except OSError as e:
+        print(f"ftbench bench: error: cannot write results in {stores[names[0]].dir}: {e}", file=sys.stderr)
+        return 2
+    envs = {v: variant_env(config, v) for v in names}
+    if measure is None:
+        for v in names:
+            envs[v]["FTBENCH_C_EXTENSIONS"] = c_extensions(envs[v], config.python_of(v))
+    todo = [p for p in planned if not all(s.done(p.name) for s in stores.values())]
+    done_all = len(planned) - len(todo)
+    print(f"ftbench: {', '.join(names)} on {config.host} (machine {machine['id']}): {len(planned)} benchmarks, "
+          f"{done_all} already measured, profile {config.profile}, interleaved rounds"
+          + (f", aiohttp stack {envs[names[0]].get('FTBENCH_C_EXTENSIONS', '?')}" if measure is None else ""),
+          flush=True)
+    server, server_py = None, server_python(config)
     failures = []
     tmp = Path(tempfile.mkdtemp(prefix="ftbench-"))
     started = time.monotonic()
     try:
-        if any(p.workload.needs_server for p in todo):
+        if measure is None and any(p.workload.needs_server for p in todo):
             from harness.measure.server import Server
 
-            server = Server(latency=config.latency, seed=0)
+            server = Server(latency=config.latency, seed=0, python=server_py)
             server.start()
         for k, p in enumerate(planned, 1):
             if SIGNALLED:  # see SIGNALLED
                 raise KeyboardInterrupt
-            if store.done(p.name):
+            these = [v for v in names if not stores[v].done(p.name)]
+            if not these:
                 continue
-            prec = config.precision
-            settings = {"processes": prec.min_processes, "values": prec.values, "warmups": prec.warmups,
-                        **(p.workload.pyperf.get(config.profile) or {})}
-            pyperf_args = [f"--{key}={value}" for key, value in settings.items()]
-            t0 = time.monotonic()
+            prec = effective_precision(config.precision, p.workload.pyperf.get(config.profile))
+            pyperf_args = ["--processes=1", f"--values={prec.values}", f"--warmups={prec.warmups}"]
             url = server.url if server and p.workload.needs_server else ""
-            status, error, bench = run_one(p, config, variant, pyperf_args, url, env, tmp)
-            if bench is not None and (reason := gil_verdict(bench, variant, config.allow_gil)):
-                status, error, bench = "failed", reason, None
-            store.record(p.name, p.identity(), status, error, bench, time.monotonic() - t0)
-            if status != "ok":
-                failures.append((p.name, status, error))
-            print(progress_line(k, len(planned), p.name, status, error, bench), flush=True)
+
+            def one(v, r, p=p, pyperf_args=pyperf_args, url=url):
+                if SIGNALLED:
+                    raise KeyboardInterrupt
+                if measure is not None:
+                    status, error, bench = measure(p, v, r, pyperf_args, url)
+                else:
+                    status, error, bench = run_one(p, config, v, pyperf_args, url, envs[v], tmp, tag=f"{v}-{r}")
+                if bench is not None and (reason := gil_verdict(bench, v, config.allow_gil)):
+                    return "failed", reason, None
+                return status, error, bench
+
+            t0 = time.monotonic()
+            outcomes = interleave(these, one, prec, label=p.name)
+            seconds = time.monotonic() - t0
+            for v in these:
+                o = outcomes[v]
+                if o.bench is not None and o.status == "ok":
+                    extra = {"stop_reason": o.stop_reason}
+                    if math.isfinite(o.precision):
+                        extra["precision"] = round(o.precision, 6)
+                    if p.workload.needs_server:
+                        extra["server_python"] = server_py
+                    o.bench.update_metadata(_meta(**extra))
+                stores[v].record(p.name, p.identity(), o.status, o.error,
+                                 o.bench if o.status == "ok" else None, seconds)
+                label = p.name if len(names) == 1 else f"{p.name}@{v}"
+                if o.status != "ok":
+                    failures.append((label, o.status, o.error))
+                print(progress_line(k, len(planned), label, o.status, o.error, o.bench), flush=True)
+                if o.status == "ok":
+                    prec_text = f"+-{o.precision:.1%}" if math.isfinite(o.precision) else "n/a (one process)"
+                    print(f"      {o.processes} processes, precision {prec_text}, stopped: {o.stop_reason}"
+                          + (f", {o.remeasured} re-measured after foreign load" if o.remeasured else ""), flush=True)
     except KeyboardInterrupt:
-        print(f"\nftbench: interrupted; everything measured so far is in {store.dir}; "
+        print(f"\nftbench: interrupted; everything measured so far is in {stores[names[0]].dir}; "
               "run the same command again to resume", file=sys.stderr)
         return 130
     finally:
         if server:
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\nspeedup vs sequential on {variant} (workers:speedup), {time.monotonic() - started:.0f} s:")
-    print(speedup_table(store, planned))
-    print(f"raw results: {store.json_path} and {store.csv_path.name}")
+    print(f"\nftbench: campaign done in {time.monotonic() - started:.0f} s")
+    print(summary(stores))
     if failures:
         print(f"\n{len(failures)} benchmark(s) did not produce a time:", file=sys.stderr)
         for name, status, error in failures:
@@ -270,11 +562,3 @@ def progress_line(k: int, total: int, name: str, status: str, error: str, bench)
 
 def _fmt(seconds: float) -> str:
     return f"{seconds * 1e3:8.1f} ms" if seconds < 10 else f"{seconds:8.2f} s "
-
-
-def _source_sha() -> str:
-    from harness.measure.run import interpreter_provenance
-
-    return interpreter_provenance()["ftbench_source_sha256"]
-
-

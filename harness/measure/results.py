@@ -5,8 +5,18 @@ Three files per variant under ``results/raw/<host>/``:
 - ``<variant>.json``: a pyperf BenchmarkSuite of every benchmark that completed with its check ok
   (pyperf's own format: ``python -m pyperf compare_to a.json b.json`` works on it);
 - ``<variant>.csv``: the tidy table, one row per planned benchmark, failed and timed-out ones too;
-- ``<variant>.state.json``: the settings the file was measured with and each benchmark's status,
-  so an interrupted run resumes where it stopped and a run with other settings cannot mix in.
+- ``<variant>.state.json``: what the file was measured with (settings, the machine's and the
+  interpreter's fingerprints, each workload's definition hash) and each benchmark's status, so an
+  interrupted run resumes where it stopped and nothing measured otherwise can mix in.
+
+State format history: 1 (no ``format`` key): settings + benchmarks; still loads for reading, but a
+resume into it is refused (it records no fingerprint). 2: adds ``format``, ``machine``,
+``interpreter`` and ``workloads`` (workload name -> definition hash).
+
+A resume compares, in this order: the machine fingerprint, the interpreter fingerprint and the
+settings (any difference: :class:`ResultsError`, one line, nothing written); then each planned
+workload's definition hash: a workload whose definition changed has its old benchmarks dropped and
+is measured again (never kept beside new ones).
 
 Every write goes to a temporary file that is then renamed over the old one: a kill at any moment
 leaves either the previous or the new complete file, never half of one.
@@ -21,11 +31,14 @@ import os
 import time
 from pathlib import Path
 
+from harness import metadata
 from harness.files import Busy, try_lock, write_atomic
+from harness.provision import fingerprint
 
+STATE_FORMAT = 2
 CSV_COLUMNS = ("host", "variant", "name", "workload", "kind", "strategy", "workers", "status",
                "error", "n_values", "mean", "median", "stdev", "min", "max", "gil_enabled",
-               "peak_rss", "check")
+               "peak_rss", "check", "processes", "precision", "stop_reason", "flagged_runs")
 
 
 class ResultsError(Exception):
@@ -59,6 +72,10 @@ def row_for(bench, host: str, variant: str) -> dict:
         "min": min(values), "max": max(values),
         "gil_enabled": meta.get("ftbench_gil_enabled"), "peak_rss": meta.get("ftbench_peak_rss"),
         "check": meta.get("ftbench_check", "ok"),
+        "processes": sum(1 for r in bench.get_runs() if r.values),
+        "precision": metadata.get(meta, "precision", ""), "stop_reason": metadata.get(meta, "stop_reason", ""),
+        "flagged_runs": sum(1 for r in bench.get_runs()
+                            if r.values and metadata.get(r.get_metadata(), "foreign_flagged") == "yes"),
     }
 
 
@@ -84,11 +101,60 @@ class VariantStore:
     def paths(self) -> list[Path]:
         return [self.json_path, self.csv_path, self.state_path]
 
-    def load(self, settings: dict, fresh: bool) -> None:
-        """Load what is already measured; refuse to mix in results measured with other settings."""
+    def load(self, settings: dict, fresh: bool, machine: dict | None = None, interpreter: dict | None = None,
+             workloads: dict[str, str] | None = None) -> list[str]:
+        """Load what is already measured, refusing anything measured otherwise; return what was dropped.
+
+        ``machine``/``interpreter``: fingerprints (harness.provision.fingerprint; None: not compared).
+        ``workloads``: name -> definition hash of the planned workloads.
+        """
+        self.check(settings, fresh, machine, interpreter)
+        return self.apply(settings, fresh, machine, interpreter, workloads or {})
+
+    def check(self, settings: dict, fresh: bool, machine: dict | None = None,
+              interpreter: dict | None = None) -> None:
+        """Raise :class:`ResultsError` if these files cannot be resumed; writes nothing."""
         import pyperf
 
         self._lock()
+        if fresh or not any(p.exists() for p in self.paths()):
+            return
+        try:
+            state = json.loads(self.state_path.read_text())
+        except (OSError, ValueError) as e:
+            raise ResultsError(f"{self.state_path}: unreadable ({e}); use --fresh to start over "
+                               "(the old files are kept as .bak)") from None
+        if not _valid_state(state):
+            raise ResultsError(f"{self.state_path}: not an ftbench state file (no settings/benchmarks); "
+                               "use --fresh to start over (the old files are kept as .bak)")
+        for what, fp in (("machine", machine), ("interpreter", interpreter)):
+            if fp is not None and (state.get(what) or {}).get("id") != fp["id"]:
+                why = fingerprint.describe_difference(state.get(what), fp)
+                raise ResultsError(f"{self.json_path} was measured on another {what} ({why}); "
+                                   "use --host NAME (or no --host) to measure into another results set, "
+                                   "or --fresh to start over (the old files are kept as .bak)")
+        old = state["settings"]
+        if old != settings:
+            keys = [k for k in sorted(old.keys() | settings.keys()) if old.get(k) != settings.get(k)]
+            if "profile" in keys and "precision" in keys:
+                keys.remove("precision")  # a profile's precision follows from it: name the cause only
+            diff = ", ".join(f"{k}: {old.get(k)!r} then, {settings.get(k)!r} now" for k in keys)
+            raise ResultsError(f"{self.json_path} was measured with other settings ({diff}); "
+                               "use --fresh to start over (the old files are kept as .bak) "
+                               "or --results DIR to write elsewhere")
+        if self.json_path.exists():
+            try:
+                self.suite = pyperf.BenchmarkSuite.load(str(self.json_path))
+            except Exception as e:  # noqa: BLE001 - pyperf raises many kinds on bad JSON
+                raise ResultsError(f"{self.json_path}: not valid pyperf JSON ({e}); use --fresh to start over "
+                                   "(the old files are kept as .bak)") from None
+        self.state = state
+
+    def apply(self, settings: dict, fresh: bool, machine: dict | None, interpreter: dict | None,
+              workloads: dict[str, str]) -> list[str]:
+        """After :meth:`check`: back up on --fresh, drop workloads whose definition changed."""
+        import pyperf
+
         for p in self.paths():  # a run killed between writing and renaming leaves its temporary file
             for stale in self.dir.glob(f".{p.name}.tmp*"):
                 stale.unlink(missing_ok=True)
@@ -101,30 +167,29 @@ class VariantStore:
                 os.replace(p, p.with_name(f"{p.stem}.bak-{stamp}{p.suffix}"))
             existing = []
         if not existing:
+            self.suite = None
             self.state = {"settings": settings, "benchmarks": {}}
-            return
-        try:
-            state = json.loads(self.state_path.read_text())
-        except (OSError, ValueError) as e:
-            raise ResultsError(f"{self.state_path}: unreadable ({e}); use --fresh to start over "
-                               "(the old files are kept as .bak)") from None
-        if not _valid_state(state):
-            raise ResultsError(f"{self.state_path}: not an ftbench state file (no settings/benchmarks); "
-                               "use --fresh to start over (the old files are kept as .bak)")
-        self.state = state
-        old = self.state["settings"]
-        if old != settings:
-            diff = ", ".join(f"{k}: {old.get(k)!r} then, {settings.get(k)!r} now"
-                             for k in sorted(old.keys() | settings.keys()) if old.get(k) != settings.get(k))
-            raise ResultsError(f"{self.json_path} was measured with other settings ({diff}); "
-                               "use --fresh to start over (the old files are kept as .bak) "
-                               "or --results DIR to write elsewhere")
-        if self.json_path.exists():
-            try:
-                self.suite = pyperf.BenchmarkSuite.load(str(self.json_path))
-            except Exception as e:  # noqa: BLE001 - pyperf raises many kinds on bad JSON
-                raise ResultsError(f"{self.json_path}: not valid pyperf JSON ({e}); use --fresh to start over "
-                                   "(the old files are kept as .bak)") from None
+        self.state.update(format=STATE_FORMAT, settings=settings)
+        if machine is not None:
+            self.state["machine"] = machine
+        if interpreter is not None:
+            self.state["interpreter"] = interpreter
+        known = self.state.setdefault("workloads", {})
+        dropped = []
+        for name, digest in workloads.items():
+            stale = [b for b, e in self.state["benchmarks"].items() if e.get("workload") == name]
+            if stale and known.get(name) != digest:
+                for b in stale:
+                    del self.state["benchmarks"][b]
+                kept = [b for b in self.suite or () if b.get_name() not in stale]
+                self.suite = pyperf.BenchmarkSuite(kept) if kept else None
+                dropped.append(f"{self.variant}: workload {name} changed since it was measured (definition "
+                               f"{known.get(name, 'unrecorded')} then, {digest} now): its {len(stale)} "
+                               "benchmark(s) are dropped and measured again")
+            known[name] = digest
+        if dropped:
+            self.save()
+        return dropped
 
     def _lock(self) -> None:
         """One run per host x variant at a time: two would each overwrite the other's benchmarks."""
@@ -166,7 +231,7 @@ class VariantStore:
             self.suite.dump(buf)
             write_atomic(self.json_path, buf.getvalue())
         write_atomic(self.csv_path, self.csv_text())
-        write_atomic(self.state_path, json.dumps(self.state, indent=1, sort_keys=True) + "\n")
+        write_atomic(self.state_path, json.dumps(self.state, indent=1, sort_keys=True, allow_nan=False) + "\n")
 
     def csv_text(self) -> str:
         rows = {}

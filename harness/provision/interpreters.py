@@ -1,4 +1,4 @@
-"""Provision the interpreters under test: CPython X.Y.Z built twice from one source tarball.
+"""Provision the interpreters under test: each CPython version of the registry built twice from one source tarball.
 
 The default build and the free-threaded build (``--disable-gil``) share the tarball, the compiler
 and every configure argument but that one, so any difference the harness measures comes from the
@@ -6,8 +6,12 @@ GIL and the free-threaded build, not from a different release or flag set. Build
 ``${XDG_CACHE_HOME:-~/.cache}/ftbench/cpython/<version>[t]/`` and are reused only while their stamp
 (source sha256 + configure arguments) matches. Stdlib only: this runs on the host Python.
 
-    python -m harness.provision.interpreters build 3.13 3.13t      # build or reuse, verify, print timings
-    python -m harness.provision.interpreters path 3.13t            # the verified executable
+    python -m harness.provision.interpreters build NAME...   # variants or builds of harness.variants
+    python -m harness.provision.interpreters path NAME...    # the verified executable
+
+Which versions and variants exist is harness.variants' business (``FTBENCH_CPYTHON_VERSION``); this
+module only knows how to fetch, configure, compile, install and verify a :class:`~harness.variants.Build`.
+A build reports each stage and its elapsed time as it goes.
 """
 
 from __future__ import annotations
@@ -26,16 +30,13 @@ import tarfile
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
+from harness import variants as registry
 from harness.files import locked, write_json_atomic
 
-DEFAULT_VERSION = "3.13.5"
-# sha256 of python.org's Python-X.Y.Z.tar.xz (Debian's pythonX.Y_X.Y.Z.orig.tar.xz is the same file).
-KNOWN_SHA256 = {
-    "3.13.5": "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640",
-}
+DEFAULT_VERSION = registry.DEFAULT_VERSION
+KNOWN_SHA256 = registry.KNOWN_SHA256  # the same dict: a test may add a version to it
 PYTHON_ORG_URL = "https://www.python.org/ftp/python/{v}/Python-{v}.tar.xz"
 PYTHON_ORG_TIMEOUT = 10.0  # seconds: fail fast when offline
 DEBIAN_SUITES = ("trixie",)
@@ -62,47 +63,11 @@ class ProvisionError(Exception):
     """A problem the user must fix; printed as one line, exit status 1."""
 
 
-@dataclass(frozen=True)
-class Variant:
-    """An interpreter under test: a build (default or free-threaded) and how it is run."""
-
-    name: str
-    minor: str  # "3.13"
-    free_threaded: bool
-    env: dict  # variables forced when running it; None values are removed
-
-    @property
-    def build(self) -> str:
-        return self.minor + ("t" if self.free_threaded else "")
-
-
-def variants(minor: str = "3.13") -> dict[str, Variant]:
-    # PYTHON_GIL is cleared for the first two so a stray setting in the user's shell cannot
-    # change what they measure; the control forces the GIL on in the very same 3.13t binary.
-    return {
-        minor: Variant(minor, minor, False, {"PYTHON_GIL": None}),
-        f"{minor}t": Variant(f"{minor}t", minor, True, {"PYTHON_GIL": None}),
-        f"{minor}t-gil": Variant(f"{minor}t-gil", minor, True, {"PYTHON_GIL": "1"}),
-    }
-
-
-def get_variant(name: str, version: str = DEFAULT_VERSION) -> Variant:
-    table = variants(minor_of(version))
-    if name not in table:
-        raise ProvisionError(
-            f"unknown variant {name!r} for CPython {version}; choose one of: {', '.join(table)}"
-        )
-    return table[name]
-
-
 def minor_of(version: str) -> str:
-    m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version or "")
-    if not m or (int(m[1]), int(m[2])) < (3, 13):
-        raise ProvisionError(
-            f"unknown CPython version {version!r}: give X.Y.Z with X.Y >= 3.13 "
-            f"(the first release with a free-threaded build), e.g. {DEFAULT_VERSION}"
-        )
-    return f"{m[1]}.{m[2]}"
+    try:
+        return registry.minor_of(version)
+    except registry.VariantError as e:
+        raise ProvisionError(str(e)) from None
 
 
 def cache_root() -> Path:
@@ -120,9 +85,10 @@ def executable(version: str, free_threaded: bool, optimized: bool = False) -> Pa
     return prefix_for(version, free_threaded, optimized) / "bin" / name
 
 
-def bin_dirs(version: str = DEFAULT_VERSION) -> list[str]:
-    """The bin directories of both builds, default first, for nox to find them on PATH."""
-    return [str(prefix_for(version, ft) / "bin") for ft in (False, True)]
+def bin_dirs(version: str | None = None) -> list[str]:
+    """The bin directories of every build of the registry (or of ``version``), default first, for nox's PATH."""
+    table = registry.registry(version) if version else registry.registry()
+    return [str(prefix_for(b.version, b.free_threaded, b.optimized) / "bin") for b in registry.builds(table).values()]
 
 
 def configure_args(prefix: Path, free_threaded: bool, optimized: bool) -> list[str]:
@@ -239,8 +205,17 @@ def resolve_source(version: str, explicit: str | None = None) -> tuple[Path, str
     origin_file = cached.with_suffix(".origin")
     if cached.exists():
         origin = origin_file.read_text().strip() if origin_file.exists() else str(cached)
+        # Listing a tarball decompresses it (~3 s); a copy already listed is known by its sha256
+        # (0.05 s): the marker names the version and digest that passed, a changed file misses it.
+        marker = cached.with_suffix(".verified")
+        digest = sha256_of(cached)
+        if (not expected or digest == expected) and marker.exists() and \
+                marker.read_text().strip() == f"{version} {digest}":
+            return cached, origin, digest
         try:
-            return cached, origin, check_tarball(cached, version, expected)
+            digest = check_tarball(cached, version, expected)
+            marker.write_text(f"{version} {digest}\n")
+            return cached, origin, digest
         except ProvisionError as e:  # say how to get out: the cache is never rewritten behind one's back
             raise ProvisionError(f"{e}; this is the cached copy: delete {cached} to fetch it again") from None
 
@@ -363,7 +338,12 @@ def ensure(version: str, free_threaded: bool, source: str | None = None, optimiz
     target = version + ("t" if free_threaded else "") + ("-opt" if optimized else "")
     prefix = prefix_for(version, free_threaded, optimized)
     args = configure_args(prefix, free_threaded, optimized)
+    stages = Stages(target, log)
+    cached_source = (cache_root() / "sources" / f"Python-{version}.tar.xz").exists()
+    if not (source or os.environ.get("FTBENCH_CPYTHON_SOURCE") or cached_source):
+        stages.begin("fetch")  # only when it may take time: a warm run says nothing
     src, origin, digest = resolve_source(version, source)
+    stages.end()
     python = executable(version, free_threaded, optimized)
     if not (stamp_matches(prefix, digest, args) and python.exists()):
         # Checked before the lock: a missing build dependency leaves the cache as it was.
@@ -381,8 +361,10 @@ def ensure(version: str, free_threaded: bool, source: str | None = None, optimiz
             log(f"{target}: reusing {prefix} (stamp matches source {digest[:12]} and configure args)")
             return python
         started = time.monotonic()
-        _build(src, version, prefix, args, jobs or os.cpu_count() or 1, target, log)
+        _build(src, version, prefix, args, jobs or os.cpu_count() or 1, target, log, stages)
+        stages.begin("verify")
         info = verify(python, version, free_threaded)
+        stages.end()
         write_json_atomic(prefix / PROVENANCE, {
             "version": version,
             "build": minor_of(version) + ("t" if free_threaded else ""),
@@ -410,7 +392,41 @@ def _cc_version() -> str:
     return r.stdout.splitlines()[0] if r.returncode == 0 and r.stdout else "unknown"
 
 
-def _build(src: Path, version: str, prefix: Path, args: list[str], jobs: int, target: str, log) -> None:
+class Stages:
+    """Say each stage of a build and its elapsed time: fetch, configure, compile, install, verify."""
+
+    HEARTBEAT = 30.0  # seconds between "still compiling" lines
+
+    def __init__(self, target: str, log):
+        self.target, self.log = target, log
+        self.started = time.monotonic()
+        self.stage, self.stage_started = "", self.started
+
+    def begin(self, stage: str) -> None:
+        self.end()
+        self.stage, self.stage_started = stage, time.monotonic()
+        self.log(f"{self.target}: {stage}... (elapsed {self.elapsed():.0f} s)")
+
+    def end(self) -> None:
+        if self.stage:
+            self.log(f"{self.target}: {self.stage} done in {time.monotonic() - self.stage_started:.0f} s")
+            self.stage = ""
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def wait(self, proc: subprocess.Popen) -> int:
+        """Wait for ``proc``, saying every HEARTBEAT seconds that the stage is still running."""
+        while True:
+            try:
+                return proc.wait(timeout=self.HEARTBEAT)
+            except subprocess.TimeoutExpired:
+                self.log(f"{self.target}: {self.stage} still running "
+                         f"({time.monotonic() - self.stage_started:.0f} s, elapsed {self.elapsed():.0f} s)")
+
+
+def _build(src: Path, version: str, prefix: Path, args: list[str], jobs: int, target: str, log,
+           stages: Stages | None = None) -> None:
     root = cache_root()
     workdir = root / "build" / target
     logfile = root / "logs" / f"{target}-build.log"
@@ -418,24 +434,29 @@ def _build(src: Path, version: str, prefix: Path, args: list[str], jobs: int, ta
     for stale in (workdir, prefix):
         shutil.rmtree(stale, ignore_errors=True)
     workdir.mkdir(parents=True)
+    stages = stages or Stages(target, log)
     log(f"{target}: building CPython {version} (log: {logfile})")
     with open(logfile, "w") as out:
-        def step(cmd, cwd):
+        def step(stage, cmd, cwd):
+            if stage:
+                stages.begin(stage)
             out.write(f"\n$ {' '.join(map(str, cmd))}\n")
             out.flush()
-            if subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT).returncode:
+            proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+            if stages.wait(proc):
                 raise ProvisionError(
                     f"{target}: `{' '.join(map(str, cmd[:2]))}` failed; last lines of {logfile}:\n"
                     f"{_tail(logfile)}\nfull log: {logfile}"
                 )
 
-        step(["tar", "-xf", str(src), "-C", str(workdir)], workdir)
+        step("", ["tar", "-xf", str(src), "-C", str(workdir)], workdir)
         source_dir = workdir / f"Python-{version}"
         objdir = workdir / "obj"  # out of tree: the extracted source stays pristine
         objdir.mkdir()
-        step([str(source_dir / "configure"), *args], objdir)
-        step(["make", f"-j{jobs}"], objdir)
-        step(["make", "install"], objdir)
+        step("configure", [str(source_dir / "configure"), *args], objdir)
+        step("compile", ["make", f"-j{jobs}"], objdir)
+        step("install", ["make", "install"], objdir)
+    stages.end()
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -455,26 +476,31 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("build", "build (or reuse) and verify"), ("path", "print the executable")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("variants", nargs="+", help="3.13, 3.13t or 3.13t-gil")
-        p.add_argument("--cpython-version", default=os.environ.get("FTBENCH_CPYTHON_VERSION", DEFAULT_VERSION))
+        p.add_argument("variants", nargs="+", help="variant or build names of harness.variants")
+        p.add_argument("--cpython-version", default=None,
+                       help=f"X.Y.Z[,X.Y.Z...] (default: ${registry.VERSION_ENV}, else {DEFAULT_VERSION})")
         p.add_argument("--source", help="path or URL of Python-X.Y.Z.tar.xz (or FTBENCH_CPYTHON_SOURCE)")
         p.add_argument("--optimized", action="store_true", help="PGO + LTO for both builds")
     args = parser.parse_args(argv)
     try:
-        chosen = [get_variant(v, args.cpython_version) for v in args.variants]
+        try:
+            table = registry.registry(args.cpython_version, "optimized" if args.optimized else "plain")
+            chosen = [registry.get(v, table) for v in args.variants]
+        except registry.VariantError as e:
+            raise ProvisionError(str(e)) from None
+        builds = list(dict.fromkeys(v.build for v in chosen))  # X.Yt and X.Yt-gil are one build
         if args.command == "path":
-            for v in chosen:
-                python = executable(args.cpython_version, v.free_threaded)
+            for b in builds:
+                python = executable(b.version, b.free_threaded, b.optimized)
                 if not python.exists():
-                    raise ProvisionError(f"{v.name} is not built yet: run `nox -s build-{v.build}`")
+                    raise ProvisionError(f"{b.name} is not built yet: run `nox -s build-{b.name}`")
                 print(python)
             return 0
         started = time.monotonic()
-        builds = dict.fromkeys(v.free_threaded for v in chosen)  # one build per free_threaded value
-        for ft in builds:
+        for b in builds:
             t0 = time.monotonic()
-            ensure(args.cpython_version, ft, args.source, args.optimized)
-            print(f"figure: {args.cpython_version}{'t' if ft else ''} ready in {time.monotonic() - t0:.2f} s")
+            ensure(b.version, b.free_threaded, args.source, b.optimized)
+            print(f"figure: {b.key} ready in {time.monotonic() - t0:.2f} s", flush=True)
         print(f"figure: harness time for {', '.join(args.variants)}: {time.monotonic() - started:.2f} s")
         return 0
     except ProvisionError as e:

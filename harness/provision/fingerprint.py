@@ -1,0 +1,127 @@
+"""Where a result comes from: fingerprints of the machine and of each interpreter build.
+
+A results set (``results/raw/<host>/``) is keyed by its host label plus the machine fingerprint,
+and each variant file in it by the fingerprint of the interpreter that measured it; a campaign
+never resumes into, or appends to, results whose fingerprints differ (harness.measure.results).
+
+- machine: cpu model, cores, total memory, kernel release, architecture;
+- interpreter: source sha256, configure arguments, build date and executable, read from the
+  build's ``ftbench-provenance.json`` beside ``sys.base_prefix`` (written by
+  harness.provision.interpreters), else what the running Python says of itself.
+
+Each fingerprint is a dict of those facts plus ``id``, the first 12 hex digits of the sha256 of
+the facts (what is compared). Stdlib only: the host Python and the benchmark venvs import it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+
+PROVENANCE = "ftbench-provenance.json"
+
+
+def _digest(facts: dict) -> str:
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.split(":")[0].strip() in ("model name", "Hardware", "cpu model"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory() -> int:
+    """Total memory in bytes (0 when unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def machine() -> dict:
+    """The machine's facts and their ``id``. Memory is rounded to 0.1 GiB (the kernel's count moves a little)."""
+    facts = {
+        "cpu_model": _cpu_model(),
+        "cores": os.cpu_count() or 1,
+        "memory_gib": round(_memory() / 2**30, 1),
+        "kernel": platform.release(),
+        "arch": platform.machine(),
+        "system": platform.system(),
+    }
+    return {**facts, "id": _digest(facts)}
+
+
+# Run by the interpreter under test (any Python >= 3.8): its own provenance, or what it says of itself.
+_SELF = r"""
+import json, os, platform, sys, sysconfig
+facts = {"executable": os.path.realpath(sys.executable), "version": platform.python_version(),
+         "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED"))}
+try:
+    with open(os.path.join(sys.base_prefix, "PROVENANCE")) as f:
+        prov = json.load(f)
+    facts.update(source_sha256=prov.get("source_sha256", "unknown"),
+                 configure_args=" ".join(prov.get("configure_args", [])),
+                 build_date=prov.get("build_date", "unknown"))
+except (OSError, ValueError):
+    facts.update(source_sha256="unknown", configure_args=sysconfig.get_config_var("CONFIG_ARGS") or "",
+                 build_date=" ".join(platform.python_build()))
+print(json.dumps(facts))
+""".replace("PROVENANCE", PROVENANCE)
+
+
+def interpreter(python: str | None = None) -> dict:
+    """The facts of an interpreter build (``python``: its executable, default this one) and their ``id``.
+
+    A venv's python is resolved to its base build's (the venv is not part of the fingerprint:
+    two venvs of one build measure the same interpreter).
+    """
+    if python is None or os.path.realpath(python) == os.path.realpath(sys.executable):
+        ns: dict = {}
+        out = _run_here(ns)
+    else:
+        r = subprocess.run([python, "-I", "-c", _SELF], capture_output=True, text=True, timeout=60,
+                           env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")})
+        if r.returncode:
+            raise OSError(f"{python} does not run: {r.stderr.strip()[-300:]}")
+        out = r.stdout
+    facts = json.loads(out)
+    return {**facts, "id": _digest(facts)}
+
+
+def _run_here(ns: dict) -> str:
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        exec(_SELF, ns)  # noqa: S102 - our own constant script, as the subprocess would run it
+    return buf.getvalue()
+
+
+def short(fp: dict) -> str:
+    """The few characters of a fingerprint that go into a default host label."""
+    return fp["id"][:6]
+
+
+def describe_difference(old: dict | None, new: dict) -> str:
+    """'kernel: 6.1 then, 6.18 now' for the facts that differ (or 'none recorded then')."""
+    if not old:
+        return "no fingerprint recorded then"
+    keys = sorted((old.keys() | new.keys()) - {"id"})
+    return ", ".join(f"{k}: {old.get(k)!r} then, {new.get(k)!r} now" for k in keys if old.get(k) != new.get(k)) \
+        or "fingerprint ids differ"
+
+
+if __name__ == "__main__":
+    print(json.dumps({"machine": machine(), "interpreter": interpreter(sys.argv[1] if len(sys.argv) > 1 else None)},
+                     indent=1))

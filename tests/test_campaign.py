@@ -1,0 +1,332 @@
+"""harness.measure.campaign: interleaved rounds, the precision rule, foreign-load re-measures, resumes.
+
+Fast: the pyperf process is replaced by a fake ``measure`` that returns synthetic pyperf
+Benchmarks, and the clock by a counter, so the rules are asserted exactly in milliseconds. The
+slow test runs a real interleaved campaign of the three variants on ftbench's builds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyperf
+import pytest
+
+from harness import metadata, variants
+from harness.measure import campaign
+from harness.measure.campaign import Outcome, Planned, half_width, interleave, round_order
+from harness.measure.config import PRECISION, Campaign, Precision
+from harness.measure.workload import discover
+
+REPO = Path(__file__).resolve().parents[1]
+NAMES = tuple(variants.registry())  # the default version's three variants
+CPU = discover()["cpu_sum_squares"]
+
+
+def fake_bench(value: float, variant: str = "x", flagged: str = "no", cores: float = 0.0, name: str = "b/s/1"):
+    meta = {"name": name, "loops": 1}
+    role = variants.get(variant).role if variant in NAMES else "baseline"
+    metadata.put(meta, "gil_enabled", "no" if role == "free-threaded" else "yes")
+    metadata.put(meta, "foreign_flagged", flagged)
+    metadata.put(meta, "foreign_cores", cores)
+    metadata.put(meta, "workload", name.split("/")[0])
+    return pyperf.Benchmark([pyperf.Run([value, value], metadata=meta, collect_metadata=False)])
+
+
+class Clock:
+    def __init__(self, step: float = 1.0):
+        self.t, self.step = 0.0, step
+
+    def __call__(self):
+        self.t += self.step
+        return self.t
+
+
+def test_rounds_alternate_abc_cba():
+    assert round_order(["A", "B", "C"], 0) == ["A", "B", "C"]
+    assert round_order(["A", "B", "C"], 1) == ["C", "B", "A"]
+    assert round_order(["A", "B", "C"], 2) == ["A", "B", "C"]
+    calls = []
+    prec = Precision(min_processes=4, max_processes=4, target=None, budget=1e9, values=2, warmups=1)
+    out = interleave(["A", "B", "C"], lambda v, r: (calls.append((v, r)), ("ok", "", fake_bench(1.0)))[1], prec,
+                     log=lambda m: None)
+    assert [v for v, _ in calls] == list("ABCCBAABCCBA")
+    assert [r for _, r in calls] == [1] * 3 + [2] * 3 + [3] * 3 + [4] * 3
+    assert all(o.stop_reason == "fixed" and o.processes == 4 for o in out.values())
+    rounds = [metadata.get(r.get_metadata(), "round") for r in out["A"].bench.get_runs()]
+    assert rounds == [1, 2, 3, 4]
+
+
+def test_half_width_is_t_based_over_process_means():
+    assert half_width([1.0, 2.0, 3.0]) == pytest.approx(4.303 * 1.0 / math.sqrt(3) / 2.0)
+    assert half_width([1.0, 1.0]) == 0.0
+    assert half_width([5.0]) == math.inf  # one process: no interval
+    assert campaign.t975(1) == 12.706 and campaign.t975(30) == 2.042
+    assert campaign.t975(200) == pytest.approx(1.972, abs=0.002)
+    # over process means, not values: one process of values 1 and 3 is one mean of 2
+    bench = pyperf.Benchmark([pyperf.Run([1.0, 3.0], metadata={"name": "b", "loops": 1}, collect_metadata=False),
+                              pyperf.Run([2.0, 2.0], metadata={"name": "b", "loops": 1}, collect_metadata=False)])
+    assert campaign.process_means(bench) == [2.0, 2.0]
+
+
+def _noisy(values):
+    it = iter(values)
+    return lambda v, r: ("ok", "", fake_bench(next(it)))
+
+
+def test_precision_stops_at_the_target():
+    prec = Precision(min_processes=3, max_processes=10, target=0.02, budget=1e9, values=2, warmups=1)
+    out = interleave(["A"], _noisy([1.0, 1.0, 1.001, 5.0]), prec, log=lambda m: None)
+    assert out["A"].stop_reason == "target" and out["A"].processes == 3
+    assert out["A"].precision <= 0.02
+
+
+def test_precision_adds_rounds_then_stops_at_the_cap():
+    prec = Precision(min_processes=3, max_processes=6, target=0.02, budget=1e9, values=2, warmups=1)
+    out = interleave(["A", "B"], _noisy([1.0, 2.0] * 10), prec, log=lambda m: None)
+    assert all(o.stop_reason == "cap" and o.processes == 6 for o in out.values())
+
+
+def test_a_budget_too_small_for_the_target_says_so_and_stops():
+    prec = Precision(min_processes=3, max_processes=100, target=0.001, budget=10.0, values=2, warmups=1)
+    calls = []
+
+    def measure(v, r):
+        calls.append(r)
+        return "ok", "", fake_bench(1.0 + (r % 2))
+
+    out = interleave(["A"], measure, prec, clock=Clock(1.0), log=lambda m: None)
+    assert out["A"].stop_reason == "budget" and 3 <= out["A"].processes < 10
+    assert len(calls) == out["A"].processes
+
+
+def test_a_failed_variant_leaves_the_rounds_and_the_others_go_on():
+    prec = Precision(min_processes=3, max_processes=3, target=None, budget=1e9, values=2, warmups=1)
+
+    def measure(v, r):
+        return ("failed", "CheckFailed: wrong", None) if v == "B" and r == 2 else ("ok", "", fake_bench(1.0))
+
+    out = interleave(["A", "B"], measure, prec, log=lambda m: None)
+    assert out["B"].status == "failed" and out["B"].error == "CheckFailed: wrong"
+    assert out["A"].status == "ok" and out["A"].processes == 3
+
+
+def test_foreign_load_is_said_and_re_measured_at_most_twice_per_variant():
+    prec = Precision(min_processes=3, max_processes=3, target=None, budget=1e9, values=2, warmups=1)
+    calls, lines = [], []
+
+    def measure(v, r):
+        calls.append((v, r))
+        return "ok", "", fake_bench(1.0, flagged="yes" if v == "A" else "no", cores=0.35)
+
+    out = interleave(["A", "B"], measure, prec, label="w/s/1", log=lines.append)
+    assert calls.count(("A", 1)) == 3 and [v for v, _ in calls].count("A") == 5  # 3 rounds + 2 re-measures
+    assert [v for v, _ in calls].count("B") == 3
+    assert lines[0] == "  run 1 of w/s/1 on A flagged: foreign load 0.35 cores; re-measuring"
+    assert sum("re-measuring" in ln for ln in lines) == 2
+    assert out["A"].remeasured == 2 and len(out["A"].bench.get_runs()) == 5  # flagged runs stay in the JSON
+    assert campaign.process_means(out["A"].bench) == []  # ...but not in the precision
+
+
+def test_effective_precision_takes_the_workloads_pyperf_overrides():
+    quick = campaign.effective_precision(PRECISION["quick"], {"processes": 2, "values": 3, "warmups": 0})
+    assert (quick.min_processes, quick.max_processes, quick.values, quick.warmups) == (2, 2, 3, 0)
+    default = campaign.effective_precision(PRECISION["default"], None)
+    assert default == PRECISION["default"]
+
+
+# --- the campaign with a fake pyperf process ---------------------------------------------------------
+
+
+def _config(tmp_path, **kw) -> Campaign:
+    base = dict(variants=NAMES, pythons=tuple((v, sys.executable) for v in NAMES), profile="quick", size="tiny",
+                results=tmp_path / "results", host="h", precision=PRECISION["quick"])
+    return Campaign(**{**base, **kw})
+
+
+class FakeMeasure:
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, p, v, r, pyperf_args, url):
+        self.calls.append((p.name, v, r))
+        assert "--processes=1" in pyperf_args
+        return "ok", "", fake_bench(0.5 if p.strategy == "threads" else 1.0, v, name=p.name)
+
+
+PLANNED = [Planned(CPU, "sequential", 1), Planned(CPU, "threads", 2)]
+
+
+def test_a_campaign_interleaves_records_and_summarises(tmp_path, capsys):
+    fake = FakeMeasure()
+    assert campaign.run(_config(tmp_path), PLANNED, measure=fake) == 0
+    first = [v for name, v, _ in fake.calls if name == "cpu_sum_squares/sequential/1"]
+    assert first == ["3.13", "3.13t", "3.13t-gil", "3.13t-gil", "3.13t", "3.13"]  # quick: 2 processes
+    raw = tmp_path / "results" / "raw" / "h"
+    for v in NAMES:
+        suite = pyperf.BenchmarkSuite.load(str(raw / f"{v}.json"))
+        bench = suite.get_benchmark("cpu_sum_squares/threads/2")
+        assert [metadata.get(r.get_metadata(), "round") for r in bench.get_runs()] == [1, 2]
+        assert metadata.get(bench.get_metadata(), "stop_reason") == "fixed"
+        assert metadata.get(bench.get_metadata(), "precision") == 0.0
+        state = json.loads((raw / f"{v}.state.json").read_text())
+        assert state["format"] == 2 and state["machine"]["id"] and state["interpreter"]["id"]
+        assert state["workloads"] == {"cpu_sum_squares": campaign.workload_hash(CPU)}
+    out = capsys.readouterr().out
+    assert "3 benchmarks" not in out and "2 benchmarks, 0 already measured" in out
+    for v in NAMES:
+        assert f"speedup vs sequential on {v}" in out
+    assert "threads          2: 2.00x" in out and str(raw) in out
+
+
+def test_the_summary_is_printed_when_everything_was_already_measured(tmp_path, capsys):
+    assert campaign.run(_config(tmp_path), PLANNED, measure=FakeMeasure()) == 0
+    capsys.readouterr()
+    again = FakeMeasure()
+    assert campaign.run(_config(tmp_path), PLANNED, measure=again) == 0
+    out = capsys.readouterr().out
+    assert again.calls == [] and "2 benchmarks, 2 already measured" in out
+    assert out.count("threads          2: 2.00x") == 3  # one table per variant
+    assert "slowdown vs 3.13" in out
+
+
+def _snapshot(d: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+
+
+def test_another_machines_results_are_refused_in_one_line_and_left_byte_identical(tmp_path, capsys):
+    raw = tmp_path / "results" / "raw" / "vm"
+    shutil.copytree(REPO / "results" / "raw" / "vm", raw)  # the published run: no fingerprint recorded
+    before = _snapshot(raw)
+    fake = FakeMeasure()
+    assert campaign.run(_config(tmp_path, host="vm", profile="default", size="default",
+                                precision=PRECISION["default"]), PLANNED, measure=fake) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "measured on another machine" in err[0] and "--host" in err[0]
+    assert fake.calls == [] and _snapshot(raw) == before
+
+
+def test_another_build_is_refused_and_left_byte_identical(tmp_path, capsys, monkeypatch):
+    assert campaign.run(_config(tmp_path), PLANNED, measure=FakeMeasure()) == 0
+    raw = tmp_path / "results" / "raw" / "h"
+    before = _snapshot(raw)
+    real = campaign.fingerprint.interpreter
+    monkeypatch.setattr(campaign.fingerprint, "interpreter",
+                        lambda py: {**real(py), "build_date": "tomorrow", "id": "0123456789ab"})
+    capsys.readouterr()
+    assert campaign.run(_config(tmp_path), PLANNED, measure=FakeMeasure()) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "another interpreter" in err[0] and "build_date" in err[0]
+    assert _snapshot(raw) == before
+
+
+def test_allow_gil_changes_what_was_measured_so_it_is_not_resumed(tmp_path, capsys):
+    assert campaign.run(_config(tmp_path, allow_gil=True), PLANNED, measure=FakeMeasure()) == 0
+    raw = tmp_path / "results" / "raw" / "h"
+    before = _snapshot(raw)
+    fake = FakeMeasure()
+    capsys.readouterr()
+    assert campaign.run(_config(tmp_path), PLANNED, measure=fake) == 2
+    err = capsys.readouterr().err
+    assert "other settings (allow_gil: True then, False now)" in err
+    assert fake.calls == [] and _snapshot(raw) == before
+
+
+def test_a_changed_workload_is_measured_again_never_kept_beside(tmp_path, capsys, monkeypatch):
+    assert campaign.run(_config(tmp_path), PLANNED, measure=FakeMeasure()) == 0
+    monkeypatch.setattr(campaign, "workload_hash", lambda w: "feedfacecafe")
+    capsys.readouterr()
+    fake = FakeMeasure()
+    assert campaign.run(_config(tmp_path), PLANNED, measure=fake) == 0
+    out = capsys.readouterr().out
+    assert "workload cpu_sum_squares changed since it was measured" in out and "2 benchmark(s)" in out
+    assert len(fake.calls) == 2 * 3 * 2  # both benchmarks, 3 variants, 2 processes each
+    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "results" / "raw" / "h" / "3.13t.json"))
+    assert all(len(b.get_runs()) == 2 for b in suite)  # the old runs are gone, not merged in
+
+
+def test_workload_hash_follows_the_file_and_the_sizes():
+    import dataclasses
+
+    h = campaign.workload_hash(CPU)
+    assert h == campaign.workload_hash(CPU) and len(h) == 12
+    other = dataclasses.replace(CPU, sizes={**CPU.sizes, "quick": {"n": 10_000}})
+    assert campaign.workload_hash(other) != h
+
+
+def test_the_control_gets_the_gil_from_the_registry_not_its_name(tmp_path):
+    config = _config(tmp_path)
+    envs = {v: campaign.variant_env(config, v, {"PYTHON_GIL": "0", "PATH": "/bin"}) for v in NAMES}
+    roles = {v: variants.get(v).role for v in NAMES}
+    for v, env in envs.items():
+        assert env.get("PYTHON_GIL") == ("1" if roles[v] == "control" else None)
+        assert env["AIOHTTP_NO_EXTENSIONS"] == "1"
+
+
+def test_the_server_runs_on_the_baseline_for_every_variant(tmp_path):
+    pythons = tuple((v, f"/py/{v}") for v in NAMES)
+    assert campaign.server_python(_config(tmp_path, pythons=pythons)) == f"/py/{NAMES[0]}"
+    ft_only = _config(tmp_path, variants=NAMES[1:], pythons=pythons[1:], server_python="/srv/python")
+    assert campaign.server_python(ft_only) == "/srv/python"
+    assert campaign.server_python(_config(tmp_path, variants=NAMES[1:], pythons=pythons[1:])) == f"/py/{NAMES[1]}"
+
+
+def test_the_default_host_label_carries_the_machine_and_the_profile(monkeypatch):
+    monkeypatch.setattr(campaign.platform, "node", lambda: "vm")
+    label = campaign.default_host()
+    assert label.startswith("vm-") and label != "vm" and len(label) == len("vm-") + 6
+    assert campaign.default_host("quick") == label + "-quick"
+
+
+def test_outcome_defaults():
+    assert Outcome().status == "ok" and math.isinf(Outcome().precision)
+
+
+# --- slow: a real interleaved campaign of the three variants --------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_real_interleaved_campaign_of_three_variants(tmp_path):
+    from conftest import bench_venv
+
+    builds = {v: bench_venv(variants.get(v).build.name) for v in NAMES}
+    script = f"""
+import sys
+from pathlib import Path
+from harness import variants
+from harness.measure import campaign
+from harness.measure.config import PRECISION, Campaign
+from harness.measure.workload import discover
+names = {NAMES!r}
+pythons = {tuple((v, str(p)) for v, p in builds.items())!r}
+config = Campaign(variants=names, pythons=pythons, profile="quick", size="tiny", results=Path({str(tmp_path)!r}),
+                  host="real", precision=PRECISION["quick"], latency=(0.0, 0.0))
+w = discover()["cpu_sum_squares"]
+sys.exit(campaign.run(config, [campaign.Planned(w, "sequential", 1), campaign.Planned(w, "threads", 2)]))
+"""
+    r = subprocess.run([str(builds[NAMES[1]]), "-c", script], capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    raw = tmp_path / "raw" / "real"
+    suites = {v: pyperf.BenchmarkSuite.load(str(raw / f"{v}.json")) for v in NAMES}
+    for name in ("cpu_sum_squares/sequential/1", "cpu_sum_squares/threads/2"):
+        spans = {}
+        for v, suite in suites.items():
+            dates = sorted(r.get_metadata()["date"] for r in suite.get_benchmark(name).get_runs())
+            spans[v] = (dates[0], dates[-1])
+        for v, (first, last) in spans.items():  # each variant's first and last run inside the others' span
+            for w, (lo, hi) in spans.items():
+                if w != v:
+                    assert not (last < lo or first > hi), spans
+        gil = {v: {r.get_metadata().get("ftbench_gil_enabled") for r in suites[v].get_benchmark(name).get_runs()}
+               for v in NAMES}
+        for v in NAMES:
+            assert gil[v] == ({"no"} if variants.get(v).role == "free-threaded" else {"yes"}), gil
+    cmp = subprocess.run([str(builds[NAMES[1]]), "-m", "pyperf", "compare_to", str(raw / f"{NAMES[0]}.json"),
+                          str(raw / f"{NAMES[1]}.json"), str(raw / f"{NAMES[2]}.json")], capture_output=True, text=True)
+    assert cmp.returncode == 0 and "cpu_sum_squares/threads/2" in cmp.stdout, cmp.stderr
+    assert "speedup vs sequential on" in r.stdout
