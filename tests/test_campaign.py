@@ -277,10 +277,12 @@ def test_the_server_runs_on_the_baseline_for_every_variant(tmp_path):
 
 
 def test_the_default_host_label_carries_the_machine_and_the_profile(monkeypatch):
-    monkeypatch.setattr(campaign.platform, "node", lambda: "vm")
-    label = campaign.default_host()
+    from harness.measure import bench
+
+    monkeypatch.setattr(bench.platform, "node", lambda: "vm")
+    label = bench.host_label(None)
     assert label.startswith("vm-") and label != "vm" and len(label) == len("vm-") + 6
-    assert campaign.default_host("quick") == label + "-quick"
+    assert bench.host_label(None, "quick") == label + "-quick"
 
 
 def test_outcome_defaults():

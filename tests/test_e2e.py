@@ -7,7 +7,6 @@ Slow (a few minutes; more on a machine that has to build CPython first): run in 
 from __future__ import annotations
 
 import csv
-import inspect
 import json
 import re
 import shutil
@@ -113,12 +112,6 @@ def test_a_second_identical_run_resumes_without_measuring(quick_run):
     assert counts and counts[1] == counts[2] and int(counts[1]) > 0
 
 
-needs_default_host = pytest.mark.skipif(
-    "default_host" not in inspect.getsource(__import__("harness.measure.bench", fromlist=["x"]).make_config),
-    reason="harness.measure.bench does not yet take its default --host from campaign.default_host")
-
-
-@needs_default_host
 def test_a_fresh_clone_measures_beside_the_published_run_and_a_quick_smoke_run_needs_no_fresh(tmp_path):
     """The published run is labelled vm, like this machine: it must be neither resumed nor touched."""
     results = tmp_path / "results"

@@ -34,6 +34,7 @@ from harness.measure.campaign import SIGNALLED, Planned, _interrupt, run  # noqa
 from harness.measure.config import PRECISION, PROFILES, SCALINGS, Campaign
 from harness.measure.server import MAX_LATENCY, parse_latency
 from harness.measure.workload import ALL_STRATEGIES, SIZES, discover
+from harness.provision import fingerprint
 
 DEFAULT_TIMEOUT = 600.0  # seconds per benchmark (all pyperf processes); the slowest default one takes ~40 s
 # Worker counts a benchmark may ask for: max(MIN_WORKER_CAP, WORKERS_PER_CORE x cores). The default
@@ -117,7 +118,7 @@ def parse_args(argv):
         args.latency = parse_latency(args.latency)
     except ValueError as e:
         raise UsageError(f"--{e}") from None
-    args.host = host_label(args.host)
+    args.host = host_label(args.host, args.profile)
     if not args.results.strip():
         raise UsageError(f"--results {args.results!r}: empty; give a directory, e.g. --results results")
     options = {}
@@ -160,11 +161,17 @@ def _pythons(items: list[str]) -> dict[str, str]:
     return out
 
 
-def host_label(text: str | None) -> str:
-    """The checked host label (a directory under results/raw/), or the sanitised hostname."""
+def host_label(text: str | None, profile: str = "default") -> str:
+    """The checked host label (a directory under results/raw/), or the default one.
+
+    The default is the sanitised hostname plus a short machine fingerprint (plus the profile unless
+    it is the default): a fresh clone measures into its own results set on any machine, even one
+    whose hostname is the published run's label, and a --quick smoke run never meets a default run.
+    """
     if text is None:  # the hostname, made a label: other characters become '_', a bad start is dropped
-        label = re.sub(r"[^A-Za-z0-9._-]", "_", platform.node()).lstrip("._-")[:MAX_HOST_LABEL]
-        return label or "host"
+        label = re.sub(r"[^A-Za-z0-9._-]", "_", platform.node()).lstrip("._-")[:MAX_HOST_LABEL - 16] or "host"
+        label = f"{label}-{fingerprint.short(fingerprint.machine())}"
+        return label if profile == "default" else f"{label}-{profile}"
     if not HOST_LABEL.fullmatch(text) or len(text) > MAX_HOST_LABEL:
         raise UsageError(f"--host {text!r}: expected a label of letters, digits, '.', '_' and '-' that starts "
                          f"with a letter or digit (at most {MAX_HOST_LABEL} characters), e.g. --host lab-pc1")

@@ -23,7 +23,7 @@ times per variant and benchmark).
 Results sets. Files go to ``results/raw/<host>/<variant>.{json,csv,state.json}``, written
 atomically after every benchmark, so an interrupted campaign keeps everything measured and the
 same command resumes it. Without ``--host`` the label is ``<hostname>-<machine fingerprint>``
-plus ``-quick``/``-rigorous`` for those profiles (:func:`default_host`): a fresh clone measures
+plus ``-quick``/``-rigorous`` for those profiles (``harness.measure.bench.host_label``): a fresh clone measures
 into its own set on any machine (the committed published run, labelled ``vm``, is never resumed),
 and a quick smoke run never collides with a default campaign. Each variant file is keyed by the
 machine and interpreter fingerprints, the campaign settings and each workload's definition hash
@@ -44,7 +44,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import re
 import shutil
 import signal
@@ -392,17 +391,6 @@ def effective_precision(prec: Precision, overrides: dict | None) -> Precision:
 
 
 # --- where the results go, what they were measured with ------------------------------------------------
-
-
-def default_host(profile: str = "default") -> str:
-    """Hostname plus a short machine fingerprint, plus the profile unless it is the default.
-
-    So a fresh clone measures into its own results set on any machine (even one called ``vm``, the
-    published run's label), and a ``--quick`` smoke run never meets a default campaign's files.
-    """
-    name = re.sub(r"[^\w.-]", "_", platform.node()) or "host"
-    label = f"{name}-{fingerprint.short(fingerprint.machine())}"
-    return label if profile == "default" else f"{label}-{profile}"
 
 
 def workload_hash(workload) -> str:
