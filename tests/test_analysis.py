@@ -151,7 +151,7 @@ def test_claims_three_valued(hand):
     # 1.0 / 1.1 with a noisy two-process sequential side (df = 1): not enough to confirm
     assert verdict[("3.13", "cpu-threads")] == "inconclusive"
     assert verdict[("3.13t", "cpu-threads")] == "refuted"  # 3x faster on 3.13t
-    assert verdict[("3.13t", "ft-threads-parallel")] == "confirmed"
+    assert verdict[("3.13t", "ft-threads-parallel")] == "inconclusive"  # baseline seq: df = 1
     assert verdict[("3.13t", "ft-single-thread")] == "inconclusive"  # 2 processes, df = 1
     assert verdict[("3.13t-gil", "ft-single-thread")] == "inconclusive"
     assert verdict[("3.13", "cpu-processes")] == "confirmed"
