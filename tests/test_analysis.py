@@ -154,7 +154,7 @@ def test_claims_three_valued(hand):
     assert verdict[("3.13t", "ft-threads-parallel")] == "inconclusive"  # baseline seq: df = 1
     assert verdict[("3.13t", "ft-single-thread")] == "inconclusive"  # 2 processes, df = 1
     assert verdict[("3.13t-gil", "ft-single-thread")] == "inconclusive"
-    assert verdict[("3.13", "cpu-processes")] == "confirmed"
+    assert verdict[("3.13", "cpu-processes")] == "inconclusive"  # 2x, but df = 1
     assert verdict[("3.13t-gil", "cpu-processes")] == "not measured"
     assert set(claims["verdict"]) <= {"confirmed", "refuted", "inconclusive", "not measured"}
     matrix = analysis.claims_matrix(claims)
