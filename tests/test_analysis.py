@@ -177,6 +177,68 @@ def test_verdict_text(hand):
     assert "from 4 threads on" in text
 
 
+# --- newer run metadata (busy cores, foreign load, tree memory, precision, weak scaling) ----------
+
+
+def _runs(strategy, workers, means, busy, flagged=(), mem=100 * 2**20, weak=False):
+    meta = {"ftbench_precision": 0.015, "ftbench_stop_reason": "target"}
+    if weak:
+        meta["ftbench_scaling"] = "weak"
+    run_meta = [{"ftbench_busy_cores": busy, "ftbench_foreign_cores": 0.5 if i in flagged else 0.0,
+                 "ftbench_foreign_flagged": "yes" if i in flagged else "no",
+                 "ftbench_peak_tree_memory": mem, "ftbench_round": i} for i in range(len(means))]
+    return Spec("cpu_sum_squares", "cpu", strategy, workers, runs=[[m, m * 1.001] for m in means],
+                run_meta=run_meta, meta=meta)
+
+
+def test_new_run_metadata_flagged_runs_busy_cores_and_why(tmp_path):
+    raw = tmp_path / "raw"
+    write_variant(raw, "h", "3.13", [_runs("sequential", 1, [1.0, 1.01, 0.99], 1.0),
+                                     _runs("threads", 2, [1.0, 1.02, 0.99], 1.0)])
+    write_variant(raw, "h", "3.13t", [
+        _runs("sequential", 1, [1.2, 1.21, 1.19, 9.0], 1.0, flagged=(3,)),  # a disturbed run
+        _runs("threads", 2, [0.61, 0.6, 0.62], 1.95, mem=60 * 2**20),
+        _runs("processes", 2, [0.9, 0.91, 0.9], 1.9, mem=300 * 2**20)])
+    res = analysis.regenerate(raw, tmp_path, figures=False)
+    b = res.benchmarks
+    seq = b[(b["variant"] == "3.13t") & (b["strategy"] == "sequential")].iloc[0]
+    assert seq["n_runs_flagged"] == 1 and seq["n_processes"] == 3  # left out, counted
+    assert seq["mean"] == approx(1.2, rel=1e-2)
+    assert seq["precision_target"] == approx(0.015) and seq["stop_reason"] == "target"
+    sc = res.scaling.set_index(["variant", "strategy", "workers"])
+    assert sc.loc[("3.13", "threads", 2), "why"] == "serialised"
+    assert sc.loc[("3.13t", "threads", 2), "why"] == "scaling"
+    assert sc.loc[("3.13t", "processes", 2), "why"] == "contended"
+    assert sc.loc[("3.13t", "threads", 2), "cpu_per_work"] == approx(1.95 / (1.2 / 0.61), rel=1e-2)
+    assert sc.loc[("3.13t", "threads", 2), "mb_per_speedup"] == approx(60 / (1.2 / 0.61), rel=1e-2)
+    assert res.metadata.set_index("variant").loc["3.13t", "runs_flagged"] == 1
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "left out: 1 in these results" in report
+    kept = analysis.load_raw(raw, keep_flagged=True)
+    assert max(len(r) for r in kept["runs"]) == 4
+
+
+def test_weak_scaling_reports_efficiency(tmp_path):
+    raw = tmp_path / "raw"
+    write_variant(raw, "h", "3.13t", [_runs("sequential", 1, [1.0, 1.0, 1.01], 1.0, weak=True),
+                                      _runs("threads", 2, [1.25, 1.24, 1.26], 1.9, weak=True)])
+    res = analysis.analyse(raw)
+    r = res.ratios[res.ratios["strategy"] == "threads"].iloc[0]
+    assert r["metric"] == "weak_efficiency" and r["value"] == approx(0.8, rel=1e-2)
+    row = res.scaling[res.scaling["strategy"] == "threads"].iloc[0]
+    assert row["weak_efficiency"] == approx(0.8, rel=1e-2) and pd.isna(row["speedup"])
+
+
+def test_a_new_strategy_is_ordered_from_the_data(tmp_path):
+    raw = tmp_path / "raw"
+    write_variant(raw, "h", "3.13", [S("sequential", 1, 1.0, 1.0), S("interpreters", 2, 0.5, 0.5),
+                                     S("processes", 2, 0.6, 0.6), S("threads", 2, 1.0, 1.0)])
+    res = analysis.analyse(raw)
+    assert list(dict.fromkeys(res.scaling["strategy"])) == ["sequential", "threads", "processes",
+                                                            "interpreters"]
+    assert res.summary.iloc[0]["speedup_interpreters"] == approx(2.0)
+
+
 # --- loading --------------------------------------------------------------------------------------
 
 
