@@ -19,7 +19,6 @@ from harness.analysis.claims import (
     _get,
     _isnan,
     _str,
-    _true,
     claims_matrix,
 )
 
@@ -27,7 +26,8 @@ if TYPE_CHECKING:
     from harness.analysis import Results
 
 __all__ = ["describe_runs", "failures_table", "headline_table", "markdown_table",
-           "strategy_table", "verdict", "write_report", "hygiene_table", "readme_headline", "update_readme"]
+           "strategy_table", "verdict", "write_report", "hygiene_table", "readme_headline",
+           "update_readme"]
 
 
 def _false(v) -> bool:
@@ -48,7 +48,7 @@ VERDICT_WORDS = {"greater": "faster beyond the margin", "less": "slower beyond t
 
 
 def verdict(summary: pd.DataFrame, workload: str, variant: str | None = None) -> str:
-    """A reviewer's paragraph per host: does ``variant`` (default: the free-threaded one) pay off."""
+    """A reviewer's paragraph per host: does ``variant`` (default: the free-threaded one) pay?"""
     sub = summary[summary["workload"] == workload]
     if sub.empty:
         return f"**{workload}**: no results."

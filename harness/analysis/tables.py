@@ -74,7 +74,8 @@ __all__ = [
     # loading, tables and the pipeline (this module)
     "AnalysisError", "BENCHMARK_COLUMNS", "NoResults", "RATIO_COLUMNS", "Results",
     "baseline_variant", "benchmarks_table", "load_raw", "main", "open_results", "ratios_table",
-    "analyse", "reference_workers", "regenerate", "reproduce", "role", "run_metadata", "scaling_table", "strategies",
+    "analyse", "reference_workers", "regenerate", "reproduce", "role", "run_metadata",
+    "scaling_table", "strategies",
     "summary_table", "variant_order",
     # harness.analysis.stats
     "CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "contrast",
@@ -180,7 +181,8 @@ def _load_suite(path: Path):
         raise AnalysisError(f"{path}: not valid pyperf JSON: {exc}") from None
 
 
-def _load_variant(host: str, variant: str, host_dir: Path, keep_flagged: bool = False) -> list[dict]:
+def _load_variant(host: str, variant: str, host_dir: Path,
+                  keep_flagged: bool = False) -> list[dict]:
     json_path, csv_path = host_dir / f"{variant}.json", host_dir / f"{variant}.csv"
     rows: dict[str, dict] = {}
     if json_path.exists():
