@@ -123,7 +123,7 @@ def _mark(row, col: str) -> str:
     """ratio [CI], then the verdict when it is not a clear one."""
     text = _fmt_ratio(row, col)
     v = _str(row.get(f"{col}_verdict"))
-    if text == "-" or v in (None, "greater", "less", "baseline"):
+    if text == "-" or v in (None, "greater", "less", "baseline", "n/a"):
         return text
     return f"{text} ({'n.s.' if v != 'equivalent' else 'equiv.'})"
 

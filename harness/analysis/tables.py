@@ -46,6 +46,7 @@ from harness.analysis.report import (
     describe_runs,
     failures_table,
     headline_table,
+    hygiene_table,
     markdown_table,
     strategy_table,
     verdict,
@@ -84,7 +85,8 @@ __all__ = [
     # harness.analysis.claims
     "CLAIMS", "LECTURE_CPU_WORKLOADS", "WIDE_MARGIN", "claims_matrix", "lecture_claims",
     # harness.analysis.report
-    "describe_runs", "failures_table", "headline_table", "markdown_table", "strategy_table",
+    "describe_runs", "failures_table", "headline_table", "hygiene_table", "markdown_table",
+    "strategy_table",
     "verdict", "write_report",
 ]
 
@@ -690,8 +692,8 @@ def _summary_row(group, cell, base, bname, rat, present, margin) -> dict:
             "tied_with_fastest": info.get("tied"), "best_selection": info.get("selection")}
     row |= _wide("best_speedup", _pick(rat, metric="best_speedup"))
     if bs and bs != "sequential" and math.isnan(row["best_speedup_ci_low"]):
-        notes.append("best option's CI n/a: an honest choice needs >= 4 processes per option "
-                     "(2 to choose, 2 to estimate)")
+        notes.append("best option: CI n/a (< 4 processes per option to choose on 2, "
+                     "estimate on 2)")
     bb = info.get("baseline_best")
     row["baseline_best"] = f"{bb[0]} x{bb[1]}" if bb else None
     row["baseline_best_time"] = base.options[bb].mean() if bb else math.nan
