@@ -251,10 +251,11 @@ def write_report(res: Results, path: str | Path) -> Path:
            "inside that band, *inconclusive* otherwise; `(n.s.)` marks an inconclusive or n/a "
            "ratio, `(equiv.)` an equivalent one.",
            "- **Best option, selection-aware**: each option's processes are split in two "
-           "interleaved halves; the best option (and the baseline's best) are chosen on the "
-           "first half (processes 1, 3, ...) and their speedup and gain are estimated on the "
-           "second (2, 4, ...), so choosing the fastest of ~10 noisy means does not inflate the "
-           "gain. With fewer than two processes per half the interval is n/a. *Tied with "
+           "interleaved halves; the best option (and the baseline's best) are chosen on one "
+           "half (processes 2, 4, ...) and their speedup and gain are estimated on the other "
+           "(1, 3, 5, ...), so choosing the fastest of ~10 noisy means does not inflate the "
+           "gain. With fewer than three processes per option (two to estimate) the interval is "
+           "n/a. *Tied with "
            "fastest* lists the options not shown slower than the fastest (all processes) by "
            "more than the margin.",
            "- **Per-strategy figures** are read at a worker count fixed in advance (the core "

@@ -472,9 +472,10 @@ def _ratio_row(cell: _Cell, strategy, workers, metric, baseline, c: Contrast, n_
 
 
 def _split(pm: np.ndarray):
-    """Processes 0, 2, 4... choose; 1, 3, 5... estimate (interleaved halves, so drift in time
-    affects both halves alike)."""
-    return pm[0::2], pm[1::2]
+    """(choose, estimate): processes 2, 4, ... choose, 1, 3, 5, ... estimate (1-based; interleaved
+    halves, so drift in time affects both alike; the larger half estimates, so three processes
+    already give an interval)."""
+    return pm[1::2], pm[0::2]
 
 
 def _best(cell: _Cell, base: _Cell | None, margin: float) -> tuple[list[dict], dict]:
@@ -500,7 +501,7 @@ def _best(cell: _Cell, base: _Cell | None, margin: float) -> tuple[list[dict], d
     splittable = all(len(v) >= 2 for v in opts.values())
     s, w = choose(opts, 0 if splittable else None)
     info["best"] = (s, w)
-    info["selection"] = ("chosen on processes 1, 3, ..., estimated on 2, 4, ..." if splittable
+    info["selection"] = ("chosen on processes 2, 4, ..., estimated on 1, 3, ..." if splittable
                          else "chosen and estimated on the same processes (too few to split)")
     held = (lambda v: _split(v)[1]) if splittable else (lambda v: v)
     rows = []
@@ -692,8 +693,8 @@ def _summary_row(group, cell, base, bname, rat, present, margin) -> dict:
             "tied_with_fastest": info.get("tied"), "best_selection": info.get("selection")}
     row |= _wide("best_speedup", _pick(rat, metric="best_speedup"))
     if bs and bs != "sequential" and math.isnan(row["best_speedup_ci_low"]):
-        notes.append("best option: CI n/a (< 4 processes per option to choose on 2, "
-                     "estimate on 2)")
+        notes.append("best option: CI n/a (< 3 processes per option: 1 to choose, 2 to "
+                     "estimate)")
     bb = info.get("baseline_best")
     row["baseline_best"] = f"{bb[0]} x{bb[1]}" if bb else None
     row["baseline_best_time"] = base.options[bb].mean() if bb else math.nan
