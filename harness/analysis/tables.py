@@ -529,12 +529,10 @@ def _best(cell: _Cell, base: _Cell | None, margin: float) -> tuple[list[dict], d
         bheld = held if bsplit and splittable else (lambda v: v)
         if splittable and not bsplit:
             sel += "; baseline chosen on all processes"
-        c = contrast([(bheld(base.options[(bs, bw)]), 1), (held(opts[(s, w)]), -1)])
-        same = base.variant == cell.variant
-        if same:
-            c = Contrast(1.0, math.nan, math.nan, math.nan, math.nan, 0)
-        rows.append(_ratio_row(cell, s, w, "gain_best", f"{base.variant} {bs} x{bw}", c,
-                               len(bheld(base.options[(bs, bw)])), margin, sel))
+        if base.variant != cell.variant:  # the baseline against itself is no ratio
+            c = contrast([(bheld(base.options[(bs, bw)]), 1), (held(opts[(s, w)]), -1)])
+            rows.append(_ratio_row(cell, s, w, "gain_best", f"{base.variant} {bs} x{bw}", c,
+                                   len(bheld(base.options[(bs, bw)])), margin, sel))
     return rows, info
 
 
