@@ -519,3 +519,23 @@ def test_notebook_executes_on_the_committed_results_and_reproduces_them(tmp_path
     res = analysis.regenerate(tmp_path / "raw", tmp_path / "again", figures=False)
     readme = (REPO / "README.md").read_text()
     assert report.readme_headline(res) in readme  # README's table is the real one
+
+
+def test_busy_cores_figure_when_recorded(tmp_path):
+    raw = tmp_path / "raw"
+    write_variant(raw, "h", "3.13", [_runs("sequential", 1, [1.0, 1.01, 0.99], 1.0),
+                                     _runs("threads", 2, [1.0, 1.02, 0.99], 1.0)])
+    write_variant(raw, "h", "3.13t", [_runs("sequential", 1, [1.2, 1.21, 1.19], 1.0),
+                                      _runs("threads", 2, [0.61, 0.6, 0.62], 1.95)])
+    res = analysis.regenerate(raw, tmp_path)
+    busy = res.figure_paths("busy")
+    assert len(busy) == 1 and _png(Path(busy[0]))
+
+
+def test_no_interpreter_version_literal_in_the_analysis():
+    import re
+
+    for path in (REPO / "harness" / "analysis").glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"""["']3\.\d+t?(-gil)?["']""", text), path
+        assert "vs313" not in text, path
