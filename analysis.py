@@ -28,13 +28,17 @@
 # asyncio (native coroutines, and coroutines that offload to a thread pool), over a sweep of worker
 # counts. One pyperf value is one complete run of a strategy over all the tasks.
 #
-# Every number below comes from `harness.analysis` (this notebook computes nothing itself): ratios
-# are ratios of mean times with percentile-bootstrap 95% confidence intervals, and a ratio whose
-# interval contains 1.0 is called *not significant* (hollow markers in the figures).
+# Every number below comes from `harness.analysis` (this notebook computes nothing itself). The
+# pyperf *process* is the unit: ratios are ratios of mean times with 95% confidence intervals from
+# the process means (Welch's t on the log scale), and every verdict is three-valued against a
+# practical margin of +-5%: *greater* / *less* only when the whole interval lies beyond the
+# margin, *equivalent* inside it, otherwise *inconclusive* (hollow markers in the figures). A
+# benchmark with one process has no interval ("CI n/a"). The best option is chosen on half of the
+# processes and measured on the other half, so the headline gain is not the winner's curse.
 #
 # The results directory is `$FTBENCH_RESULTS` (default `results`); running this notebook
-# regenerates `benchmarks.csv`, `summary.csv`, `claims.csv`, `figures/` and `REPORT.md` there from
-# the raw pyperf files in `raw/`.
+# regenerates `benchmarks.csv`, `ratios.csv`, `summary.csv`, `scaling.csv`, `claims.csv`,
+# `figures/` and `REPORT.md` there from the raw pyperf files in `raw/`.
 
 # %%
 import os
@@ -57,10 +61,11 @@ if not res.empty:
 # %% [markdown]
 # ## The headline
 #
-# Per workload and variant: the sequential time, the single-thread slowdown against 3.13 on the
-# same host, the fastest way to run the workload and its speedup over the variant's own sequential
-# run, how that best option compares with 3.13's best option (gain > 1: the variant is faster), and
-# the fewest threads with which the variant beats 3.13's best option.
+# Per workload and variant: the sequential time, the single-thread slowdown against the baseline
+# (default) build on the same host, the best option (chosen on half the processes) and the options
+# statistically tied with the fastest, its speedup over the variant's own sequential run, how it
+# compares with the baseline's best option (gain > 1: the variant is faster), and the fewest
+# threads with which the variant beats the baseline's best option ("(n.s.)" when not significant).
 
 # %%
 if not res.empty:
@@ -69,11 +74,24 @@ if not res.empty:
         display(Image(filename=str(path)))
 
 # %% [markdown]
+# ## Every ratio, in long form
+#
+# `ratios.csv`: one row per ratio (metric, what it is taken against, value, 95% CI, degrees of
+# freedom, verdict, processes on each side). The tables above and below are pivoted from it.
+
+# %%
+if not res.empty:
+    display(res.ratios.head(20))
+    display(res.ratios.groupby(["metric", "verdict"]).size().unstack(fill_value=0))
+
+# %% [markdown]
 # ## Per workload: the verdict, the numbers, the scaling curves
 #
-# Left panel: speedup over the variant's own sequential run, with the ideal line (linear up to
-# the core count, flat after). Right panel: speedup over 3.13's sequential run, one yardstick for
-# all three variants.
+# One panel per strategy, shared y axis: speedup over the variant's own sequential run, the 95%
+# CI as a band, the ideal line (linear up to the core count, flat after) for CPU-bound work only.
+# Per-strategy figures in the table are read at a worker count fixed in advance (the core count
+# for CPU work, the largest count for I/O work); efficiency and serial fraction use
+# p = min(workers, cores).
 
 # %%
 for workload in res.workloads:
@@ -81,6 +99,21 @@ for workload in res.workloads:
     display(Markdown(analysis.verdict(res.summary, workload)))
     display(analysis.strategy_table(res.summary, workload))
     for path in res.figure_paths("scaling", workload):
+        display(Image(filename=str(path)))
+
+# %% [markdown]
+# ## Why a strategy does (not) scale
+#
+# From the busy cores each run records (CPU time of its process tree / wall time; empty for
+# results recorded before that existed): CPU per unit of work relative to sequential, a verdict
+# (serialised, contended, waiting, scaling) and MB of peak process-tree memory per unit of speedup.
+
+# %%
+if not res.empty:
+    display(res.scaling[["workload", "variant", "strategy", "workers", "speedup", "busy_cores",
+                         "cpu_per_work", "why", "mb_per_speedup", "weak_efficiency"]])
+    display(analysis.hygiene_table(res))
+    for path in res.figure_paths("busy"):
         display(Image(filename=str(path)))
 
 # %% [markdown]
@@ -96,9 +129,10 @@ for path in res.figure_paths("memory"):
 # %% [markdown]
 # ## The lecture's claims, checked
 #
-# Each quantitative claim of the lecture, per variant. On 3.13 and 3.13t-gil the GIL makes
-# threads useless for pure-Python CPU work, as the lecture says; on 3.13t the claim "threads do
-# not help CPU-bound work" is expected to be **refuted**, and the table says so when it is.
+# Each quantitative claim of the lecture, per variant: confirmed / refuted / inconclusive against
+# the margin. Claims about free-threading compare the free-threaded build with the default build
+# for the same strategy and worker count. On the free-threaded build the claim "threads do not
+# help CPU-bound work" is expected to be **refuted**, and the table says so when it is.
 
 # %%
 if not res.empty:

@@ -36,6 +36,8 @@ class Spec:
     error: str = ""
     peak_rss: int = 50_000_000
     figures: dict = field(default_factory=dict)
+    run_meta: list = field(default_factory=list)  # extra metadata per run (newer runs' keys)
+    meta: dict = field(default_factory=dict)  # extra metadata on every run (benchmark scope)
 
     @property
     def name(self) -> str:
@@ -66,6 +68,8 @@ def run_metadata(spec: Spec, host: str, variant: str, cpu_count: int, run_index:
                                   + (" --disable-gil" if free == "yes" else ""),
         "ftbench_build_date": "2025-06-30T12:00:00", "ftbench_compiler": "gcc 14.2",
         **{f"ftbench_figure_{k}": v for k, v in spec.figures.items()},
+        **spec.meta,
+        **(spec.run_meta[run_index] if run_index < len(spec.run_meta) else {}),
     }
 
 

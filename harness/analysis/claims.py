@@ -1,10 +1,22 @@
-"""The lecture's quantitative claims, judged on each row of the summary table.
+"""The lecture's quantitative claims, judged three-valued against a practical margin.
 
-A claim is confirmed or refuted only by a significant ratio (its bootstrap CI leaves 1.0 out);
-otherwise it is "not significant" or "not measured", so a noisy run never reads as evidence.
-The variants and strategies compared, and the helpers that read a table cell (None, NaN and
-pd.NA all mean missing), live here too: the report and the tables share them, and this is the
-lowest module that needs them.
+Each claim is a statement about a ratio R (a speedup, a slowdown, a gain) and a threshold T (1, or
+2 for "by a wide margin"). With the equivalence margin m (default 5%, ``--margin``) the band
+[T / (1 + m), T (1 + m)] counts as "no practical difference from T":
+
+- "R > T" (X is faster, by at least T) is *confirmed* only when the whole 95% CI lies above
+  T (1 + m), *refuted* only when it lies below T / (1 + m), otherwise *inconclusive*;
+- "R < T" (X is slower) mirrors it;
+- "R <= T" (X is no faster) is confirmed when the CI lies below T (1 + m) and refuted when it
+  lies above it.
+
+A non-significant result is never "confirmed". Claims about free-threading compare the
+free-threaded (or control) variant with its baseline for the *same* strategy: a speedup the GIL
+build also has is not evidence for free-threading. Variants are told apart by their role in
+harness.variants, never by their name. A claim over several worker counts ("threads are no
+faster", at any count) uses Bonferroni-adjusted intervals over the counts; claims at one count use
+a count fixed in advance (the core count for CPU work, the largest count for I/O work), never the
+best one.
 """
 
 from __future__ import annotations
@@ -13,15 +25,14 @@ import math
 
 import pandas as pd
 
-__all__ = ["BASELINE", "CLAIMS", "FREE_THREADED", "LECTURE_CPU_WORKLOADS", "PARALLEL",
-           "VARIANTS", "WIDE_MARGIN", "claims_matrix", "lecture_claims"]
+from harness.analysis.stats import CONFIDENCE, MARGIN, contrast
 
-BASELINE = "3.13"  # the default (GIL) build every comparison is made against
-VARIANTS = ("3.13", "3.13t", "3.13t-gil")
-FREE_THREADED = "3.13t"
-PARALLEL = ("threads", "processes", "asyncio", "asyncio_threads")
+__all__ = ["CLAIMS", "LECTURE_CPU_WORKLOADS", "WIDE_MARGIN", "claims_matrix", "lecture_claims"]
+
 WIDE_MARGIN = 2.0  # "by a wide margin" in the lecture's I/O claims: at least 2x
 LECTURE_CPU_WORKLOADS = ("cpu_sum_squares",)  # the lecture's own pure-Python CPU task
+ALL_ROLES = ("baseline", "free-threaded", "control")
+FT_ROLES = ("free-threaded", "control")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -29,7 +40,7 @@ LECTURE_CPU_WORKLOADS = ("cpu_sum_squares",)  # the lecture's own pure-Python CP
 
 
 def _first(values):
-    return next((v for v in values if v is not None and v == v), None)
+    return next((v for v in values if v is not None and v is not pd.NA and v == v), None)
 
 
 def _str(v) -> str | None:
@@ -50,161 +61,228 @@ def _isnan(v) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
-# ---------------------------------------------------------------------------------------------
-# The claims, checked per host x workload x variant.
-
-
-def _at_least(row, col: str, threshold: float) -> str:
-    """Confirmed: significantly > 1 and at least ``threshold``; refuted: significant otherwise."""
-    r = _get(row, col)
-    if isinstance(r, float) and math.isnan(r):
-        return "not measured"
-    if not _true(_get(row, f"{col}_significant")):
-        return "not significant"
-    return "confirmed" if r > 1 and r >= threshold else "refuted"
-
-
-def _no_faster(row, col: str) -> str:
-    """'X is no faster': refuted only by a significant speedup above 1."""
-    r, lo = _get(row, col), _get(row, f"{col}_ci_low")
-    if isinstance(r, float) and math.isnan(r):
-        return "not measured"
-    if isinstance(lo, float) and math.isnan(lo):
-        return "not significant"  # no CI: cannot tell "no faster" from "not measured well"
-    return "refuted" if _true(_get(row, f"{col}_significant")) and r > 1 else "confirmed"
-
-
-def _less_than(row, col: str, others: tuple[str, ...]) -> str:
-    """CI of ``col`` entirely below every other's CI: confirmed; above any: refuted."""
-    lo, hi = _get(row, f"{col}_ci_low"), _get(row, f"{col}_ci_high")
-    bounds = [(_get(row, f"{o}_ci_low"), _get(row, f"{o}_ci_high")) for o in others]
-    if any(isinstance(x, float) and math.isnan(x) for x in (lo, hi, *sum(bounds, ()))):
-        measured = [_get(row, c) for c in (col, *others)]
-        if any(isinstance(x, float) and math.isnan(x) for x in measured):
-            return "not measured"
-        return "not significant"
-    if all(hi < olo for olo, _ in bounds):
-        return "confirmed"
-    if any(lo > ohi for _, ohi in bounds):
-        return "refuted"
-    return "not significant"
-
-
-def _slower(row, col: str) -> str:
-    """A ratio old/new significantly below 1 means the new build is slower: confirmed."""
-    r = _get(row, col)
-    if isinstance(r, float) and math.isnan(r):
-        return "not measured"
-    if not _true(_get(row, f"{col}_significant")):
-        return "not significant"
-    return "confirmed" if r < 1 else "refuted"
-
-
 def _fmt_ratio(row, col: str) -> str:
     r = _get(row, col)
     if isinstance(r, float) and math.isnan(r):
         return "-"
     lo, hi = _get(row, f"{col}_ci_low"), _get(row, f"{col}_ci_high")
-    ci = "" if isinstance(lo, float) and math.isnan(lo) else f" [{lo:.2f}-{hi:.2f}]"
+    ci = " [CI n/a]" if isinstance(lo, float) and math.isnan(lo) else f" [{lo:.2f}-{hi:.2f}]"
     return f"{r:.2f}x{ci}"
 
 
-def _strategy_ratio(row, s: str) -> str:
-    w = _get(row, f"best_workers_{s}")
-    at = "" if isinstance(w, float) else f" at {w}"
-    return f"{s}{at}: {_fmt_ratio(row, f'speedup_{s}')}"
+# ---------------------------------------------------------------------------------------------
+# Judging one claim.
+
+
+def judge(low: float, high: float, side: str, threshold: float = 1.0,
+          margin: float = MARGIN) -> str:
+    """confirmed / refuted / inconclusive for "R > T" (side ">"), "R < T" ("<"), "R <= T" ("<=")."""
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return "inconclusive"
+    up, down = threshold * (1 + margin), threshold / (1 + margin)
+    if side == ">":
+        return "confirmed" if low > up else "refuted" if high < down else "inconclusive"
+    if side == "<":
+        return "confirmed" if high < down else "refuted" if low > up else "inconclusive"
+    if side == "<=":
+        return "confirmed" if high < up else "refuted" if low > up else "inconclusive"
+    raise ValueError(side)
+
+
+def _fmt(c, lo=None, hi=None) -> str:
+    lo = c.low if lo is None else lo
+    hi = c.high if hi is None else hi
+    if math.isnan(c.value):
+        return "-"
+    ci = "CI n/a" if math.isnan(lo) else f"{lo:.2f}-{hi:.2f}"
+    return f"{c.value:.2f}x [{ci}]"
+
+
+class _Ctx:
+    """One host x workload x variant, with its baseline's options (process means)."""
+
+    def __init__(self, cell, base, margin):
+        self.cell, self.base, self.margin = cell, base, margin
+        self.cores = cell.cores
+
+    def opts(self, strategy):
+        return sorted(w for s, w in self.cell.options if s == strategy)
+
+    def ref(self, strategy, other=None):
+        """The worker count fixed in advance: the cores (CPU work) or the largest (I/O work)."""
+        ws = self.opts(strategy)
+        if other is not None:
+            ws = [w for w in ws if w in self.opts(other)]
+        if not ws:
+            return None
+        if self.cell.kind == "io" or not self.cores:
+            return ws[-1]
+        under = [w for w in ws if w <= self.cores]
+        return under[-1] if under else ws[0]
+
+
+def _speedup_at(ctx, strategy, threshold, side):
+    w = ctx.ref(strategy)
+    seq = ctx.cell.seq
+    if w is None or seq is None:
+        return "not measured", "-"
+    c = contrast([(seq, 1), (ctx.cell.options[(strategy, w)], -1)])
+    return judge(c.low, c.high, side, threshold, ctx.margin), f"{strategy} x{w}: {_fmt(c)}"
+
+
+def _no_faster_any(ctx, strategy):
+    """R <= 1 at every worker count: Bonferroni-adjusted over the K counts measured."""
+    seq, ws = ctx.cell.seq, ctx.opts(strategy)
+    if seq is None or not ws:
+        return "not measured", "-"
+    conf = 1 - (1 - CONFIDENCE) / len(ws)
+    verdicts, texts = [], []
+    for w in ws:
+        c = contrast([(seq, 1), (ctx.cell.options[(strategy, w)], -1)])
+        lo, hi = c.at(conf)
+        verdicts.append(judge(lo, hi, "<=", 1.0, ctx.margin))
+        texts.append(f"x{w} {_fmt(c, lo, hi)}")
+    if "refuted" in verdicts:
+        v = "refuted"
+    elif all(x == "confirmed" for x in verdicts):
+        v = "confirmed"
+    else:
+        v = "inconclusive"
+    adj = f" ({100 * conf:.1f}% CIs, Bonferroni over {len(ws)} counts)" if len(ws) > 1 else ""
+    return v, f"{strategy} " + ", ".join(texts) + adj
+
+
+def _faster_than(ctx, fast, slow):
+    """time(slow) / time(fast) > 1 at the same worker count (fixed in advance)."""
+    w = ctx.ref(fast, slow)
+    if w is None:
+        return "not measured", "-"
+    c = contrast([(ctx.cell.options[(slow, w)], 1), (ctx.cell.options[(fast, w)], -1)])
+    return (judge(c.low, c.high, ">", 1.0, ctx.margin),
+            f"{slow} x{w} / {fast} x{w} time: {_fmt(c)}")
+
+
+def _processes_less(ctx):
+    parts = [_faster_than(ctx, "threads", "processes"), _faster_than(ctx, "asyncio", "processes"),
+             _speedup_at(ctx, "processes", 1.0, ">")]
+    vs = [p[0] for p in parts]
+    if "not measured" in vs:
+        v = "not measured"
+    elif "refuted" in vs:
+        v = "refuted"
+    elif all(x == "confirmed" for x in vs):
+        v = "confirmed"
+    else:
+        v = "inconclusive"
+    return v, "; ".join(p[1] for p in parts)
+
+
+def _vs_baseline_same_strategy(ctx, strategy, what, side):
+    """what = 'speedup_ratio': (own speedup) / (baseline's speedup) of the same strategy x workers;
+    'gain': baseline time / own time of the same strategy x workers."""
+    if ctx.base is None:
+        return "not measured", "no baseline"
+    w = ctx.ref(strategy)
+    if w is None or (strategy, w) not in ctx.base.options:
+        return "not measured", "-"
+    own, base = ctx.cell.options[(strategy, w)], ctx.base.options[(strategy, w)]
+    if what == "gain":
+        c = contrast([(base, 1), (own, -1)])
+        text = f"{strategy} x{w}, baseline time / own time: {_fmt(c)}"
+    else:
+        if ctx.cell.seq is None or ctx.base.seq is None:
+            return "not measured", "-"
+        c = contrast([(ctx.cell.seq, 1), (own, -1), (ctx.base.seq, -1), (base, 1)])
+        text = f"{strategy} x{w} speedup / the baseline's {strategy} x{w} speedup: {_fmt(c)}"
+    return judge(c.low, c.high, side, 1.0, ctx.margin), text
+
+
+def _slowdown(ctx):
+    if ctx.base is None or ctx.cell.seq is None or ctx.base.seq is None:
+        return "not measured", "-"
+    c = contrast([(ctx.cell.seq, 1), (ctx.base.seq, -1)])
+    return judge(c.low, c.high, ">", 1.0, ctx.margin), f"sequential time / baseline's: {_fmt(c)}"
 
 
 # (id, scope: a workload kind "io"/"cpu", "lecture-cpu" (the lecture's own CPU task) or "any";
-#  the variants it is checked on; the claim; the lecture's printed figures; verdict(row);
-#  measured(row): the summary's ratio and CI as text)
+#  the roles it is checked on; the claim; the lecture's printed figures; judge(ctx) -> (verdict,
+#  measured text))
 CLAIMS = (
-    ("io-threads", "io", VARIANTS, "I/O: threads beat sequential by >= 2x",
-     "14.29 s -> 3.72 s (3.8x)",
-     lambda r: _at_least(r, "speedup_threads", WIDE_MARGIN),
-     lambda r: _strategy_ratio(r, "threads")),
-    ("io-asyncio", "io", VARIANTS, "I/O: asyncio beats sequential by >= 2x",
-     "14.29 s -> 2.57 s (5.6x)",
-     lambda r: _at_least(r, "speedup_asyncio", WIDE_MARGIN),
-     lambda r: _strategy_ratio(r, "asyncio")),
-    ("io-asyncio-best", "io", VARIANTS, "I/O: asyncio is faster than threads",
-     "2.57 s vs 3.72 s",
-     lambda r: _less_than(r, "speedup_threads", ("speedup_asyncio",)),
-     lambda r: f"{_strategy_ratio(r, 'asyncio')}; {_strategy_ratio(r, 'threads')}"),
-    ("io-processes-less", "io", VARIANTS,
+    ("io-threads", "io", ALL_ROLES, "I/O: threads beat sequential by >= 2x",
+     "14.29 s -> 3.72 s (3.8x)", lambda c: _speedup_at(c, "threads", WIDE_MARGIN, ">")),
+    ("io-asyncio", "io", ALL_ROLES, "I/O: asyncio beats sequential by >= 2x",
+     "14.29 s -> 2.57 s (5.6x)", lambda c: _speedup_at(c, "asyncio", WIDE_MARGIN, ">")),
+    ("io-asyncio-best", "io", ALL_ROLES, "I/O: asyncio is faster than threads",
+     "2.57 s vs 3.72 s", lambda c: _faster_than(c, "asyncio", "threads")),
+    ("io-processes-less", "io", ALL_ROLES,
      "I/O: multiprocessing helps, but less than threads and asyncio",
-     "5.72 s (2.5x) vs 3.72 s and 2.57 s",
-     lambda r: _less_than(r, "speedup_processes", ("speedup_threads", "speedup_asyncio")),
-     lambda r: "; ".join(_strategy_ratio(r, s) for s in ("processes", "threads", "asyncio"))),
-    ("cpu-threads", "lecture-cpu", VARIANTS, "CPU: threads are no faster than sequential",
-     "7.83 s -> 10.41 s (0.75x)",
-     lambda r: _no_faster(r, "speedup_threads"),
-     lambda r: _strategy_ratio(r, "threads")),
-    ("cpu-asyncio", "lecture-cpu", VARIANTS, "CPU: asyncio is no faster than sequential",
-     "7.83 s -> 10.41 s (0.75x)",
-     lambda r: _no_faster(r, "speedup_asyncio"),
-     lambda r: _strategy_ratio(r, "asyncio")),
-    ("cpu-processes", "lecture-cpu", VARIANTS, "CPU: multiprocessing is faster than sequential",
-     "7.83 s -> 2.52 s (3.1x)",
-     lambda r: _at_least(r, "speedup_processes", 1.0),
-     lambda r: _strategy_ratio(r, "processes")),
-    ("ft-threads-parallel", "cpu", (FREE_THREADED,),
-     "free-threaded build: threads run CPU work in parallel (faster than sequential)",
+     "5.72 s (2.5x) vs 3.72 s and 2.57 s", _processes_less),
+    ("cpu-threads", "lecture-cpu", ALL_ROLES, "CPU: threads are no faster than sequential",
+     "7.83 s -> 10.41 s (0.75x)", lambda c: _no_faster_any(c, "threads")),
+    ("cpu-asyncio", "lecture-cpu", ALL_ROLES, "CPU: asyncio is no faster than sequential",
+     "stated; the lecture gives no asyncio figure for CPU work",
+     lambda c: _no_faster_any(c, "asyncio")),
+    ("cpu-processes", "lecture-cpu", ALL_ROLES, "CPU: multiprocessing is faster than sequential",
+     "7.83 s -> 2.52 s (3.1x)", lambda c: _speedup_at(c, "processes", 1.0, ">")),
+    ("ft-threads-parallel", "cpu", ("free-threaded",),
+     "free-threaded build: threads scale better than on the GIL build (same strategy, same "
+     "thread count)", "stated, not measured",
+     lambda c: _vs_baseline_same_strategy(c, "threads", "speedup_ratio", ">")),
+    ("ft-single-thread", "any", FT_ROLES,
+     "free-threaded build: single-threaded code is slower than on the GIL build",
+     "stated, not measured", _slowdown),
+    ("ft-processes", "any", FT_ROLES,
+     "free-threaded build: multi-process programs are slower than on the GIL build",
      "stated, not measured",
-     lambda r: _at_least(r, "speedup_threads", 1.0),
-     lambda r: _strategy_ratio(r, "threads")),
-    ("ft-single-thread", "any", (FREE_THREADED, "3.13t-gil"),
-     "free-threaded build: single-threaded code is slower than on 3.13",
-     "stated, not measured",
-     lambda r: _at_least(r, "slowdown", 1.0),
-     lambda r: f"sequential time vs 3.13: {_fmt_ratio(r, 'slowdown')}"),
-    ("ft-processes", "any", (FREE_THREADED, "3.13t-gil"),
-     "free-threaded build: multi-process programs are slower than on 3.13",
-     "stated, not measured",
-     lambda r: _slower(r, "gain_vs313_processes"),
-     lambda r: f"best processes run at {_fmt_ratio(r, 'gain_vs313_processes')} 3.13's speed"),
+     lambda c: _vs_baseline_same_strategy(c, "processes", "gain", "<")),
 )
+CLAIM_COLUMNS = ["host", "workload", "variant", "role", "claim_id", "claim", "lecture",
+                 "measured", "verdict"]
 
 
-def _applies(scope: str, row) -> bool:
+def _applies(scope: str, kind, workload) -> bool:
     if scope == "any":
         return True
     if scope == "lecture-cpu":
-        return row["workload"] in LECTURE_CPU_WORKLOADS
-    return row["kind"] == scope
+        return workload in LECTURE_CPU_WORKLOADS
+    return kind == scope
 
 
-def lecture_claims(summary: pd.DataFrame) -> pd.DataFrame:
+def lecture_claims(cells: dict, margin: float = MARGIN, roles=None,
+                   baselines=None) -> pd.DataFrame:
     """Each quantitative claim of the lecture, per host x workload x variant it applies to.
 
-    verdict: confirmed / refuted / not significant (the CI contains 1.0, or a comparison's CIs
-    overlap) / not measured. "X is no faster" is confirmed unless X is significantly faster.
+    ``cells``: {(host, variant, workload): cell with .options (process means), .seq, .kind,
+    .cores}, as harness.analysis.tables builds them; ``roles`` {variant: role} and ``baselines``
+    {variant: baseline variant name} come from harness.variants through the tables.
     """
     rows = []
-    for rec in summary.to_dict("records"):
-        for cid, scope, variants, claim, lecture, judge, measured in CLAIMS:
-            if rec["variant"] in variants and _applies(scope, rec):
-                rows.append({"host": rec["host"], "workload": rec["workload"],
-                             "variant": rec["variant"], "claim_id": cid, "claim": claim,
-                             "lecture": lecture, "measured": measured(rec),
-                             "verdict": judge(rec)})
-    columns = ["host", "workload", "variant", "claim_id", "claim", "lecture", "measured",
-               "verdict"]
-    return pd.DataFrame(rows, columns=columns)
+    for (host, variant, workload), cell in cells.items():
+        r = (roles or {}).get(variant)
+        bname = (baselines or {}).get(variant)
+        base = cells.get((host, bname, workload)) if bname and bname != variant else None
+        ctx = _Ctx(cell, base, margin)
+        for cid, scope, claim_roles, claim, lecture, judge_fn in CLAIMS:
+            if r in claim_roles and _applies(scope, cell.kind, workload):
+                v, text = judge_fn(ctx)
+                rows.append({"host": host, "workload": workload, "variant": variant, "role": r,
+                             "claim_id": cid, "claim": claim, "lecture": lecture,
+                             "measured": text, "verdict": v})
+    df = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    order = {c[0]: i for i, c in enumerate(CLAIMS)}
+    return df.sort_values(["host", "workload", "claim_id"], kind="stable",
+                          key=lambda c: c.map(order) if c.name == "claim_id" else c
+                          ).reset_index(drop=True)
 
 
-def claims_matrix(claims: pd.DataFrame) -> pd.DataFrame:
-    """The claims for reading: one row per host x workload x claim, one column per variant.
-
-    A cell reads e.g. "refuted: threads at 2: 1.91x [1.89-1.92]": a claim the GIL build confirms
-    and 3.13t refutes shows up side by side.
-    """
+def claims_matrix(claims: pd.DataFrame, variant_key=None) -> pd.DataFrame:
+    """The claims for reading: one row per host x workload x claim, one column per variant."""
     if claims.empty:
         return pd.DataFrame(columns=["host", "workload", "claim", "lecture"])
     cells = claims.assign(cell=claims["verdict"] + ": " + claims["measured"])
     wide = cells.pivot_table(index=["host", "workload", "claim_id", "claim", "lecture"],
                              columns="variant", values="cell", aggfunc="first", sort=False)
-    variants = sorted(wide.columns, key=lambda v: (VARIANTS.index(v) if v in VARIANTS else 99, v))
+    variants = sorted(wide.columns, key=variant_key) if variant_key else list(wide.columns)
     order = {c[0]: i for i, c in enumerate(CLAIMS)}
     wide = wide[variants].reset_index()
     wide = wide.sort_values(["host", "workload", "claim_id"], kind="stable",
@@ -212,4 +290,3 @@ def claims_matrix(claims: pd.DataFrame) -> pd.DataFrame:
     wide = wide.drop(columns="claim_id").reset_index(drop=True)
     wide.columns.name = None
     return wide.fillna("n/a")
-

@@ -1,8 +1,10 @@
 """Figures of the analysis as PNG files under results/figures/ (matplotlib Agg, seaborn style).
 
 Every figure is drawn from the tables of harness.analysis (nothing is recomputed here) and works
-for any core count: the ideal-scaling line is read from each host's ``cpu_count``. A ratio whose
-95% CI contains 1.0 is drawn with a hollow marker, so an insignificant result never looks like one.
+for any core count: the ideal-scaling line is read from each host's ``cpu_count`` and drawn only
+for CPU-bound work. A ratio whose verdict is not clear (CI n/a, inconclusive, or not significant)
+is drawn with a hollow marker, so an inconclusive result never looks like one. Colours follow the
+variant's role (harness.variants), so a new interpreter version needs no edit here.
 Figures are built with ``matplotlib.figure.Figure`` (no pyplot state), so plotting from a notebook
 kernel or a headless CLI behaves the same.
 """
@@ -14,13 +16,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-VARIANT_COLORS = {"3.13": "#1f77b4", "3.13t": "#d62728", "3.13t-gil": "#2ca02c"}
+ROLE_COLORS = {"baseline": "#1f77b4", "free-threaded": "#d62728", "control": "#2ca02c"}
+FONT = 9  # points: the smallest text of any figure
 STRATEGY_STYLE = {  # (line style, marker)
     "sequential": ("-", "s"),
     "threads": ("-", "o"),
     "processes": ("--", "^"),
     "asyncio": (":", "D"),
     "asyncio_threads": ("-.", "v"),
+    "interpreters": ("--", "P"),
 }
 DPI = 110
 
@@ -48,7 +52,9 @@ def _figure(ncols: int = 1, width: float = 6.4, height: float = 4.4, nrows: int 
     import seaborn as sns
     from matplotlib.figure import Figure
 
-    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85)}
+    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85),
+          "font.size": FONT, "legend.fontsize": FONT, "xtick.labelsize": FONT,
+          "ytick.labelsize": FONT, "axes.labelsize": FONT + 1, "axes.titlesize": FONT + 1}
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(width * ncols, height * nrows), dpi=DPI, layout="constrained")
         axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(nrows * ncols)]
@@ -75,6 +81,18 @@ def _sig(v) -> bool:
     return not _nan(v) and bool(v)
 
 
+def _color(variant: str) -> str:
+    from harness.analysis.tables import role
+
+    return ROLE_COLORS.get(role(variant), "gray")
+
+
+def _variants(names):
+    from harness.analysis.tables import variant_order
+
+    return variant_order(names)
+
+
 def _point(ax, x, y, lo, hi, color, marker, sig, label=None):
     """A marker with its CI as an error bar; hollow when the ratio is not significant."""
     if not _nan(lo) and not _nan(hi):
@@ -85,58 +103,105 @@ def _point(ax, x, y, lo, hi, color, marker, sig, label=None):
 
 
 def scaling_figure(scaling, host: str, workload: str, path: Path) -> Path:
-    """Speedup vs workers: against the variant's own sequential time, and against 3.13's.
+    """Speedup vs workers, one panel per strategy (shared y), one line per variant.
 
-    One line per variant x strategy, a 95% CI band, the ideal line (linear up to the core count,
-    flat after) on the left panel; hollow markers where the speedup is not significant.
+    95% CI as a band; hollow markers where the verdict is not clear; the ideal line (linear up
+    to the core count, flat after) only for CPU-bound work; a weak-scaling benchmark plots its
+    efficiency t(1)/t(N) instead (ideal: 1).
     """
     import numpy as np
+    from matplotlib.lines import Line2D
 
-    data = scaling[(scaling["host"] == host) & (scaling["workload"] == workload)]
+    from harness.analysis.tables import strategies
+
+    data = scaling[(scaling["host"] == host) & (scaling["workload"] == workload)
+                   & (scaling["strategy"] != "sequential")].copy()
+    weak = data["weak_efficiency"].notna()
+    data.loc[weak, "speedup"] = data.loc[weak, "weak_efficiency"]
     cores = int(data["cpu_count"].dropna().iloc[0]) if data["cpu_count"].notna().any() else None
-    fig, (left, right) = _figure(ncols=2)
-    panels = ((left, "speedup", "speedup vs its own sequential run"),
-              (right, "speedup_vs313", "speedup vs 3.13 sequential"))
+    kind = data["kind"].dropna().iloc[0] if data["kind"].notna().any() else None
+    strats = strategies(data["strategy"]) or ["(none)"]
+    fig, axes = _figure(ncols=len(strats), width=2.9, height=3.4)
+    for ax in axes[1:]:
+        ax.sharey(axes[0])
     xmax = max(data["workers"].max(), 2) if len(data) else 2
-    for ax, col, ylabel in panels:
-        for (variant, strategy), g in data.groupby(["variant", "strategy"], sort=False):
-            if strategy == "sequential" or g[col].isna().all():
+    variants = _variants(data["variant"])
+    for ax, strategy in zip(axes, strats, strict=True):
+        sub = data[data["strategy"] == strategy]
+        for variant in variants:
+            g = sub[sub["variant"] == variant].sort_values("workers")
+            if g.empty or g["speedup"].isna().all():
                 continue
-            g = g.sort_values("workers")
-            ls, marker = STRATEGY_STYLE.get(strategy, ("-", "o"))
-            color = VARIANT_COLORS.get(variant, "gray")
-            ax.plot(g["workers"], g[col], ls=ls, color=color, lw=1.5,
-                    label=f"{variant} {strategy}")
-            lo, hi = g[f"{col}_ci_low"].astype(float), g[f"{col}_ci_high"].astype(float)
+            color = _color(variant)
+            x = g["workers"].astype(float)
+            ax.plot(x, g["speedup"], color=color, lw=1.5)
+            lo, hi = g["speedup_ci_low"].astype(float), g["speedup_ci_high"].astype(float)
             if lo.notna().any():
-                ax.fill_between(g["workers"], lo, hi, color=color, alpha=0.15, lw=0)
-            for w, y, s in zip(g["workers"], g[col], g[f"{col}_significant"], strict=True):
-                ax.plot([w], [y], marker=marker, ls="none", ms=6, color=color,
-                        mfc=color if _sig(s) else "white")
+                ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0)
+            for w, y, v in zip(x, g["speedup"], g["speedup_verdict"], strict=True):
+                clear = v in ("greater", "less")
+                ax.plot([w], [y], marker="o", ls="none", ms=5, color=color,
+                        mfc=color if clear else "white")
         ax.axhline(1.0, color="black", lw=0.8)
+        if cores and kind not in ("io",) and not weak.any():
+            xs = np.unique(np.r_[1, np.geomspace(1, xmax, 50), cores, xmax])
+            ax.plot(xs, np.minimum(xs, cores), color="gray", ls="--", lw=1)
         ax.set_xscale("log", base=2)
-        ticks = sorted(set(data["workers"]))
+        ticks = sorted(set(data["workers"].astype(int)))
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.minorticks_off()
-        ax.set_xlabel("workers (threads / processes / tasks in flight)")
-        ax.set_ylabel(ylabel)
-    kind = data["kind"].dropna().iloc[0] if data["kind"].notna().any() else None
-    if cores and kind != "io":  # waiting-bound work is not limited by the cores: no ideal line
-        xs = np.unique(np.r_[1, np.geomspace(1, xmax, 50), cores, xmax])
-        left.plot(xs, np.minimum(xs, cores), color="gray", ls="--", lw=1,
-                  label=f"ideal ({cores} cores)")
-        for ax in (left, right):
-            ax.axvline(cores, color="gray", lw=0.6, ls=":")
-    handles, labels = left.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=5, fontsize=7)
-    fig.suptitle(f"{workload} on {host}: scaling (hollow marker: CI contains 1.0)")
+        ax.set_title(strategy)
+        ax.set_xlabel("workers")
+    axes[0].set_ylabel("weak-scaling efficiency t(1)/t(N)" if weak.any()
+                       else "speedup vs own sequential")
+    handles = [Line2D([], [], color=_color(v), marker="o", label=v) for v in variants]
+    handles.append(Line2D([], [], color="gray", marker="o", mfc="white", ls="none",
+                          label="hollow: inconclusive / CI n/a"))
+    if cores and kind != "io" and not weak.any():
+        handles.append(Line2D([], [], color="gray", ls="--", label=f"ideal ({cores} cores)"))
+    fig.legend(handles=handles, loc="outside right center", fontsize=FONT)
+    fig.suptitle(f"{workload} ({kind or '?'}) on {host}: scaling per strategy")
+    return _save(fig, path)
+
+
+def busy_figure(scaling, host: str, path: Path) -> Path | None:
+    """Speedup against busy cores, per workload x variant (only when busy cores were recorded)."""
+    data = scaling[(scaling["host"] == host) & scaling["busy_cores"].notna()
+                   & (scaling["strategy"] != "sequential")]
+    if data.empty:
+        return None
+    workloads = list(dict.fromkeys(data["workload"]))
+    ncols = min(3, len(workloads))
+    nrows = -(-len(workloads) // ncols)
+    fig, axes = _figure(ncols=ncols, nrows=nrows, width=3.6, height=3.2)
+    for ax in axes[len(workloads):]:
+        ax.set_visible(False)
+    for ax, workload in zip(axes, workloads, strict=False):
+        g = data[data["workload"] == workload]
+        for r in g.to_dict("records"):
+            ls, marker = STRATEGY_STYLE.get(r["strategy"], ("-", "o"))
+            ax.plot([r["busy_cores"]], [r["speedup"]], marker=marker, ls="none",
+                    color=_color(r["variant"]), ms=6)
+        top = max(float(g["busy_cores"].max()), float(g["speedup"].max()), 1.0)
+        ax.plot([0, top], [0, top], color="gray", ls="--", lw=1)
+        ax.set_title(workload)
+        ax.set_xlabel("busy cores (CPU time / wall)")
+        ax.set_ylabel("speedup")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=_color(v), marker="o", ls="none", label=v)
+               for v in _variants(data["variant"])]
+    handles += [Line2D([], [], color="gray", marker=STRATEGY_STYLE.get(s, ("-", "o"))[1],
+                       ls="none", label=s) for s in dict.fromkeys(data["strategy"])]
+    fig.legend(handles=handles, loc="outside right center", fontsize=FONT)
+    fig.suptitle(f"why it scales or not on {host}: speedup vs busy cores (diagonal: every busy "
+                 "core does useful work)")
     return _save(fig, path)
 
 
 def slowdown_figure(summary, host: str, path: Path) -> Path:
-    """Single-thread slowdown vs 3.13 per workload and variant, with 95% CI error bars."""
-    data = summary[(summary["host"] == host) & (summary["variant"] != "3.13")]
+    """Single-thread slowdown vs the baseline per workload and variant, with 95% CI error bars."""
+    data = summary[(summary["host"] == host) & (summary["role"] != "baseline")]
     workloads = list(dict.fromkeys(data["workload"]))
     variants = list(dict.fromkeys(data["variant"]))
     fig, (ax,) = _figure(width=max(6.4, 1.1 * len(workloads) + 3))
@@ -147,16 +212,16 @@ def slowdown_figure(summary, host: str, path: Path) -> Path:
             if _nan(r["slowdown"]):
                 continue
             _point(ax, workloads.index(r["workload"]) + offset, r["slowdown"],
-                   r["slowdown_ci_low"], r["slowdown_ci_high"], VARIANT_COLORS.get(variant, "gray"),
-                   "o", _sig(r["slowdown_significant"]), label=label)
+                   r["slowdown_ci_low"], r["slowdown_ci_high"], _color(variant),
+                   "o", r["slowdown_verdict"] in ("greater", "less"), label=label)
             label = None
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_xlim(-0.6, len(workloads) - 0.4)
     ax.set_xticks(range(len(workloads)), workloads, rotation=20, ha="right")
-    ax.set_ylabel("sequential time / 3.13 sequential time")
-    ax.set_title(f"single-thread slowdown on {host} (> 1: slower; hollow: not significant)")
+    ax.set_ylabel("sequential time / baseline sequential time")
+    ax.set_title(f"single-thread slowdown on {host} (> 1: slower; hollow: inconclusive)")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=FONT)
     return _save(fig, path)
 
 
@@ -164,7 +229,7 @@ def headline_figure(summary, host: str, path: Path) -> Path:
     """Slowdown (x) vs best threads speedup (y), one point per workload x variant.
 
     Colour: variant; marker: workload. Quadrant lines at 1.0; points above the diagonal y = x
-    beat 3.13's sequential time with threads despite the single-thread cost. Hollow: either
+    beat the baseline's sequential time with threads despite the single-thread cost. Hollow: either
     ratio not significant.
     """
     import numpy as np
@@ -175,9 +240,9 @@ def headline_figure(summary, host: str, path: Path) -> Path:
     fig, (ax,) = _figure(width=6.8, height=5.2)
     markers = dict(zip(dict.fromkeys(data["workload"]), "osD^vP*Xph", strict=False))
     for r in data.to_dict("records"):
-        sig = _sig(r["speedup_threads_significant"]) and (
-            r["variant"] == "3.13" or _sig(r["slowdown_significant"]))
-        color = VARIANT_COLORS.get(r["variant"], "gray")
+        sig = r["speedup_threads_verdict"] in ("greater", "less") and (
+            r["role"] == "baseline" or r["slowdown_verdict"] in ("greater", "less"))
+        color = _color(r["variant"])
         ax.plot([r["slowdown"]], [r["speedup_threads"]], marker=markers.get(r["workload"], "o"),
                 ls="none", ms=9, color=color, mec=color, mfc=color if sig else "white", alpha=0.85)
     ax.axvline(1.0, color="black", lw=0.8)
@@ -188,30 +253,38 @@ def headline_figure(summary, host: str, path: Path) -> Path:
         x_hi = max(1.1, float(data["slowdown"].max()) + 0.05)
         xs = np.linspace(x_lo, x_hi, 2)
         ax.plot(xs, xs, color="gray", ls="--", lw=1)
-        handles.append(Line2D([], [], color="gray", ls="--", label="y = x: 3.13 sequential speed"))
+        handles.append(Line2D([], [], color="gray", ls="--",
+                              label="y = x: baseline sequential speed"))
         ax.set_xlim(x_lo, x_hi)
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(ScalarFormatter())
         ax.yaxis.set_minor_formatter(ScalarFormatter())
-    handles += [Line2D([], [], marker="o", ls="none", color=c, label=v)
-                for v, c in VARIANT_COLORS.items() if v in set(data["variant"])]
+    handles += [Line2D([], [], marker="o", ls="none", color=_color(v), label=v)
+                for v in _variants(data["variant"])]
     handles += [Line2D([], [], marker=m, ls="none", color="gray", label=w)
                 for w, m in markers.items()]
-    ax.set_xlabel("single-thread slowdown vs 3.13 (> 1: slower)")
-    ax.set_ylabel("best threads speedup vs own sequential (log)")
-    ax.set_title(f"{host}: single-thread price vs multi-thread gain (hollow: n.s.)")
+    ax.set_xlabel("single-thread slowdown vs baseline (> 1: slower)")
+    ax.set_ylabel("threads speedup vs own sequential (log)")
+    ax.set_title(f"{host}: single-thread price vs threads gain (hollow: inconclusive)")
     if handles:
-        ax.legend(handles=handles, fontsize=8, loc="best")
+        ax.legend(handles=handles, fontsize=FONT, loc="upper left", bbox_to_anchor=(1.01, 1))
     return _save(fig, path)
 
 
 def memory_figure(benchmarks, host: str, path: Path) -> Path:
-    """Peak RSS per strategy and variant at each strategy's largest worker count, per workload."""
+    """Peak memory per strategy and variant at each strategy's largest worker count, per workload.
+
+    The summed peak of the whole process tree when the runs recorded it (newer runs), else the
+    older max(own RSS, largest child), which understates a pool of processes (said in the label).
+    """
     import seaborn as sns
 
+    tree = benchmarks["peak_tree_memory"].notna().any()
+    col, what = (("peak_tree_memory", "peak process-tree memory (MiB)") if tree
+                 else ("peak_rss", "peak RSS, largest process (MiB)"))
     data = benchmarks[(benchmarks["host"] == host) & (benchmarks["status"] == "ok")
-                      & benchmarks["peak_rss"].notna()].copy()
-    data["peak_rss_mib"] = data["peak_rss"].astype(float) / 2**20
+                      & benchmarks[col].notna()].copy()
+    data["peak_rss_mib"] = data[col].astype(float) / 2**20
     top = data.groupby(["workload", "variant", "strategy"])["workers"].transform("max")
     data = data[data["workers"] == top]
     workloads = list(dict.fromkeys(data["workload"])) or ["(none)"]
@@ -224,11 +297,11 @@ def memory_figure(benchmarks, host: str, path: Path) -> Path:
         g = data[data["workload"] == workload]
         if len(g):
             sns.barplot(data=g, x="strategy", y="peak_rss_mib", hue="variant", ax=ax,
-                        palette=VARIANT_COLORS, errorbar=None)
+                        palette={v: _color(v) for v in set(g["variant"])}, errorbar=None)
             ax.tick_params(axis="x", rotation=30)
-        ax.set_title(workload, fontsize=9)
+        ax.set_title(workload)
         ax.set_xlabel("")
-        ax.set_ylabel("peak RSS (MiB), largest worker count")
+        ax.set_ylabel(what)
     fig.suptitle(f"peak memory per strategy on {host}")
     return _save(fig, path)
 
@@ -250,6 +323,9 @@ def make_all(benchmarks, summary, scaling, out_dir: str | Path) -> list[FigureFi
         made.append(FigureFile("headline", host, None,
                                headline_figure(summary, host, out / f"headline_{h}.png"),
                                f"slowdown vs threads speedup on {host}"))
+        busy = busy_figure(scaling, host, out / f"busy_{h}.png")
+        if busy is not None:
+            made.append(FigureFile("busy", host, None, busy, f"speedup vs busy cores on {host}"))
         made.append(FigureFile("memory", host, None,
                                memory_figure(benchmarks, host, out / f"memory_{h}.png"),
                                f"peak memory on {host}"))

@@ -1,8 +1,8 @@
 """Words and tables for reading: verdicts for the notebook, and results/REPORT.md.
 
 Presentation only: every number is already in the summary, claims and metadata tables, so this
-module formats (ratios as "1.23x [1.10-1.40]", "(n.s.)" for an insignificant one) and never
-computes.
+module formats (ratios as "1.23x [1.10-1.40]", "(n.s.)" for an inconclusive one) and never
+computes (the known-truth table of the method section runs harness.analysis.simulate).
 """
 
 from __future__ import annotations
@@ -14,15 +14,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from harness.analysis.claims import (
-    BASELINE,
-    FREE_THREADED,
-    PARALLEL,
     _first,
     _fmt_ratio,
     _get,
     _isnan,
     _str,
-    _true,
     claims_matrix,
 )
 
@@ -30,7 +26,8 @@ if TYPE_CHECKING:
     from harness.analysis import Results
 
 __all__ = ["describe_runs", "failures_table", "headline_table", "markdown_table",
-           "strategy_table", "verdict", "write_report"]
+           "strategy_table", "verdict", "write_report", "hygiene_table", "readme_headline",
+           "update_readme"]
 
 
 def _false(v) -> bool:
@@ -41,65 +38,69 @@ def _fmt_time(t) -> str:
     return "-" if t is None or (isinstance(t, float) and math.isnan(t)) else f"{t:#.3g} s"
 
 
-def verdict(summary: pd.DataFrame, workload: str, variant: str = FREE_THREADED) -> str:
-    """A reviewer's paragraph per host: does ``variant`` pay off for ``workload``, and how."""
+def _of_role(rows: dict, wanted: str):
+    return next((r for v, r in rows.items() if r.get("role") == wanted), None)
+
+
+VERDICT_WORDS = {"greater": "faster beyond the margin", "less": "slower beyond the margin",
+                 "equivalent": "within the margin", "inconclusive": "inconclusive",
+                 "n/a": "CI n/a"}
+
+
+def verdict(summary: pd.DataFrame, workload: str, variant: str | None = None) -> str:
+    """A reviewer's paragraph per host: does ``variant`` (default: the free-threaded one) pay?"""
     sub = summary[summary["workload"] == workload]
     if sub.empty:
         return f"**{workload}**: no results."
     parts = []
     for host, g in sub.groupby("host", sort=False):
         rows = {r["variant"]: r for r in g.to_dict("records")}
-        row = rows.get(variant)
+        row = rows.get(variant) if variant else _of_role(rows, "free-threaded")
         head = f"**{workload}** on *{host}* ({_first(g['cpu_count'])} CPUs): "
         if row is None:
-            parts.append(head + f"no {variant} results.")
+            parts.append(head + f"no {variant or 'free-threaded'} results.")
             continue
-        if BASELINE not in rows or _isnan(_get(row, "gain_vs313_best")):
-            parts.append(head + f"cannot say whether {variant} pays off: "
-                         f"{row['note'] or 'no ' + BASELINE + ' baseline'}.")
+        name, base = row["variant"], _str(row.get("baseline")) or "the baseline"
+        if _isnan(_get(row, "gain_best")):
+            parts.append(head + f"cannot say whether {name} pays off: "
+                         f"{row['note'] or 'no ' + base + ' results'}.")
             continue
-        gain, best = _get(row, "gain_vs313_best"), f"{row['best_strategy']} x{row['best_workers']}"
-        sig = _true(_get(row, "gain_vs313_best_significant"))
-        ours = f"{best} ({_fmt_time(row['best_time'])})"
-        theirs = f"{row['baseline_best']} ({_fmt_time(row['baseline_best_time'])})"
-        if sig and gain > 1:
-            text = (f"**{variant} pays off**: its best option, {ours}, is "
-                    f"{_fmt_ratio(row, 'gain_vs313_best')} faster than {BASELINE}'s best, "
-                    f"{theirs}.")
-        elif sig:
-            text = (f"**{variant} does not pay off**: {BASELINE}'s best option, {theirs}, beats "
-                    f"{variant}'s best, {ours} ({variant}/{BASELINE} speed "
-                    f"{_fmt_ratio(row, 'gain_vs313_best')}).")
+        v = _str(row.get("gain_best_verdict")) or "n/a"
+        ours = f"{row['best_strategy']} x{row['best_workers']}"
+        theirs = row["baseline_best"]
+        g_txt = _fmt_ratio(row, "gain_best")
+        if v == "greater":
+            text = (f"**{name} pays off**: its best option, {ours}, runs {g_txt} the speed of "
+                    f"{base}'s best, {theirs}.")
+        elif v == "less":
+            text = (f"**{name} does not pay off**: {base}'s best option, {theirs}, beats "
+                    f"{name}'s best, {ours} ({name}/{base} speed {g_txt}).")
+        elif v == "equivalent":
+            text = (f"**no practical difference**: {name}'s best, {ours}, vs {base}'s best, "
+                    f"{theirs} ({g_txt}, inside the margin).")
         else:
-            text = (f"**no significant difference**: {variant}'s best, {ours}, vs {BASELINE}'s "
-                    f"best, {theirs} ({_fmt_ratio(row, 'gain_vs313_best')}).")
-        tw = _get(row, "best_workers_threads")
-        if not _isnan(tw):
-            text += (f" Its threads run {_fmt_ratio(row, 'speedup_threads')} its own sequential "
-                     f"speed at best ({tw} threads{_ns(row, 'speedup_threads')}).")
+            text = (f"**inconclusive**: {name}'s best, {ours}, vs {base}'s best, {theirs} "
+                    f"({g_txt}; {VERDICT_WORDS.get(v, v)}).")
+        tied = _str(row.get("tied_with_fastest"))
+        if tied and "," in tied:
+            text += f" Options tied with {name}'s fastest: {tied}."
         be = _get(row, "break_even_workers")
         if _isnan(be):
-            text += f" No thread count on {variant} beats {BASELINE}'s best."
+            text += f" No thread count on {name} beats {base}'s best."
         else:
-            qual = "" if _true(_get(row, "break_even_significant")) else " (not significant)"
-            text += f" Threads on {variant} beat {BASELINE}'s best from {be} threads on{qual}."
+            qual = "" if row.get("break_even_verdict") == "significant" else " (n.s.)"
+            text += f" Threads on {name} beat {base}'s best from {be} threads on{qual}."
         slow = _get(row, "slowdown")
         if not _isnan(slow):
-            word = "slower" if slow > 1 else "faster"
-            qual = "" if _true(_get(row, "slowdown_significant")) else ", not significant"
-            text += (f" Single-threaded, {variant} is {_fmt_ratio(row, 'slowdown')} the "
-                     f"{BASELINE} time ({word}{qual}).")
-        gil = rows.get("3.13t-gil")
-        if gil is not None and variant != "3.13t-gil" and not _isnan(_get(gil, "gain_vs313_best")):
-            text += (f" With the GIL forced on (3.13t-gil) the best option is "
-                     f"{gil['best_strategy']} x{gil['best_workers']}, "
-                     f"{_fmt_ratio(gil, 'gain_vs313_best')} {BASELINE}'s best speed.")
+            text += (f" Single-threaded, {name} takes {_fmt_ratio(row, 'slowdown')} the {base} "
+                     f"time ({VERDICT_WORDS.get(row.get('slowdown_verdict'), '')}; > 1: slower).")
+        ctrl = _of_role(rows, "control")
+        if ctrl is not None and ctrl is not row and not _isnan(_get(ctrl, "gain_best")):
+            text += (f" With the GIL forced on ({ctrl['variant']}) the best option is "
+                     f"{ctrl['best_strategy']} x{ctrl['best_workers']}, "
+                     f"{_fmt_ratio(ctrl, 'gain_best')} {base}'s best speed.")
         parts.append(head + text)
     return "\n\n".join(parts)
-
-
-def _ns(row, col: str) -> str:
-    return "" if _true(_get(row, f"{col}_significant")) else ", not significant"
 
 
 def markdown_table(df: pd.DataFrame) -> str:
@@ -118,55 +119,63 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _mark(row, col: str) -> str:
+    """ratio [CI], then the verdict when it is not a clear one."""
+    text = _fmt_ratio(row, col)
+    v = _str(row.get(f"{col}_verdict"))
+    if text == "-" or v in (None, "greater", "less", "baseline", "n/a"):
+        return text
+    return f"{text} ({'n.s.' if v != 'equivalent' else 'equiv.'})"
+
+
 def headline_table(summary: pd.DataFrame, workload: str | None = None) -> pd.DataFrame:
     """The report's headline: per workload x variant, formatted for reading (strings)."""
     sub = summary if workload is None else summary[summary["workload"] == workload]
     rows = []
     for r in sub.to_dict("records"):
         be = _get(r, "break_even_workers")
+        is_base = r.get("role") == "baseline"
         rows.append({
-            "host": r["host"], "workload": r["workload"], "variant": r["variant"],
+            "host": r["host"], "workload": r["workload"], "kind": r["kind"],
+            "variant": r["variant"],
             "sequential": _fmt_time(r["seq_time"]),
-            "slowdown vs 3.13": "baseline" if r["variant"] == BASELINE else _mark(r, "slowdown"),
+            "slowdown vs baseline": "baseline" if is_base else _mark(r, "slowdown"),
             "best option": (f"{r['best_strategy']} x{r['best_workers']}"
                             if _str(r["best_strategy"]) else "-"),
+            "tied with fastest": r.get("tied_with_fastest") or "-",
             "speedup": _mark(r, "best_speedup"),
-            "gain vs 3.13 best": ("baseline" if r["variant"] == BASELINE
-                                  else _mark(r, "gain_vs313_best")),
-            "break-even threads": "-" if _isnan(be) else str(be),
+            "gain vs baseline best": "baseline" if is_base else _mark(r, "gain_best"),
+            "break-even threads": "-" if _isnan(be) else (
+                f"{be}" + ("" if r.get("break_even_verdict") == "significant" else " (n.s.)")),
             "note": r["note"] or "",
         })
     return pd.DataFrame(rows)
 
 
 def strategy_table(summary: pd.DataFrame, workload: str) -> pd.DataFrame:
-    """One workload, every variant x strategy at its best worker count, formatted for reading."""
+    """One workload, every variant x strategy at its reference worker count, for reading."""
     rows = []
+    strategies = [c[len("workers_"):] for c in summary.columns if c.startswith("workers_")]
     for r in summary[summary["workload"] == workload].to_dict("records"):
+        is_base = r.get("role") == "baseline"
         rows.append({"host": r["host"], "variant": r["variant"], "strategy": "sequential",
                      "workers": "1", "time": _fmt_time(r["seq_time"]), "speedup": "-",
-                     "speedup vs 3.13 seq": ("baseline" if r["variant"] == BASELINE
-                                             else _mark(_inverse(r, "slowdown"), "inverse")),
+                     "gain vs baseline": "baseline" if is_base else "-",
                      "efficiency": "-", "serial fraction": "-"})
-        for s in PARALLEL:
-            w = _get(r, f"best_workers_{s}")
+        for s in strategies:
+            w = _get(r, f"workers_{s}")
             if _isnan(w):
                 continue
+            kf = _fmt_num(r[f"karp_flatt_{s}"])
+            if r.get(f"karp_flatt_{s}_flag"):
+                kf += " (outside [0, 1])"
             rows.append({"host": r["host"], "variant": r["variant"], "strategy": s,
                          "workers": str(w), "time": _fmt_time(r[f"time_{s}"]),
                          "speedup": _mark(r, f"speedup_{s}"),
-                         "speedup vs 3.13 seq": _mark(r, f"speedup_vs313_{s}"),
+                         "gain vs baseline": "baseline" if is_base else _mark(r, f"gain_{s}"),
                          "efficiency": _fmt_num(r[f"efficiency_{s}"]),
-                         "serial fraction": _fmt_num(r[f"karp_flatt_{s}"])})
+                         "serial fraction": kf})
     return pd.DataFrame(rows)
-
-
-def _inverse(row, col: str) -> dict:
-    """1 / ratio with its CI bounds swapped and inverted, as columns 'inverse*'."""
-    r, lo, hi = (_get(row, f"{col}{x}") for x in ("", "_ci_low", "_ci_high"))
-    return {"inverse": 1 / r if r else math.nan, "inverse_ci_low": 1 / hi if hi else math.nan,
-            "inverse_ci_high": 1 / lo if lo else math.nan,
-            "inverse_significant": _get(row, f"{col}_significant")}
 
 
 def _fmt_num(v) -> str:
@@ -180,46 +189,117 @@ def failures_table(benchmarks: pd.DataFrame) -> pd.DataFrame:
                 "error"]].reset_index(drop=True)
 
 
-def _mark(row, col: str) -> str:
-    text = _fmt_ratio(row, col)
-    if text != "-" and _false(_get(row, f"{col}_significant")):
-        text += " (n.s.)"
-    return text
+def hygiene_table(res: Results) -> pd.DataFrame:
+    """Per host x variant x strategy: precision reached, runs flagged, busy cores, peak memory."""
+    b = res.benchmarks
+    b = b[b["status"] == "ok"]
+    rows = []
+    for (host, variant, strategy), g in b.groupby(["host", "variant", "strategy"], sort=False):
+        prec = pd.to_numeric(g["precision"], errors="coerce")
+        busy = pd.to_numeric(g["busy_cores"], errors="coerce")
+        mem = pd.to_numeric(g["peak_tree_memory"], errors="coerce")
+        rows.append({
+            "host": host, "variant": variant, "strategy": strategy, "benchmarks": len(g),
+            "median processes": float(g["n_processes"].astype(float).median()),
+            "median CI half-width": (f"{100 * prec.median():.1f}%" if prec.notna().any()
+                                     else "n/a"),
+            "reached 2%": f"{int((prec <= 0.02).sum())}/{int(prec.notna().sum())}",
+            "runs flagged": int(pd.to_numeric(g["n_runs_flagged"]).fillna(0).sum()),
+            "busy cores (median)": float(busy.median()) if busy.notna().any() else None,
+            "peak tree memory MB (max)": float(mem.max()) / 2**20 if mem.notna().any() else None,
+        })
+    return pd.DataFrame(rows)
 
 
-def write_report(summary: pd.DataFrame, claims: pd.DataFrame, metadata: pd.DataFrame,
-                 path: str | Path, figures=(), benchmarks: pd.DataFrame | None = None) -> Path:
-    """results/REPORT.md: headline, lecture claims, failures, run metadata, figure links."""
+def _known_truth_md() -> list[str]:
+    from harness.analysis import simulate
+
+    lines = ["| shape | true ratio | method | significant | CI coverage | right direction |",
+             "|---|---|---|---|---|---|"]
+    for shape in ((2, 2), (10, 3)):
+        for true in (1.0, 1.1):
+            got = simulate.compare(n_sim=2000, true_ratio=true, processes=shape[0],
+                                   values=shape[1])
+            for method in ("old", "new"):
+                m = got[method]
+                right = "-" if true == 1 else f"{100 * m['right']:.1f}%"
+                name = ("value-level bootstrap (published)" if method == "old"
+                        else "Welch on process means (now)")
+                lines.append(f"| {shape[0]} processes x {shape[1]} values | {true} | {name} | "
+                             f"{100 * m['significant']:.1f}% | {100 * m['coverage']:.1f}% | "
+                             f"{right} |")
+    return lines
+
+
+def write_report(res: Results, path: str | Path) -> Path:
+    """results/REPORT.md: method, headline, claims, hygiene, failures, run metadata, figures."""
     path = Path(path)
+    summary, claims, metadata = res.summary, res.claims, res.metadata
+    m = res.margin
+    flagged = int(metadata["runs_flagged"].sum()) if "runs_flagged" in metadata else 0
     out = ["# ftbench report", "",
-           "Generated by `python -m harness.analysis` from the raw pyperf results. Ratios are "
-           "ratios of mean times with percentile-bootstrap 95% CIs; `(n.s.)` marks a ratio whose "
-           "CI contains 1.0 (or that has fewer than two values on a side). Slowdown > 1: slower "
-           "than 3.13; speedup and gain > 1: faster.", "",
+           "Generated by `python -m harness.analysis` from the raw pyperf results.", "",
+           "## How to read it", "",
+           "- **Unit**: the pyperf process (run). Values inside one process are correlated, so "
+           "every interval is computed from the process means: t on the process means for a "
+           "mean, Welch's t on the log scale (delta-method standard error, Welch-Satterthwaite "
+           "degrees of freedom) for a ratio of means. A benchmark with one process has no "
+           "interval: `CI n/a`, never a number.",
+           f"- **Verdicts** are three-valued against a practical margin of +-{100 * m:g}% "
+           "(`--margin`): a ratio is *greater* only when its whole 95% CI lies above "
+           f"{1 + m:g}, *less* only when it lies below 1/{1 + m:g}, *equivalent* when it lies "
+           "inside that band, *inconclusive* otherwise; `(n.s.)` marks an inconclusive or n/a "
+           "ratio, `(equiv.)` an equivalent one.",
+           "- **Best option, selection-aware**: each option's processes are split in two "
+           "interleaved halves; the best option (and the baseline's best) are chosen on one "
+           "half (processes 2, 4, ...) and their speedup and gain are estimated on the other "
+           "(1, 3, 5, ...), so choosing the fastest of ~10 noisy means does not inflate the "
+           "gain. With fewer than three processes per option (two to estimate) the interval is "
+           "n/a. *Tied with "
+           "fastest* lists the options not shown slower than the fastest (all processes) by "
+           "more than the margin.",
+           "- **Per-strategy figures** are read at a worker count fixed in advance (the core "
+           "count for CPU work, the largest count for I/O work), not at the best one. "
+           "Efficiency and Karp-Flatt use p = min(workers, cores), are empty for p = 1 and for "
+           "I/O work, and are flagged when outside [0, 1].",
+           "- **Claims about free-threading** compare the free-threaded (or control) variant "
+           "with its baseline for the same strategy and worker count (a speedup the GIL build "
+           "also has is not evidence). Variants are told apart by their role "
+           "(harness.variants).",
+           f"- **Runs flagged for foreign load** are left out: {flagged} in these results.",
+           "- Every ratio is one row of `ratios.csv`; `summary.csv`, this report and the "
+           "README headline are pivoted from it.", "",
+           "### Known-truth check of the method", "",
+           "2,000 simulated comparisons per line (pyperf-shaped: intra-process correlation 0.3, "
+           "noise 2-10%; `harness.analysis.simulate`, asserted in `tests/test_known_truth.py`). "
+           "A CI should cover the true ratio ~95% of the time and call equal means significant "
+           "~5% of the time.", "", *_known_truth_md(), "",
            "## Headline", "", markdown_table(headline_table(summary)), "",
            "## The lecture's claims", "",
-           "Per variant: confirmed / refuted / not significant (CI contains 1.0, or the compared "
-           "CIs overlap) / not measured, then the measured ratio and its 95% CI. \"No faster\" "
-           "claims are refuted only by a significant speedup. n/a: the claim is not about that "
-           "variant.", "",
-           markdown_table(claims_matrix(claims)) if len(claims)
-           else "No claim applies to these results.", ""]
-    if benchmarks is not None:
-        bad = failures_table(benchmarks)
-        if len(bad):
-            out += ["## Benchmarks not measured", "", markdown_table(bad), ""]
+           "Per variant: confirmed / refuted / inconclusive / not measured, then the measured "
+           "ratio and its 95% CI. n/a: the claim is not about that variant.", "",
+           markdown_table(claims_matrix(claims, _variant_key())) if len(claims)
+           else "No claim applies to these results.", "",
+           "## Measurement hygiene", "",
+           "Precision reached (95% CI half-width of the mean over processes), runs flagged for "
+           "foreign load, busy cores and peak memory of the process tree, per strategy (busy "
+           "cores and tree memory are empty for results recorded before they existed).", "",
+           markdown_table(hygiene_table(res)), ""]
+    bad = failures_table(res.benchmarks)
+    if len(bad):
+        out += ["## Benchmarks not measured", "", markdown_table(bad), ""]
     hosts = metadata.drop_duplicates("host")[["host", "cpu_model", "cpu_count"]]
-    interp = metadata[["host", "variant", "python_version", "free_threaded", "source_sha256",
-                       "source_origin", "configure_args", "build_date", "compiler",
-                       "date_first", "date_last", "benchmarks", "ok", "failed"]]
+    interp = metadata[["host", "variant", "role", "python_version", "free_threaded",
+                       "source_sha256", "source_origin", "configure_args", "build_date",
+                       "compiler", "date_first", "date_last", "benchmarks", "ok", "failed"]]
     libs = metadata[["host", "variant", "profile", "size", "start_method", "accelerators",
                      "c_extensions", "numpy", "aiohttp", "requests", "pyperf"]]
     out += ["## Run metadata", "", "### Hosts", "", markdown_table(hosts), "",
             "### Interpreters and provenance", "", markdown_table(interp), "",
             "### Settings and libraries", "", markdown_table(libs), ""]
-    if figures:
+    if res.figures:
         out += ["## Figures", ""]
-        for fig in figures:
+        for fig in res.figures:
             rel = Path(fig.path).relative_to(path.parent) if Path(fig.path).is_relative_to(
                 path.parent) else fig.path
             out.append(f"![{fig.title}]({rel})")
@@ -227,6 +307,12 @@ def write_report(summary: pd.DataFrame, claims: pd.DataFrame, metadata: pd.DataF
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out))
     return path
+
+
+def _variant_key():
+    from harness import variants
+
+    return variants.order_key
 
 
 def describe_runs(res: Results) -> str:
@@ -241,30 +327,33 @@ def describe_runs(res: Results) -> str:
         first = g.iloc[0]
         lines.append(f"- **{host}**: {first['cpu_model']}, {first['cpu_count']} CPUs")
         for r in g.to_dict("records"):
-            lines.append(f"  - `{r['variant']}`: Python {r['python_version']} "
+            lines.append(f"  - `{r['variant']}` ({r['role']}): Python {r['python_version']} "
                          f"(free-threaded: {r['free_threaded']}), source sha256 "
                          f"`{(_str(r['source_sha256']) or '?')[:12]}`, measured "
                          f"{r['date_first']} .. {r['date_last']}, {r['ok']} ok / "
-                         f"{r['failed']} not measured")
+                         f"{r['failed']} not measured, {r['runs_flagged']} runs flagged")
     return "\n".join(lines)
 
 
 README_START, README_END = "<!-- headline:start -->", "<!-- headline:end -->"
 
 
-def readme_headline(summary: pd.DataFrame, metadata: pd.DataFrame) -> str:
+def readme_headline(res: Results) -> str:
     """The README's headline block: the machine it was measured on, then the headline table."""
     lines = []
-    for host, g in metadata.groupby("host", sort=False):
+    for host, g in res.metadata.groupby("host", sort=False):
         first = g.iloc[0]
         lines.append(f"Measured on host `{host}`: {first['cpu_model']}, {first['cpu_count']} CPUs; "
                      f"CPython {first['python_version']} builds from source sha256 "
                      f"`{(_str(first['source_sha256']) or '?')[:12]}`; profile {first['profile']}; "
                      f"{g['date_first'].min()} .. {g['date_last'].max()}.")
-    return "\n".join([*lines, "", markdown_table(headline_table(summary))])
+    lines.append(f"Ratios with 95% CIs over pyperf processes; margin +-{100 * res.margin:g}%; "
+                 "(n.s.): inconclusive; best option chosen on half the processes, estimated on "
+                 "the other half (see results/REPORT.md).")
+    return "\n".join([*lines, "", markdown_table(headline_table(res.summary))])
 
 
-def update_readme(path: str | Path, summary: pd.DataFrame, metadata: pd.DataFrame) -> bool:
+def update_readme(path: str | Path, res: Results) -> bool:
     """Replace the block between the headline markers of README.md; False if it has no markers."""
     path = Path(path)
     text = path.read_text()
@@ -272,5 +361,5 @@ def update_readme(path: str | Path, summary: pd.DataFrame, metadata: pd.DataFram
         return False
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
-    path.write_text(f"{head}{README_START}\n{readme_headline(summary, metadata)}\n{README_END}{tail}")
+    path.write_text(f"{head}{README_START}\n{readme_headline(res)}\n{README_END}{tail}")
     return True

@@ -1,93 +1,224 @@
 """The pure statistics behind every number of the analysis (numpy only, no tables).
 
-Kept apart so each figure can be checked against hand-computed numbers without pandas or files:
-the t interval of a mean, the bootstrap CI of a ratio of means (the unit of every comparison),
-and the scaling figures derived from a speedup (efficiency, Karp-Flatt serial fraction,
-break-even thread count).
+The unit of replication is the pyperf *process* (a run): values measured inside one process share
+its start-up, its memory layout and whatever else ran on the machine at the time, so they are
+correlated and are never resampled as if independent. Every interval here is computed from the
+process means:
+
+- the mean of a benchmark: Student's t on its process means, n_processes - 1 degrees of freedom;
+- a ratio of means (or any product of means with exponents +-1, e.g. a ratio of two speedups):
+  Welch's t on the log scale, with the delta-method standard error
+  se^2 = sum_i s_i^2 / (n_i m_i^2) over the means i involved and the Welch-Satterthwaite degrees
+  of freedom. One process on a side gives no interval ("n/a"), never a number.
+
+A verdict is three-valued against a practical equivalence margin (default 5%): "greater" only when
+the whole CI lies above 1 + margin, "less" only when it lies below 1 / (1 + margin), "equivalent"
+when it lies inside that band, otherwise "inconclusive". ``significant`` (CI leaves 1.0 out) is
+kept for the figures' hollow markers.
+
+The scaling figures (efficiency, Karp-Flatt) divide by the cores actually usable,
+p = min(workers, cores), and are undefined where they mean nothing (p = 1, waiting-bound work).
 """
 
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["CONFIDENCE", "N_BOOT", "SEED", "bootstrap_ratio", "break_even", "describe_values",
-           "efficiency", "karp_flatt", "significant", "t_quantile"]
+__all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "contrast",
+           "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
+           "ratio_verdict", "significant", "t_quantile", "usable_cores", "value_bootstrap_ratio"]
 
-N_BOOT = 2000  # bootstrap resamples per ratio: CI bounds stable to ~1% at n = 3-10 values
-SEED = 20250701  # every ratio uses the same seeded generator: reruns give identical CSVs
+N_BOOT = 2000  # resamples of the (old, value-level) bootstrap kept for comparison
+SEED = 20250701
 CONFIDENCE = 0.95
-# Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom (no scipy needed).
+MARGIN = 0.05  # practical equivalence margin: +-5% is "no practical difference"
 _T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
          2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
          2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423)
 
 
-def t_quantile(df: int) -> float:
-    """Student's t 97.5% quantile: table up to 30 df, Cornish-Fisher expansion beyond."""
-    if df < 1:
+def t_quantile(df: float, confidence: float = CONFIDENCE) -> float:
+    """Two-sided Student's t quantile for real ``df`` >= 1 (Hill 1970, ACM algorithm 396).
+
+    Exact table values for integer df <= 30 at 95%; Hill's expansion otherwise (error < 1e-4
+    for df >= 1). NaN for df < 1 or NaN.
+    """
+    if df is None or not df >= 1:
         return math.nan
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = 1.959964
-    return (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
+    if confidence == CONFIDENCE and float(df).is_integer() and df <= len(_T975):
+        return _T975[int(df) - 1]
+    p = 1 - confidence  # two-sided tail probability
+    n = float(df)
+    if n == 1:
+        return math.cos(p * math.pi / 2) / math.sin(p * math.pi / 2)
+    if n == 2:
+        return math.sqrt(2 / (p * (2 - p)) - 2)
+    a = 1 / (n - 0.5)
+    b = 48 / (a * a)
+    c = ((20700 * a / b - 98) * a - 16) * a + 96.36
+    d = ((94.5 / (b + c) - 3) / b + 1) * math.sqrt(a * math.pi / 2) * n
+    x = d * p
+    y = x ** (2 / n)
+    if y > 0.05 + a:
+        x = NormalDist().inv_cdf(p * 0.5)
+        y = x * x
+        if n < 5:
+            c += 0.3 * (n - 4.5) * (x + 0.6)
+        c = (((0.05 * d * x - 5) * x - 7) * x - 2) * x + b + c
+        y = (((((0.4 * y + 6.3) * y + 36) * y + 94.5) / c - y - 3) / b + 1) * x
+        y = math.expm1(a * y * y)
+    else:
+        y = ((1 / (((n + 6) / (n * y) - 0.089 * d - 0.822) * (n + 2) * 3) + 0.5 / (n + 4)) * y
+             - 1) * (n + 1) / (n + 2) + 1 / y
+    return math.sqrt(n * y)
+
+
+def process_means(runs) -> np.ndarray:
+    """The mean of each pyperf process (run) that has values: the unit of every interval."""
+    return np.asarray([float(np.mean(r)) for r in runs if len(r)], dtype=float)
 
 
 def describe_values(values) -> dict:
-    """n, mean, median, stdev (n-1), min, max and the t-based 95% CI of the mean."""
+    """n, mean, median, stdev (n-1), min, max of the values (description, no interval)."""
     v = np.asarray(values, dtype=float)
-    n = len(v)
-    out = dict.fromkeys(("mean", "median", "stdev", "min", "max", "ci95_low", "ci95_high"),
-                        math.nan)
-    out["n"] = n
-    if n == 0:
-        return out
-    out.update(mean=v.mean(), median=float(np.median(v)), min=v.min(), max=v.max())
-    if n > 1:
-        sd = v.std(ddof=1)
-        half = t_quantile(n - 1) * sd / math.sqrt(n)
-        out.update(stdev=sd, ci95_low=v.mean() - half, ci95_high=v.mean() + half)
-    return {k: (float(x) if k != "n" else x) for k, x in out.items()}
+    out = dict.fromkeys(("mean", "median", "stdev", "min", "max"), math.nan)
+    out["n"] = len(v)
+    if len(v):
+        out.update(mean=float(v.mean()), median=float(np.median(v)), min=float(v.min()),
+                   max=float(v.max()))
+        if len(v) > 1:
+            out["stdev"] = float(v.std(ddof=1))
+    return out
 
 
-def bootstrap_ratio(num, den, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[float, float, float]:
-    """mean(num) / mean(den) and its percentile-bootstrap CI (each side resampled on its own).
+def describe_runs_values(runs, confidence: float = CONFIDENCE) -> dict:
+    """Process-level description of one benchmark: values, processes, mean and its t interval.
 
-    The bounds are NaN when a side has fewer than two values: one value gives no spread.
+    ci95_low/high come from the process means (t with n_processes - 1 df); ``precision`` is the
+    CI half-width relative to the mean. With one process the interval is NaN ("n/a").
     """
-    a, b = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    if len(a) == 0 or len(b) == 0:
-        return math.nan, math.nan, math.nan
-    ratio = float(a.mean() / b.mean())
-    if len(a) < 2 or len(b) < 2:
-        return ratio, math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    ma = a[rng.integers(0, len(a), size=(n_boot, len(a)))].mean(axis=1)
-    mb = b[rng.integers(0, len(b), size=(n_boot, len(b)))].mean(axis=1)
-    tail = (1 - CONFIDENCE) / 2
-    low, high = np.quantile(ma / mb, [tail, 1 - tail])
-    return ratio, float(low), float(high)
+    values = [v for r in runs for v in r]
+    out = describe_values(values)
+    m = process_means(runs)
+    n = len(m)
+    out.update(n_processes=n, ci95_low=math.nan, ci95_high=math.nan, precision=math.nan)
+    if n >= 2:
+        mean = float(m.mean())
+        half = t_quantile(n - 1, confidence) * float(m.std(ddof=1)) / math.sqrt(n)
+        out.update(ci95_low=mean - half, ci95_high=mean + half,
+                   precision=half / mean if mean > 0 else math.nan)
+    return out
+
+
+class Contrast(tuple):
+    """(value, ci_low, ci_high, df, se_log, n_min): a product of means with its Welch interval."""
+
+    __slots__ = ()
+
+    def __new__(cls, value, low, high, df, se, n_min):
+        return super().__new__(cls, (value, low, high, df, se, n_min))
+
+    value = property(lambda s: s[0])
+    low = property(lambda s: s[1])
+    high = property(lambda s: s[2])
+    df = property(lambda s: s[3])
+    se = property(lambda s: s[4])
+    n_min = property(lambda s: s[5])
+
+    def at(self, confidence: float) -> tuple[float, float]:
+        """The interval at another confidence level (e.g. Bonferroni-adjusted for a family)."""
+        if math.isnan(self.se):
+            return math.nan, math.nan
+        if self.se == 0:
+            return self.value, self.value
+        t = t_quantile(self.df, confidence)
+        return self.value * math.exp(-t * self.se), self.value * math.exp(t * self.se)
+
+
+def contrast(terms, confidence: float = CONFIDENCE) -> Contrast:
+    """prod_i mean_i ** sign_i over ``terms`` = [(process_means, +1 or -1), ...], with its CI.
+
+    Welch on the log scale: log(value) +- t(df) * se, se^2 = sum s_i^2 / (n_i m_i^2),
+    df = se^4 / sum (s_i^2 / (n_i m_i^2))^2 / (n_i - 1). A side with no process gives NaN;
+    a side with one process gives the value with an "n/a" interval (NaN bounds).
+    """
+    logv, var, parts, n_min = 0.0, 0.0, [], math.inf
+    for means, sign in terms:
+        m = np.asarray(means, dtype=float)
+        n = len(m)
+        if n == 0 or not np.all(m > 0):
+            return Contrast(math.nan, math.nan, math.nan, math.nan, math.nan, 0)
+        mu = float(m.mean())
+        logv += sign * math.log(mu)
+        n_min = min(n_min, n)
+        if n >= 2:
+            v = float(m.var(ddof=1)) / (n * mu * mu)
+            var += v
+            parts.append((v, n - 1))
+    value = math.exp(logv)
+    if n_min < 2:
+        return Contrast(value, math.nan, math.nan, math.nan, math.nan, int(n_min))
+    se = math.sqrt(var)
+    denom = sum(v * v / d for v, d in parts)
+    df = var * var / denom if denom > 0 else float(sum(d for _, d in parts))
+    c = Contrast(value, math.nan, math.nan, max(df, 1.0), se, int(n_min))
+    low, high = c.at(confidence)
+    return Contrast(value, low, high, c.df, se, int(n_min))
 
 
 def significant(low: float, high: float) -> bool:
     """A ratio differs from 1.0 only if its CI exists and leaves 1.0 out."""
-    if math.isnan(low) or math.isnan(high):
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
         return False
     return not low <= 1.0 <= high
 
 
-def efficiency(speedup: float, workers: int) -> float:
-    """Parallel efficiency: the share of ideal linear speedup reached (1.0 = perfect)."""
-    return speedup / workers if workers and workers > 0 else math.nan
+def ratio_verdict(low: float, high: float, margin: float = MARGIN) -> str:
+    """greater / less / equivalent / inconclusive against the band [1/(1+m), 1+m]; n/a: no CI."""
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return "n/a"
+    up, down = 1 + margin, 1 / (1 + margin)
+    if low > up:
+        return "greater"
+    if high < down:
+        return "less"
+    if down <= low and high <= up:
+        return "equivalent"
+    return "inconclusive"
 
 
-def karp_flatt(speedup: float, workers: int) -> float:
-    """Experimentally determined serial fraction e = (1/S - 1/p) / (1 - 1/p), for p > 1."""
-    if not workers or workers <= 1 or not speedup > 0:
+def usable_cores(workers, cores) -> int | None:
+    """p = min(workers, cores): the cores a pool of ``workers`` can keep busy at once."""
+    if workers is None or workers != workers:
+        return None
+    if cores is None or cores != cores:
+        return int(workers)
+    return int(min(int(workers), int(cores)))
+
+
+def efficiency(speedup: float, workers: int, cores: int | None = None,
+               kind: str | None = "cpu") -> float:
+    """Parallel efficiency S / p with p = min(workers, cores); NaN for p = 1 and for I/O work."""
+    p = usable_cores(workers, cores)
+    if kind == "io" or p is None or p <= 1 or not speedup > 0:
         return math.nan
-    return (1 / speedup - 1 / workers) / (1 - 1 / workers)
+    return speedup / p
+
+
+def karp_flatt(speedup: float, workers: int, cores: int | None = None,
+               kind: str | None = "cpu") -> float:
+    """Serial fraction e = (1/S - 1/p) / (1 - 1/p) with p = min(workers, cores), for p > 1.
+
+    Outside [0, 1] it is not a serial fraction (superlinear speedup, or slower than sequential):
+    callers flag it (see ``tables``). NaN for I/O work, where p is not the limit.
+    """
+    p = usable_cores(workers, cores)
+    if kind == "io" or p is None or p <= 1 or not speedup > 0:
+        return math.nan
+    return (1 / speedup - 1 / p) / (1 - 1 / p)
 
 
 def break_even(thread_means: dict[int, float], baseline_best: float) -> int | None:
@@ -96,3 +227,15 @@ def break_even(thread_means: dict[int, float], baseline_best: float) -> int | No
         if thread_means[workers] < baseline_best:
             return workers
     return None
+
+
+def value_bootstrap_ratio(num, den, n_boot: int = N_BOOT, seed: int = SEED):
+    """The published (pre-issue-10) method, kept only for comparison: values resampled as if
+    independent. Its intervals are too narrow (see tests/test_known_truth.py); not used."""
+    a, b = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    ratio = float(a.mean() / b.mean())
+    rng = np.random.default_rng(seed)
+    ma = a[rng.integers(0, len(a), size=(n_boot, len(a)))].mean(axis=1)
+    mb = b[rng.integers(0, len(b), size=(n_boot, len(b)))].mean(axis=1)
+    low, high = np.quantile(ma / mb, [0.025, 0.975])
+    return ratio, float(low), float(high)

@@ -1,21 +1,22 @@
-"""From raw pyperf results to the answer: does free-threaded 3.13t pay off, and for which work?
+"""From raw pyperf results to the answer: does the free-threaded build pay off, and for which work?
 
-Pipeline (``python -m harness.analysis [--raw results/raw] [--out results]``)::
+Pipeline (``python -m harness.analysis [--raw results/raw] [--out results] [--margin 0.05]``)::
 
     load_raw          results/raw/<host>/<variant>.{json,csv} -> one row per planned benchmark
-    benchmarks_table  -> results/benchmarks.csv   (per-benchmark statistics, failures kept)
-    summary_table     -> results/summary.csv      (per host x workload x variant: ratios with CIs)
-    lecture_claims    -> the lecture's figures, confirmed / refuted / not significant per variant
+    benchmarks_table  -> results/benchmarks.csv   (per-benchmark statistics over processes)
+    ratios_table      -> results/ratios.csv       (every ratio: one row, CI, verdict)
+    summary_table     -> results/summary.csv      (ratios pivoted per host x workload x variant)
+    scaling_table     -> results/scaling.csv      (every strategy x workers point, "why" lens)
+    lecture_claims    -> results/claims.csv       (confirmed / refuted / inconclusive)
     write_report      -> results/REPORT.md        (plus PNGs from harness.analysis.plots)
 
-This module loads and tabulates; the statistics live in harness.analysis.stats, the claims in
-harness.analysis.claims and the words in harness.analysis.report. Their public names are re-exported here, so
-the notebook and the CLI need only ``harness.analysis``.
+The raw pyperf values are the source of truth; the pyperf process (run) is the unit of every
+interval (see harness.analysis.stats). Variants are read through harness.variants: a variant's
+role (baseline, free-threaded, control) decides what it is compared with, never its name.
+Runs flagged for foreign load (metadata ``foreign_flagged == "yes"``) are left out unless
+``keep_flagged``; they are counted in benchmarks.csv and the report.
 
-The raw pyperf values are the source of truth (the CSVs written beside them are only read for the
-benchmarks that failed or timed out). Every ratio carries a percentile-bootstrap 95% CI resampled
-from those values; a ratio whose CI contains 1.0 is flagged not significant, and so is a ratio with
-fewer than two values on a side (no CI can be had from one value).
+``python -m harness.analysis reproduce RAW_A RAW_B`` compares the verdicts of two result sets.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +31,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness import metadata as md
+from harness import variants as reg
 from harness.analysis.claims import (
-    BASELINE,
     CLAIMS,
-    FREE_THREADED,
     LECTURE_CPU_WORKLOADS,
-    PARALLEL,
-    VARIANTS,
     WIDE_MARGIN,
     _first,
     _str,
@@ -48,6 +46,7 @@ from harness.analysis.report import (
     describe_runs,
     failures_table,
     headline_table,
+    hygiene_table,
     markdown_table,
     strategy_table,
     verdict,
@@ -55,33 +54,45 @@ from harness.analysis.report import (
 )
 from harness.analysis.stats import (
     CONFIDENCE,
+    MARGIN,
     N_BOOT,
     SEED,
-    bootstrap_ratio,
+    Contrast,
     break_even,
+    contrast,
+    describe_runs_values,
     describe_values,
     efficiency,
     karp_flatt,
+    process_means,
+    ratio_verdict,
     significant,
     t_quantile,
+    usable_cores,
 )
 
 __all__ = [
     # loading, tables and the pipeline (this module)
-    "AnalysisError", "BENCHMARK_COLUMNS", "NoResults", "Results", "benchmarks_table", "load_raw",
-    "main", "open_results", "regenerate", "run_metadata", "scaling_table", "summary_table",
+    "AnalysisError", "BENCHMARK_COLUMNS", "NoResults", "RATIO_COLUMNS", "Results",
+    "baseline_variant", "benchmarks_table", "load_raw", "main", "open_results", "ratios_table",
+    "analyse", "reference_workers", "regenerate", "reproduce", "role", "run_metadata",
+    "scaling_table", "strategies",
+    "summary_table", "variant_order",
     # harness.analysis.stats
-    "CONFIDENCE", "N_BOOT", "SEED", "bootstrap_ratio", "break_even", "describe_values",
-    "efficiency", "karp_flatt", "significant", "t_quantile",
+    "CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "contrast",
+    "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
+    "ratio_verdict", "significant", "t_quantile", "usable_cores",
     # harness.analysis.claims
-    "BASELINE", "CLAIMS", "FREE_THREADED", "LECTURE_CPU_WORKLOADS", "PARALLEL", "VARIANTS",
-    "WIDE_MARGIN", "claims_matrix", "lecture_claims",
+    "CLAIMS", "LECTURE_CPU_WORKLOADS", "WIDE_MARGIN", "claims_matrix", "lecture_claims",
     # harness.analysis.report
-    "describe_runs", "failures_table", "headline_table", "markdown_table", "strategy_table",
+    "describe_runs", "failures_table", "headline_table", "hygiene_table", "markdown_table",
+    "strategy_table",
     "verdict", "write_report",
 ]
 
-STRATEGY_ORDER = ("sequential", *PARALLEL)
+# Strategies in reading order; one the data brings that is not listed goes after these.
+STRATEGY_ORDER = ("sequential", "threads", "asyncio", "asyncio_threads", "processes",
+                  "interpreters")
 STATUSES = ("ok", "failed", "timeout")
 CSV_REQUIRED = ("host", "variant", "name", "workload", "kind", "strategy", "workers", "status")
 # Run metadata kept per benchmark (a value that differs between runs is joined with "; ").
@@ -107,11 +118,17 @@ RAW_COLUMNS = (
     "host", "cpu_model", "cpu_count", "python_version", "variant", "free_threaded", "gil_enabled",
     "name", "workload", "kind", "strategy", "workers", "status", "error", "values", "peak_rss",
     "check", "gil_reenabled_by", "date_first", "date_last", "figures", "source", *PROVENANCE,
+    "runs", "n_runs_flagged", "busy_cores", "foreign_cores", "peak_tree_memory",
+    "precision_target", "stop_reason", "scaling", "rounds",
 )
+# Per-run metadata of newer runs (issue 11/12); absent in older results: empty columns, no error.
+RUN_KEYS = ("busy_cores", "foreign_cores", "peak_tree_memory")
 IDENTITY = ("host", "cpu_model", "cpu_count", "python_version", "variant", "free_threaded",
             "gil_enabled", "workload", "kind", "strategy", "workers")
-BENCHMARK_COLUMNS = (*IDENTITY, "status", "n", "mean", "median", "stdev", "min", "max",
-                     "ci95_low", "ci95_high", "peak_rss", "check_ok", "error", "gil_reenabled_by")
+BENCHMARK_COLUMNS = (*IDENTITY, "status", "n", "n_processes", "mean", "median", "stdev", "min",
+                     "max", "ci95_low", "ci95_high", "precision", "peak_rss", "check_ok", "error",
+                     "gil_reenabled_by", "n_runs_flagged", "busy_cores", "foreign_cores",
+                     "peak_tree_memory", "precision_target", "stop_reason", "scaling", "rounds")
 
 
 class AnalysisError(Exception):
@@ -137,7 +154,7 @@ def _variant_files(host_dir: Path) -> list[str]:
     return sorted(names)
 
 
-def load_raw(root: str | Path = "results/raw") -> pd.DataFrame:
+def load_raw(root: str | Path = "results/raw", keep_flagged: bool = False) -> pd.DataFrame:
     """One row per host x variant x planned benchmark, with the pyperf values as a tuple.
 
     Raises NoResults when there is nothing to read and AnalysisError, naming the file, when a
@@ -150,7 +167,7 @@ def load_raw(root: str | Path = "results/raw") -> pd.DataFrame:
     rows = []
     for host_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for variant in _variant_files(host_dir):
-            rows += _load_variant(host_dir.name, variant, host_dir)
+            rows += _load_variant(host_dir.name, variant, host_dir, keep_flagged)
     if not rows:
         raise NoResults(f"{root}: no raw results (<host>/<variant>.json) yet; "
                         "run the benchmarks first")
@@ -166,12 +183,13 @@ def _load_suite(path: Path):
         raise AnalysisError(f"{path}: not valid pyperf JSON: {exc}") from None
 
 
-def _load_variant(host: str, variant: str, host_dir: Path) -> list[dict]:
+def _load_variant(host: str, variant: str, host_dir: Path,
+                  keep_flagged: bool = False) -> list[dict]:
     json_path, csv_path = host_dir / f"{variant}.json", host_dir / f"{variant}.csv"
     rows: dict[str, dict] = {}
     if json_path.exists():
         for bench in _load_suite(json_path):
-            row = _bench_row(bench, host, variant, json_path)
+            row = _bench_row(bench, host, variant, json_path, keep_flagged)
             rows[row["name"]] = row
     context = {k: _first(r[k] for r in rows.values())
                for k in ("cpu_model", "cpu_count", "python_version", "free_threaded")}
@@ -191,9 +209,12 @@ def _joined(values) -> str | None:
     return "; ".join(seen) if seen else None
 
 
-def _bench_row(bench, host: str, variant: str, path: Path) -> dict:
+def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = False) -> dict:
     name = bench.get_name() or ""
-    runs = [r.get_metadata() for r in bench.get_runs() if r.values]
+    measured = [r for r in bench.get_runs() if r.values]
+    flagged = [r for r in measured if md.get(r.get_metadata(), "foreign_flagged") == "yes"]
+    kept = measured if keep_flagged else [r for r in measured if r not in flagged]
+    runs = [r.get_metadata() for r in measured]
     meta = runs or [bench.get_metadata()]
     parts = name.split("/")
 
@@ -212,7 +233,9 @@ def _bench_row(bench, host: str, variant: str, path: Path) -> dict:
         workers = int(pick("ftbench_workers", 2))
     except ValueError:
         raise AnalysisError(f"{path}: benchmark {name!r}: workers is not an integer") from None
-    values = tuple(float(v) for v in bench.get_values())
+    values = tuple(float(v) for r in kept for v in r.values)
+    merged = md.merge([r.get_metadata() for r in kept] or runs)
+    bmeta = md.merge(runs + [bench.get_metadata()], ("precision", "stop_reason", "scaling"))
     gil = [m.get("ftbench_gil_enabled") for m in meta if m.get("ftbench_gil_enabled")]
     rss = [int(m["ftbench_peak_rss"]) for m in meta if m.get("ftbench_peak_rss") is not None]
     checks = {m.get("ftbench_check") for m in meta if m.get("ftbench_check")}
@@ -238,7 +261,8 @@ def _bench_row(bench, host: str, variant: str, path: Path) -> dict:
         "strategy": pick("ftbench_strategy", 1),
         "workers": workers,
         "status": "ok" if values else "missing",
-        "error": "" if values else f"no values in {path.name}",
+        "error": "" if values else (f"all {len(flagged)} runs flagged for foreign load"
+                                    if flagged else f"no values in {path.name}"),
         "values": values,
         "peak_rss": max(rss) if rss else None,
         "check": ("ok" if checks == {"ok"} else _joined(sorted(checks))) if checks else None,
@@ -248,6 +272,11 @@ def _bench_row(bench, host: str, variant: str, path: Path) -> dict:
         "figures": {k: float(np.mean(v)) for k, v in figures.items()},
         "source": str(path),
         **{col: _joined(m.get(key) for m in meta) for col, key in PROVENANCE.items()},
+        "runs": tuple(tuple(float(v) for v in r.values) for r in kept),
+        "n_runs_flagged": len(flagged),
+        **{k: merged.get(k) for k in RUN_KEYS},
+        "precision_target": bmeta.get("precision"), "stop_reason": bmeta.get("stop_reason"),
+        "scaling": bmeta.get("scaling"), "rounds": merged.get("round"),
     }
 
 
@@ -280,7 +309,8 @@ def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path
     status, error = rec["status"], rec.get("error") or ""
     if status == "ok":  # the CSV says it was measured, but the values are not there
         status, error = "missing", f"listed ok in {csv_path.name} but absent from {json_path.name}"
-    free = context["free_threaded"] or ("yes" if re.match(r"\d+\.\d+t", variant) else "no")
+    free = context["free_threaded"] or (
+        "yes" if reg.role_of(variant) in ("free-threaded", "control") else "no")
     rss = rec.get("peak_rss") or None
     return {
         **dict.fromkeys(RAW_COLUMNS),
@@ -292,30 +322,62 @@ def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path
         "status": status, "error": error, "values": (),
         "peak_rss": int(float(rss)) if rss else None,
         "check": rec.get("check") or None,
-        "figures": {}, "source": str(csv_path),
+        "figures": {}, "source": str(csv_path), "runs": (), "n_runs_flagged": 0,
     }
 
 
 # ---------------------------------------------------------------------------------------------
-# Tables.
+# Variants and strategies: roles from harness.variants, order from the data.
+
+
+def role(variant: str) -> str | None:
+    """baseline, free-threaded or control (harness.variants), by the variant's name shape."""
+    known = reg.registry()
+    return known[variant].role if variant in known else reg.role_of(variant)
+
+
+def baseline_variant(variant: str, names) -> str | None:
+    """The baseline of ``variant`` among ``names``: the default build of the same version."""
+    minor = reg.order_key(variant)[0]
+    return next((n for n in names if role(n) == "baseline" and reg.order_key(n)[0] == minor),
+                None)
+
+
+def variant_order(names) -> list[str]:
+    return sorted(dict.fromkeys(names), key=reg.order_key)
+
+
+def strategies(names) -> list[str]:
+    """The strategies present, sequential first, the known ones in STRATEGY_ORDER, others after."""
+    names = list(dict.fromkeys(names))
+    return sorted(names, key=lambda s: (STRATEGY_ORDER.index(s) if s in STRATEGY_ORDER
+                                        else len(STRATEGY_ORDER), s))
 
 
 def _order(df: pd.DataFrame, by=("host", "workload", "variant", "strategy", "workers")):
+    present = list(df["strategy"].dropna()) if "strategy" in df.columns else []
+    sorder = {s: i for i, s in enumerate(strategies(present))}
     keys = {
-        "variant": lambda s: s.map(lambda v: (VARIANTS.index(v) if v in VARIANTS else 99, v)),
-        "strategy": lambda s: s.map(lambda v: (STRATEGY_ORDER.index(v)
-                                               if v in STRATEGY_ORDER else 99, v)),
+        "variant": lambda s: s.map(reg.order_key),
+        "strategy": lambda s: s.map(lambda v: sorder.get(v, len(sorder))),
     }
     by = [b for b in by if b in df.columns]
     return df.sort_values(by, key=lambda s: keys[s.name](s) if s.name in keys else s,
                           kind="stable").reset_index(drop=True)
 
 
+# ---------------------------------------------------------------------------------------------
+# Per-benchmark table.
+
+
 def benchmarks_table(raw: pd.DataFrame) -> pd.DataFrame:
-    """One row per host x variant x benchmark: statistics of the values, failures kept."""
+    """One row per host x variant x benchmark: statistics over processes, failures kept."""
     rows = []
     for rec in raw.to_dict("records"):
-        stats = describe_values(rec["values"])
+        runs = rec.get("runs") or ()
+        if not runs and rec["values"]:  # a raw frame built without runs: one value, one process
+            runs = tuple((v,) for v in rec["values"])
+        stats = describe_runs_values(runs)
         if rec["status"] != "ok":
             stats = dict.fromkeys(stats)
         check = _str(rec["check"])
@@ -324,66 +386,252 @@ def benchmarks_table(raw: pd.DataFrame) -> pd.DataFrame:
             "check_ok": None if check is None else check == "ok",
             "error": _str(rec["error"]) or "",
             "gil_reenabled_by": _str(rec["gil_reenabled_by"]) or "",
+            **{k: rec.get(k) for k in ("n_runs_flagged", *RUN_KEYS, "precision_target",
+                                       "stop_reason", "scaling", "rounds")},
         }
         row |= {f"figure_{k}": v for k, v in (rec["figures"] or {}).items()}
         rows.append(row)
     df = pd.DataFrame(rows)
     extra = sorted(c for c in df.columns if c not in BENCHMARK_COLUMNS)
     df = df.reindex(columns=[*BENCHMARK_COLUMNS, *extra])
-    for col in ("cpu_count", "workers", "n", "peak_rss"):
+    for col in ("cpu_count", "workers", "n", "n_processes", "peak_rss", "n_runs_flagged",
+                "peak_tree_memory"):
         df[col] = pd.to_numeric(df[col]).astype("Int64")
     df["check_ok"] = df["check_ok"].astype("boolean")
     return _order(df)
 
 
-def _options(raw: pd.DataFrame) -> dict:
-    """{(host, variant, workload): {(strategy, workers): values}} of the successful benchmarks."""
+# ---------------------------------------------------------------------------------------------
+# Ratios: one row each, in long form.
+
+RATIO_COLUMNS = ("host", "cpu_count", "workload", "kind", "variant", "role", "strategy", "workers",
+                 "metric", "baseline", "value", "ci_low", "ci_high", "df", "se_log",
+                 "significant", "verdict", "precision", "n_processes", "n_processes_baseline",
+                 "selection", "note")
+# metric: what the ratio is (> 1 always means "the row's option is faster", except slowdown):
+#   speedup              own sequential time / time of this option
+#   weak_efficiency      the same ratio when the benchmark ran with --scaling weak: t(1) / t(N)
+#   speedup_vs_baseline  the baseline variant's sequential time / time of this option
+#   gain                 the baseline variant's time for the same strategy x workers / this time
+#   speedup_ratio        speedup of this option / the baseline variant's speedup of the same one
+#                        (what free-threading adds beyond what the GIL build already scales)
+#   slowdown             own sequential time / the baseline variant's sequential time (> 1: slower)
+#   best_speedup, gain_best: the best option, chosen and estimated selection-aware (see _best)
+
+
+@dataclass
+class _Cell:
+    """One host x variant x workload: the options' process means and context."""
+
+    host: str
+    variant: str
+    workload: str
+    kind: str | None
+    cores: int | None
+    options: dict  # (strategy, workers) -> process means (np.ndarray)
+    scaling: dict  # (strategy, workers) -> "strong" / "weak" / None
+
+    @property
+    def seq(self):
+        seq = sorted(w for s, w in self.options if s == "sequential")
+        return self.options[("sequential", seq[0])] if seq else None
+
+
+def _cells(raw: pd.DataFrame) -> dict:
     out: dict = {}
     ok = raw[(raw["status"] == "ok") & (raw["values"].map(len) > 0)]
     for rec in ok.to_dict("records"):
         key = (rec["host"], rec["variant"], rec["workload"])
-        out.setdefault(key, {})[(rec["strategy"], int(rec["workers"]))] = np.asarray(rec["values"])
+        if key not in out:
+            sub = raw[(raw["host"] == rec["host"]) & (raw["variant"] == rec["variant"])
+                      & (raw["workload"] == rec["workload"])]
+            cores = _first(sub["cpu_count"])
+            out[key] = _Cell(rec["host"], rec["variant"], rec["workload"], _first(sub["kind"]),
+                             int(cores) if cores is not None else None, {}, {})
+        runs = rec.get("runs") or tuple((v,) for v in rec["values"])
+        opt = (rec["strategy"], int(rec["workers"]))
+        out[key].options[opt] = process_means(runs)
+        out[key].scaling[opt] = _str(rec.get("scaling"))
     return out
 
 
-def _sequential(options: dict):
-    seq = sorted(w for s, w in options if s == "sequential")
-    return options[("sequential", seq[0])] if seq else None
+def _ratio_row(cell: _Cell, strategy, workers, metric, baseline, c: Contrast, n_base,
+               margin: float, selection: str = "", note: str = "") -> dict:
+    lo, hi = c.low, c.high
+    if c.n_min < 2 and not math.isnan(c.value):
+        note = "; ".join(x for x in (note, "one process on a side: CI n/a") if x)
+    prec = (hi - lo) / 2 / c.value if c.value and not math.isnan(lo) else math.nan
+    return {"host": cell.host, "cpu_count": cell.cores, "workload": cell.workload,
+            "kind": cell.kind, "variant": cell.variant, "role": role(cell.variant),
+            "strategy": strategy, "workers": workers, "metric": metric, "baseline": baseline,
+            "value": c.value, "ci_low": lo, "ci_high": hi, "df": c.df, "se_log": c.se,
+            "significant": significant(lo, hi) if not math.isnan(lo) else None,
+            "verdict": ratio_verdict(lo, hi, margin), "precision": prec,
+            "n_processes": None, "n_processes_baseline": n_base, "selection": selection,
+            "note": note}
 
 
-def _best(options: dict, strategy: str | None = None):
-    """(strategy, workers, values) with the lowest mean time, of one strategy or of all."""
-    cands = [(v.mean(), s, w) for (s, w), v in options.items() if strategy in (None, s)]
-    if not cands:
+def _split(pm: np.ndarray):
+    """(choose, estimate): processes 2, 4, ... choose, 1, 3, 5, ... estimate (1-based; interleaved
+    halves, so drift in time affects both alike; the larger half estimates, so three processes
+    already give an interval)."""
+    return pm[1::2], pm[0::2]
+
+
+def _best(cell: _Cell, base: _Cell | None, margin: float) -> tuple[list[dict], dict]:
+    """The best option, selection-aware: chosen on half of every option's processes, its speedup
+    and its gain over the baseline's best (chosen the same way) estimated on the other half.
+
+    The maximum of ~10 noisy means is biased upward (winner's curse); estimating on processes
+    that played no part in the choice removes that bias. With fewer than two processes per half
+    the interval is n/a (noted), never a number. Also returns the options statistically tied with
+    the fastest on all processes (not shown slower than it by more than the margin).
+    """
+    info: dict = {}
+    opts = cell.options
+    if not opts:
+        return [], info
+
+    def choose(options, half):
+        cands = [(v.mean() if half is None else _split(v)[half].mean(), w, s)
+                 for (s, w), v in options.items()]
+        _, w, s = min(cands, key=lambda c: (c[0], c[1]))
+        return s, w
+
+    splittable = all(len(v) >= 2 for v in opts.values())
+    s, w = choose(opts, 0 if splittable else None)
+    info["best"] = (s, w)
+    info["selection"] = ("chosen on processes 2, 4, ..., estimated on 1, 3, ..." if splittable
+                         else "chosen and estimated on the same processes (too few to split)")
+    held = (lambda v: _split(v)[1]) if splittable else (lambda v: v)
+    rows = []
+    seq = cell.seq
+    fastest = min(opts, key=lambda k: (opts[k].mean(), k[1]))
+    tied = []
+    for k, v in opts.items():
+        c = contrast([(v, 1), (opts[fastest], -1)])
+        if k == fastest or not (c.low > 1 + margin):  # NaN low: cannot be told apart
+            tied.append(f"{k[0]} x{k[1]}")
+    info["tied"] = ", ".join(tied)
+    info["fastest"] = fastest
+    sel = info["selection"]
+    if seq is not None:
+        if s == "sequential":
+            c = Contrast(1.0, math.nan, math.nan, math.nan, math.nan, 0)
+        else:
+            c = contrast([(held(seq), 1), (held(opts[(s, w)]), -1)])
+        rows.append(_ratio_row(cell, s, w, "best_speedup", f"{cell.variant} sequential x1", c,
+                               len(held(seq)), margin, sel))
+    if base is not None and base.options:
+        bsplit = all(len(v) >= 2 for v in base.options.values())
+        bs, bw = choose(base.options, 0 if bsplit and splittable else None)
+        info["baseline_best"] = (bs, bw)
+        bheld = held if bsplit and splittable else (lambda v: v)
+        if splittable and not bsplit:
+            sel += "; baseline chosen on all processes"
+        if base.variant != cell.variant:  # the baseline against itself is no ratio
+            c = contrast([(bheld(base.options[(bs, bw)]), 1), (held(opts[(s, w)]), -1)])
+            rows.append(_ratio_row(cell, s, w, "gain_best", f"{base.variant} {bs} x{bw}", c,
+                                   len(bheld(base.options[(bs, bw)])), margin, sel))
+    return rows, info
+
+
+def ratios_table(raw: pd.DataFrame, margin: float = MARGIN) -> pd.DataFrame:
+    """Every ratio the analysis derives, one row each, with its process-level CI and verdict."""
+    rows = []
+    cells = _cells(raw)
+    names = list(dict.fromkeys(raw["variant"]))
+    for (host, variant, workload), cell in cells.items():
+        bname = baseline_variant(variant, names)
+        base = cells.get((host, bname, workload)) if bname else None
+        is_base = bname == variant
+        seq = cell.seq
+        for (s, w), pm in cell.options.items():
+            n = len(pm)
+            if seq is not None and s != "sequential":
+                metric = "weak_efficiency" if cell.scaling.get((s, w)) == "weak" else "speedup"
+                r = _ratio_row(cell, s, w, metric, f"{variant} sequential x1",
+                               contrast([(seq, 1), (pm, -1)]), len(seq), margin)
+                rows.append(r | {"n_processes": n})
+            if base is None or is_base:
+                continue
+            bseq = base.seq
+            if bseq is not None:
+                metric = "slowdown" if s == "sequential" else "speedup_vs_baseline"
+                c = (contrast([(pm, 1), (bseq, -1)]) if s == "sequential"
+                     else contrast([(bseq, 1), (pm, -1)]))
+                rows.append(_ratio_row(cell, s, w, metric, f"{bname} sequential x1", c,
+                                       len(bseq), margin) | {"n_processes": n})
+            bpm = base.options.get((s, w))
+            if bpm is not None and s != "sequential":
+                rows.append(_ratio_row(cell, s, w, "gain", f"{bname} {s} x{w}",
+                                       contrast([(bpm, 1), (pm, -1)]), len(bpm), margin)
+                            | {"n_processes": n})
+                if seq is not None and bseq is not None:
+                    c = contrast([(seq, 1), (pm, -1), (bseq, -1), (bpm, 1)])
+                    rows.append(_ratio_row(cell, s, w, "speedup_ratio", f"{bname} {s} x{w}", c,
+                                           min(len(bpm), len(bseq)), margin)
+                                | {"n_processes": min(n, len(seq))})
+        best_rows, _ = _best(cell, base if base is not None else None, margin)
+        rows += [r | {"n_processes": len(cell.options[(r["strategy"], r["workers"])])}
+                 for r in best_rows]
+    df = pd.DataFrame(rows, columns=list(RATIO_COLUMNS))
+    for col in ("cpu_count", "workers", "n_processes", "n_processes_baseline"):
+        df[col] = pd.to_numeric(df[col]).astype("Int64")
+    df["significant"] = df["significant"].astype("boolean")
+    return _order(df, ("host", "workload", "variant", "metric", "strategy", "workers"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Wide views pivoted from the ratios.
+
+_WIDE = ("value", "ci_low", "ci_high", "significant", "verdict")
+
+
+def _pick(ratios: pd.DataFrame, **where) -> dict | None:
+    sel = ratios
+    for k, v in where.items():
+        sel = sel[sel[k] == v]
+    return sel.iloc[0].to_dict() if len(sel) else None
+
+
+def _wide(prefix: str, r: dict | None) -> dict:
+    if r is None:
+        return {prefix: math.nan, f"{prefix}_ci_low": math.nan, f"{prefix}_ci_high": math.nan,
+                f"{prefix}_significant": None, f"{prefix}_verdict": None}
+    return {prefix: r["value"], f"{prefix}_ci_low": r["ci_low"], f"{prefix}_ci_high": r["ci_high"],
+            f"{prefix}_significant": r["significant"], f"{prefix}_verdict": r["verdict"]}
+
+
+def reference_workers(kind, workers, cores) -> int | None:
+    """The worker count a per-strategy figure is read at, fixed in advance (not the best one, so
+    no winner's curse): the core count for CPU work, the largest count for I/O work."""
+    ws = sorted(int(w) for w in workers)
+    if not ws:
         return None
-    _, s, w = min(cands, key=lambda c: (c[0], c[2]))
-    return s, w, options[(s, w)]
+    if kind == "io" or not cores:
+        return ws[-1]
+    under = [w for w in ws if w <= cores]
+    return cores if cores in ws else (under[-1] if under else ws[0])
 
 
-def _ratio(prefix: str, num, den, same: bool = False, n_boot: int = N_BOOT) -> dict:
-    """Columns <prefix>, _ci_low, _ci_high, _significant; empty when a side is missing."""
-    if num is None or den is None:
-        r = lo = hi = math.nan
-        sig = None
-    elif same:  # a benchmark against itself: exactly 1, nothing to test
-        r, lo, hi, sig = 1.0, math.nan, math.nan, False
-    else:
-        r, lo, hi = bootstrap_ratio(num, den, n_boot)
-        sig = significant(lo, hi)
-    return {prefix: r, f"{prefix}_ci_low": lo, f"{prefix}_ci_high": hi,
-            f"{prefix}_significant": sig}
-
-
-def summary_table(raw: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:
-    """One row per host x workload x variant: times, ratios with bootstrap CIs, break-even."""
-    options = _options(raw)
+def summary_table(raw: pd.DataFrame, ratios: pd.DataFrame | None = None,
+                  margin: float = MARGIN) -> pd.DataFrame:
+    """One row per host x workload x variant, pivoted from the ratios (plus times and notes)."""
+    if ratios is None:
+        ratios = ratios_table(raw, margin)
+    cells = _cells(raw)
+    names = list(dict.fromkeys(raw["variant"]))
+    present = strategies(s for s in raw["strategy"] if s != "sequential")
     rows = []
     for (host, workload, variant), group in raw.groupby(["host", "workload", "variant"],
                                                         sort=False):
-        own = options.get((host, variant, workload), {})
-        base = options.get((host, BASELINE, workload))
-        has_base_file = bool((raw["host"].eq(host) & raw["variant"].eq(BASELINE)).any())
-        rows.append(_summary_row(group, own, base, has_base_file, n_boot))
+        cell = cells.get((host, variant, workload))
+        bname = baseline_variant(variant, names)
+        base = cells.get((host, bname, workload)) if bname else None
+        rat = ratios[(ratios["host"] == host) & (ratios["workload"] == workload)
+                     & (ratios["variant"] == variant)]
+        rows.append(_summary_row(group, cell, base, bname, rat, present, margin))
     df = pd.DataFrame(rows)
     for col in [c for c in df.columns if c.endswith("_significant")]:
         df[col] = df[col].astype("boolean")
@@ -392,16 +640,15 @@ def summary_table(raw: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:
     return _order(df, ("host", "workload", "variant"))
 
 
-def _summary_row(group: pd.DataFrame, own: dict, base: dict | None, has_base_file: bool,
-                 n_boot: int) -> dict:
+def _summary_row(group, cell, base, bname, rat, present, margin) -> dict:
     first = group.iloc[0]
     host, workload, variant = first["host"], first["workload"], first["variant"]
-    is_base = variant == BASELINE
+    is_base = bname == variant
     row = {
         "host": host, "cpu_model": _first(group["cpu_model"]),
         "cpu_count": _first(group["cpu_count"]), "workload": workload,
-        "kind": _first(group["kind"]), "variant": variant,
-        "free_threaded": _first(group["free_threaded"]),
+        "kind": _first(group["kind"]), "variant": variant, "role": role(variant),
+        "baseline": bname, "free_threaded": _first(group["free_threaded"]),
         "python_version": _first(group["python_version"]),
         "n_ok": int((group["status"] == "ok").sum()),
         "n_failed": int((group["status"] != "ok").sum()),
@@ -412,84 +659,163 @@ def _summary_row(group: pd.DataFrame, own: dict, base: dict | None, has_base_fil
         notes.append(f"{len(bad)} benchmark(s) not measured: "
                      + ", ".join(f"{s}/{w} {st}" for s, w, st in
                                  zip(bad["strategy"], bad["workers"], bad["status"], strict=True)))
-    seq = _sequential(own)
-    base_seq = _sequential(base) if base else None
+    seq = cell.seq if cell else None
     if seq is None:
         notes.append(f"no successful sequential run of {variant}: speedups empty")
     if not is_base:
-        if not has_base_file:
-            notes.append(f"no {BASELINE} results on host {host}: comparisons with {BASELINE} empty")
-        elif not base:
-            notes.append(f"no successful {BASELINE} run of {workload}: comparisons with "
-                         f"{BASELINE} empty")
-        elif base_seq is None:
-            notes.append(f"no successful {BASELINE} sequential run: slowdown empty")
-    seq_stats = describe_values(seq if seq is not None else ())
-    row |= {"seq_time": seq_stats["mean"], "seq_ci_low": seq_stats["ci95_low"],
-            "seq_ci_high": seq_stats["ci95_high"]}
-    row |= _ratio("slowdown", seq, base_seq, same=is_base, n_boot=n_boot)
-
-    best, base_best = _best(own), (_best(base) if base else None)
-    row |= {"best_strategy": best[0] if best else None, "best_workers": best[1] if best else None,
-            "best_time": best[2].mean() if best else math.nan}
-    row |= _ratio("best_speedup", seq, best[2] if best else None,
-                  same=bool(best) and best[0] == "sequential", n_boot=n_boot)
-    row["baseline_best"] = f"{base_best[0]} x{base_best[1]}" if base_best else None
-    row["baseline_best_time"] = base_best[2].mean() if base_best else math.nan
-    row |= _ratio("gain_vs313_best", base_best[2] if base_best else None,
-                  best[2] if best else None, same=is_base, n_boot=n_boot)
-
-    row["break_even_workers"], row["break_even_significant"] = None, None
-    threads = {w: v for (s, w), v in own.items() if s == "threads"}
-    if not is_base and base_best and threads:
-        w = break_even({w: v.mean() for w, v in threads.items()}, base_best[2].mean())
+        if bname is None:
+            notes.append(f"no baseline variant on host {host}: comparisons with the baseline "
+                         "empty")
+        elif base is None:
+            notes.append(f"no successful {bname} run of {workload}: comparisons with {bname} "
+                         "empty")
+        elif base.seq is None:
+            notes.append(f"no successful {bname} sequential run: slowdown empty")
+    seq_runs = [r for r in group.to_dict("records") if r["strategy"] == "sequential"
+                and r["status"] == "ok"]
+    st = describe_runs_values(seq_runs[0]["runs"]) if seq_runs and seq_runs[0]["runs"] else {}
+    row |= {"seq_time": st.get("mean", math.nan), "seq_ci_low": st.get("ci95_low", math.nan),
+            "seq_ci_high": st.get("ci95_high", math.nan),
+            "seq_processes": st.get("n_processes")}
+    if st and st["n_processes"] < 2:
+        notes.append("one sequential process: its CI is n/a")
+    if is_base:
+        row |= {"slowdown": 1.0, "slowdown_ci_low": math.nan, "slowdown_ci_high": math.nan,
+                "slowdown_significant": False, "slowdown_verdict": "baseline"}
+    else:
+        row |= _wide("slowdown", _pick(rat, metric="slowdown"))
+    _, info = _best(cell, base, margin) if cell else ([], {})
+    bs, bw = info.get("best", (None, None))
+    row |= {"best_strategy": bs, "best_workers": bw,
+            "best_time": cell.options[(bs, bw)].mean() if bs else math.nan,
+            "tied_with_fastest": info.get("tied"), "best_selection": info.get("selection")}
+    row |= _wide("best_speedup", _pick(rat, metric="best_speedup"))
+    if bs and bs != "sequential" and math.isnan(row["best_speedup_ci_low"]):
+        notes.append("best option: CI n/a (< 3 processes per option: 1 to choose, 2 to "
+                     "estimate)")
+    bb = info.get("baseline_best")
+    row["baseline_best"] = f"{bb[0]} x{bb[1]}" if bb else None
+    row["baseline_best_time"] = base.options[bb].mean() if bb else math.nan
+    if is_base:
+        row |= {"gain_best": 1.0, "gain_best_ci_low": math.nan, "gain_best_ci_high": math.nan,
+                "gain_best_significant": False, "gain_best_verdict": "baseline"}
+    else:
+        row |= _wide("gain_best", _pick(rat, metric="gain_best"))
+    row["break_even_workers"], row["break_even_verdict"] = None, None
+    if not is_base and bb and cell:
+        threads = {w: v for (s, w), v in cell.options.items() if s == "threads"}
+        w = break_even({w: v.mean() for w, v in threads.items()}, base.options[bb].mean())
         if w is not None:
+            c = contrast([(base.options[bb], 1), (threads[w], -1)])
             row["break_even_workers"] = w
-            row["break_even_significant"] = _ratio("r", base_best[2], threads[w],
-                                                   n_boot=n_boot)["r_significant"]
-
-    for s in PARALLEL:
-        got, got_base = _best(own, s), (_best(base, s) if base else None)
-        vals = got[2] if got else None
-        workers = got[1] if got else None
-        row[f"best_workers_{s}"] = workers
-        row[f"time_{s}"] = vals.mean() if got else math.nan
-        row |= _ratio(f"speedup_{s}", seq, vals, n_boot=n_boot)
-        row |= _ratio(f"speedup_vs313_{s}", base_seq, vals, n_boot=n_boot)
-        row |= _ratio(f"gain_vs313_{s}", got_base[2] if got_base else None, vals,
-                      same=is_base, n_boot=n_boot)
-        row[f"efficiency_{s}"] = efficiency(row[f"speedup_{s}"], workers) if got else math.nan
-        row[f"karp_flatt_{s}"] = karp_flatt(row[f"speedup_{s}"], workers) if got else math.nan
+            row["break_even_verdict"] = ("significant" if significant(c.low, c.high)
+                                         else "n.s.")
+    cores = row["cpu_count"]
+    for s in present:
+        ws = [w for (ss, w) in (cell.options if cell else {}) if ss == s]
+        w = reference_workers(row["kind"], ws, cores)
+        row[f"workers_{s}"] = w
+        row[f"time_{s}"] = cell.options[(s, w)].mean() if w is not None else math.nan
+        sp = _pick(rat, metric="speedup", strategy=s, workers=w) if w is not None else None
+        row |= _wide(f"speedup_{s}", sp)
+        row |= _wide(f"gain_{s}", None if is_base or w is None else
+                     _pick(rat, metric="gain", strategy=s, workers=w))
+        spv = row[f"speedup_{s}"]
+        row[f"efficiency_{s}"] = efficiency(spv, w, cores, row["kind"]) if w else math.nan
+        kf = karp_flatt(spv, w, cores, row["kind"]) if w else math.nan
+        row[f"karp_flatt_{s}"] = kf
+        row[f"karp_flatt_{s}_flag"] = ("outside [0, 1]" if not math.isnan(kf)
+                                       and not 0 <= kf <= 1 else "")
     row["note"] = "; ".join(notes)
     return row
 
 
-def scaling_table(raw: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:
-    """Every (host, workload, variant, strategy, workers) point of the scaling curves.
+def _why(busy, speedup, workers, cores, kind) -> str | None:
+    """serialised / contended / waiting / scaling, from busy cores and speedup (issue 12)."""
+    if busy is None or busy != busy or speedup != speedup:
+        return None
+    p = usable_cores(workers, cores) or 1
+    if busy < 0.5:
+        return "waiting"
+    if p <= 1:
+        return None
+    if speedup >= 0.8 * p:
+        return "scaling"
+    if busy < 1.3 and speedup < 1.3:
+        return "serialised"
+    if busy >= 0.7 * p:
+        return "contended"
+    return "partly serialised"
 
-    speedup is against the variant's own sequential time; speedup_vs313 against the same host's
-    3.13 sequential time (one common yardstick for all variants).
+
+def scaling_table(raw: pd.DataFrame, ratios: pd.DataFrame | None = None,
+                  margin: float = MARGIN) -> pd.DataFrame:
+    """Every (host, workload, variant, strategy, workers) point, with what explains it.
+
+    speedup (or weak-scaling efficiency t(1)/t(N) when the benchmark ran with --scaling weak)
+    against the variant's own sequential time; speedup_vs_baseline against the same host's
+    baseline sequential time; efficiency and Karp-Flatt with p = min(workers, cores) (empty for
+    p = 1 and I/O work; flagged outside [0, 1]); from newer run metadata: busy cores, CPU per unit
+    of work relative to sequential (busy cores / speedup), the "why" verdict and MB of peak
+    process-tree memory per unit of speedup.
     """
-    options = _options(raw)
+    if ratios is None:
+        ratios = ratios_table(raw, margin)
+    bench = benchmarks_table(raw)
+    bench = bench[bench["status"] == "ok"]
     rows = []
-    for (host, variant, workload), own in options.items():
-        seq = _sequential(own)
-        base = options.get((host, BASELINE, workload))
-        base_seq = _sequential(base) if base else None
-        sub = raw[(raw["host"] == host) & (raw["variant"] == variant)]
-        for (strategy, workers), vals in own.items():
-            rows.append({"host": host, "cpu_count": _first(sub["cpu_count"]),
-                         "workload": workload, "kind": _first(sub["kind"]), "variant": variant,
-                         "strategy": strategy, "workers": workers, "time": vals.mean(),
-                         **_ratio("speedup", seq, vals, same=strategy == "sequential",
-                                  n_boot=n_boot),
-                         **_ratio("speedup_vs313", base_seq, vals,
-                                  same=variant == BASELINE and strategy == "sequential",
-                                  n_boot=n_boot)})
-    columns = ["host", "cpu_count", "workload", "kind", "variant", "strategy", "workers", "time",
-               *(f"{p}{s}" for p in ("speedup", "speedup_vs313")
-                 for s in ("", "_ci_low", "_ci_high", "_significant"))]
-    return _order(pd.DataFrame(rows, columns=columns))
+    for rec in bench.to_dict("records"):
+        key = dict(host=rec["host"], workload=rec["workload"], variant=rec["variant"],
+                   strategy=rec["strategy"], workers=rec["workers"])
+        sel = ratios
+        for k, v in key.items():
+            sel = sel[sel[k] == v]
+        sp = _pick(sel, metric="speedup") or _pick(sel, metric="weak_efficiency")
+        weak = sp is not None and sp["metric"] == "weak_efficiency"
+        row = {**key, "cpu_count": rec["cpu_count"], "kind": rec["kind"],
+               "scaling": rec["scaling"] or None, "time": rec["mean"],
+               "n_processes": rec["n_processes"]}
+        if rec["strategy"] == "sequential":
+            sp = {"value": 1.0, "ci_low": math.nan, "ci_high": math.nan, "significant": False,
+                  "verdict": "reference"}
+        row |= _wide("speedup", None if weak else sp)
+        row["weak_efficiency"] = sp["value"] if weak else math.nan
+        row |= _wide("speedup_vs_baseline", _pick(sel, metric="speedup_vs_baseline")
+                     or (_pick(sel, metric="slowdown") and _inverse(_pick(sel, metric="slowdown")))
+                     )
+        s = row["speedup"]
+        row["efficiency"] = efficiency(s, rec["workers"], rec["cpu_count"], rec["kind"])
+        kf = karp_flatt(s, rec["workers"], rec["cpu_count"], rec["kind"])
+        row["karp_flatt"] = kf
+        row["karp_flatt_flag"] = "outside [0, 1]" if kf == kf and not 0 <= kf <= 1 else ""
+        busy = rec["busy_cores"]
+        busy = float(busy) if busy is not None and busy == busy else math.nan
+        row["busy_cores"] = busy
+        row["cpu_per_work"] = busy / s if s and s == s and busy == busy else math.nan
+        row["why"] = _why(busy, s, rec["workers"], rec["cpu_count"], rec["kind"])
+        mem = rec["peak_tree_memory"]
+        mem = float(mem) / 2**20 if mem is not None and mem is not pd.NA else math.nan
+        row["peak_tree_memory_mb"] = mem
+        row["mb_per_speedup"] = mem / s if s and s == s and mem == mem else math.nan
+        rows.append(row)
+    columns = ["host", "cpu_count", "workload", "kind", "variant", "strategy", "workers",
+               "scaling", "time", "n_processes",
+               *(f"{p}{x}" for p in ("speedup", "speedup_vs_baseline")
+                 for x in ("", "_ci_low", "_ci_high", "_significant", "_verdict")),
+               "weak_efficiency", "efficiency", "karp_flatt", "karp_flatt_flag", "busy_cores",
+               "cpu_per_work", "why", "peak_tree_memory_mb", "mb_per_speedup"]
+    df = pd.DataFrame(rows, columns=columns)
+    for col in [c for c in df.columns if c.endswith("_significant")]:
+        df[col] = df[col].astype("boolean")
+    return _order(df)
+
+
+def _inverse(r: dict) -> dict:
+    """1 / ratio, bounds swapped (the baseline-sequential yardstick of a sequential row)."""
+    inv = lambda x: 1 / x if x and x == x else math.nan  # noqa: E731
+    return {"value": inv(r["value"]), "ci_low": inv(r["ci_high"]), "ci_high": inv(r["ci_low"]),
+            "significant": r["significant"], "verdict": {"greater": "less", "less": "greater"}
+            .get(r["verdict"], r["verdict"])}
 
 
 def run_metadata(raw: pd.DataFrame) -> pd.DataFrame:
@@ -497,11 +823,13 @@ def run_metadata(raw: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (host, variant), g in raw.groupby(["host", "variant"], sort=False):
         rows.append({
-            "host": host, "variant": variant, "cpu_model": _first(g["cpu_model"]),
+            "host": host, "variant": variant, "role": role(variant),
+            "cpu_model": _first(g["cpu_model"]),
             "cpu_count": _first(g["cpu_count"]), "python_version": _joined(g["python_version"]),
             "free_threaded": _first(g["free_threaded"]),
             "benchmarks": len(g), "ok": int((g["status"] == "ok").sum()),
             "failed": int((g["status"] != "ok").sum()),
+            "runs_flagged": int(pd.to_numeric(g["n_runs_flagged"]).fillna(0).sum()),
             "date_first": min((d for d in g["date_first"] if _str(d)), default=None),
             "date_last": max((d for d in g["date_last"] if _str(d)), default=None),
             **{col: _joined(v for x in g[col] if _str(x) for v in x.split("; "))
@@ -520,12 +848,14 @@ class Results:
 
     raw: pd.DataFrame | None = None
     benchmarks: pd.DataFrame | None = None
+    ratios: pd.DataFrame | None = None
     summary: pd.DataFrame | None = None
     scaling: pd.DataFrame | None = None
     claims: pd.DataFrame | None = None
     metadata: pd.DataFrame | None = None
     figures: list = field(default_factory=list)
     report: Path | None = None
+    margin: float = MARGIN
     message: str = ""
 
     @property
@@ -541,24 +871,38 @@ class Results:
                 if f.kind == kind and (workload is None or f.workload == workload)]
 
 
+def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
+            keep_flagged: bool = False) -> Results:
+    """Every table from one raw directory, nothing written."""
+    raw = load_raw(raw_dir, keep_flagged)
+    ratios = ratios_table(raw, margin)
+    res = Results(raw=raw, benchmarks=benchmarks_table(raw), ratios=ratios,
+                  summary=summary_table(raw, ratios, margin),
+                  scaling=scaling_table(raw, ratios, margin), metadata=run_metadata(raw),
+                  margin=margin)
+    names = list(dict.fromkeys(raw["variant"]))
+    res.claims = lecture_claims(_cells(raw), margin, roles={v: role(v) for v in names},
+                                baselines={v: baseline_variant(v, names) for v in names})
+    return res
+
+
 def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "results",
-               n_boot: int = N_BOOT, figures: bool = True) -> Results:
-    """Read the raw results; write benchmarks.csv, summary.csv, figures/ and REPORT.md."""
-    raw = load_raw(raw_dir)
+               figures: bool = True, margin: float = MARGIN,
+               keep_flagged: bool = False) -> Results:
+    """Read the raw results; write the CSVs, figures/ and REPORT.md."""
+    res = analyse(raw_dir, margin, keep_flagged)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    res = Results(raw=raw, benchmarks=benchmarks_table(raw), summary=summary_table(raw, n_boot),
-                  scaling=scaling_table(raw, n_boot), metadata=run_metadata(raw))
-    res.claims = lecture_claims(res.summary)
     res.benchmarks.to_csv(out / "benchmarks.csv", index=False, float_format="%.6g")
+    res.ratios.to_csv(out / "ratios.csv", index=False, float_format="%.6g")
     res.summary.to_csv(out / "summary.csv", index=False, float_format="%.6g")
+    res.scaling.to_csv(out / "scaling.csv", index=False, float_format="%.6g")
     res.claims.to_csv(out / "claims.csv", index=False)
     if figures:
         from harness.analysis import plots
 
         res.figures = plots.make_all(res.benchmarks, res.summary, res.scaling, out / "figures")
-    res.report = write_report(res.summary, res.claims, res.metadata, out / "REPORT.md",
-                              res.figures, res.benchmarks)
+    res.report = write_report(res, out / "REPORT.md")
     return res
 
 
@@ -573,25 +917,132 @@ def open_results(results_dir: str | Path = "results") -> Results:
                                "results directory.")
 
 
+# ---------------------------------------------------------------------------------------------
+# Reproducibility: do two result sets of the same machine give the same verdicts?
+
+HEADLINE_METRICS = ("slowdown", "gain_best")
+
+
+def _call(r: dict) -> str:
+    """Direction and significance of one ratio: 'up', 'down' or 'n.s.'."""
+    if r["significant"] is None or r["significant"] is pd.NA or not bool(r["significant"]):
+        return "n.s."
+    return "up" if r["value"] > 1 else "down"
+
+
+def reproduce(a: Results, b: Results) -> dict:
+    """Agreement of two result sets: headline verdicts, best-option family, CI coverage.
+
+    Rows are matched on workload x variant (x strategy x workers x metric); host labels are
+    ignored, so a rerun measured under another label still matches. Returns shares in [0, 1]
+    (NaN when nothing matched) and the table of headline comparisons.
+    """
+    key = ["workload", "variant", "metric", "strategy", "workers"]
+    ra, rb = a.ratios, b.ratios
+    m = ra.merge(rb, on=key, suffixes=("_a", "_b"))
+    head = m[m["metric"].isin(HEADLINE_METRICS)]
+    rows = []
+    for r in head.to_dict("records"):
+        ca = _call({"significant": r["significant_a"], "value": r["value_a"]})
+        cb = _call({"significant": r["significant_b"], "value": r["value_b"]})
+        rows.append({"workload": r["workload"], "variant": r["variant"], "metric": r["metric"],
+                     "a": ca, "b": cb, "agree": ca == cb})
+    # the best option is chosen per set, so gain_best rows may name different options: match them
+    # on workload x variant x metric only
+    for metric in ("gain_best",):
+        ga = ra[ra["metric"] == metric].set_index(["workload", "variant"])
+        gb = rb[rb["metric"] == metric].set_index(["workload", "variant"])
+        for idx in ga.index.intersection(gb.index):
+            if any(x["workload"] == idx[0] and x["variant"] == idx[1] and x["metric"] == metric
+                   for x in rows):
+                continue
+            ca, cb = _call(ga.loc[idx].to_dict()), _call(gb.loc[idx].to_dict())
+            rows.append({"workload": idx[0], "variant": idx[1], "metric": metric, "a": ca,
+                         "b": cb, "agree": ca == cb})
+    sa = a.summary.set_index(["workload", "variant"])
+    sb = b.summary.set_index(["workload", "variant"])
+    common = sa.index.intersection(sb.index)
+    fam = [sa.loc[i, "best_strategy"] == sb.loc[i, "best_strategy"] for i in common]
+    ci = m[m["ci_low_b"].notna() & m["ci_low_a"].notna()]
+    a_in_b = ((ci["value_a"] >= ci["ci_low_b"]) & (ci["value_a"] <= ci["ci_high_b"]))
+    b_in_a = ((ci["value_b"] >= ci["ci_low_a"]) & (ci["value_b"] <= ci["ci_high_a"]))
+    agree_all = m.apply(lambda r: _call({"significant": r["significant_a"], "value": r["value_a"]})
+                        == _call({"significant": r["significant_b"], "value": r["value_b"]}),
+                        axis=1) if len(m) else pd.Series(dtype=bool)
+    nan = math.nan
+    return {
+        "headline_agree": float(np.mean([r["agree"] for r in rows])) if rows else nan,
+        "headline_n": len(rows),
+        "best_family_agree": float(np.mean(fam)) if fam else nan, "best_family_n": len(fam),
+        "ratio_verdicts_agree": float(agree_all.mean()) if len(m) else nan, "ratios_n": len(m),
+        "a_inside_b": float(a_in_b.mean()) if len(ci) else nan,
+        "b_inside_a": float(b_in_a.mean()) if len(ci) else nan, "ci_n": len(ci),
+        "table": pd.DataFrame(rows, columns=["workload", "variant", "metric", "a", "b", "agree"]),
+    }
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x != x else f"{100 * x:.0f}%"
+
+
+def reproduce_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.analysis reproduce",
+        description="Compare the verdicts of two result sets of the same machine (a rerun).")
+    parser.add_argument("raw_a", help="raw results directory of the first run (results/raw)")
+    parser.add_argument("raw_b", help="raw results directory of the rerun")
+    parser.add_argument("--margin", type=float, default=MARGIN, help="equivalence margin")
+    args = parser.parse_args(argv)
+    try:
+        a, b = analyse(args.raw_a, args.margin), analyse(args.raw_b, args.margin)
+    except AnalysisError as exc:
+        print(f"ftbench: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    got = reproduce(a, b)
+    print(f"headline verdicts agree (direction and significance of slowdown and best gain): "
+          f"{_pct(got['headline_agree'])} of {got['headline_n']}")
+    print(f"best-option family agrees: {_pct(got['best_family_agree'])} of "
+          f"{got['best_family_n']}")
+    print(f"all ratio verdicts agree: {_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}")
+    print(f"estimates of A inside B's 95% CIs: {_pct(got['a_inside_b'])}; of B inside A's: "
+          f"{_pct(got['b_inside_a'])} (of {got['ci_n']} ratios with CIs on both sides)")
+    diff = got["table"][~got["table"]["agree"]]
+    if len(diff):
+        print("disagreements:")
+        for r in diff.to_dict("records"):
+            print(f"  {r['workload']} {r['variant']} {r['metric']}: {r['a']} vs {r['b']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["reproduce"]:
+        return reproduce_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m harness.analysis", description=__doc__
                                      .splitlines()[0])
     parser.add_argument("--raw", default="results/raw", help="raw results directory")
     parser.add_argument("--out", default="results", help="where CSVs, figures and REPORT.md go")
     parser.add_argument("--readme", help="also refresh the headline block of this README.md")
+    parser.add_argument("--margin", type=float, default=MARGIN,
+                        help="practical equivalence margin of the verdicts (default 0.05: +-5%%)")
+    parser.add_argument("--keep-flagged", action="store_true",
+                        help="keep runs flagged for foreign load (left out by default)")
     args = parser.parse_args(argv)
+    if not 0 <= args.margin < 1:
+        parser.error("--margin must be in [0, 1), e.g. 0.05")
     try:
-        res = regenerate(args.raw, args.out)
+        res = regenerate(args.raw, args.out, margin=args.margin, keep_flagged=args.keep_flagged)
     except AnalysisError as exc:
         print(f"ftbench: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     out = Path(args.out)
-    print(f"wrote {out / 'benchmarks.csv'}, {out / 'summary.csv'}, {out / 'claims.csv'}, "
-          f"{len(res.figures)} figures in {out / 'figures'}, {res.report}")
+    print(f"wrote {out / 'benchmarks.csv'}, {out / 'ratios.csv'}, {out / 'summary.csv'}, "
+          f"{out / 'scaling.csv'}, {out / 'claims.csv'}, {len(res.figures)} figures in "
+          f"{out / 'figures'}, {res.report}")
     if args.readme:
         from harness.analysis.report import update_readme
 
-        if not update_readme(args.readme, res.summary, res.metadata):
+        if not update_readme(args.readme, res):
             print(f"ftbench: error: {args.readme} has no headline markers", file=sys.stderr)
             return 1
         print(f"refreshed the headline of {args.readme}")

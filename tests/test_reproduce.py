@@ -1,0 +1,63 @@
+"""python -m harness.analysis reproduce RAW_A RAW_B on synthetic result sets."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pandas")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from synth import model_results  # noqa: E402
+
+from harness import analysis  # noqa: E402
+
+
+def _sets(tmp_path, seed_b):
+    a = model_results(tmp_path / "a", variants=("3.13", "3.13t"), runs=4, values=2)
+    b = tmp_path / "b"
+    from synth import model_specs, write_variant
+
+    for i, v in enumerate(("3.13", "3.13t")):
+        write_variant(b, "h1", v, model_specs(v, seed=seed_b + i, runs=4, values=2))
+    return a, b
+
+
+def test_a_set_against_itself_agrees_fully(tmp_path):
+    a, _ = _sets(tmp_path, 100)
+    ra = analysis.analyse(a)
+    got = analysis.reproduce(ra, ra)
+    assert got["headline_agree"] == 1.0 and got["best_family_agree"] == 1.0
+    assert got["a_inside_b"] == 1.0 and got["headline_n"] > 0
+
+
+def test_a_rerun_of_the_same_model_mostly_agrees(tmp_path, capsys):
+    a, b = _sets(tmp_path, 100)
+    assert analysis.main(["reproduce", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "headline verdicts agree" in out and "inside B's 95% CIs" in out
+    got = analysis.reproduce(analysis.analyse(a), analysis.analyse(b))
+    assert got["headline_agree"] >= 0.75
+    assert got["a_inside_b"] >= 0.75  # 1% noise, honest intervals: a rerun falls inside
+
+
+def test_a_changed_machine_disagrees(tmp_path):
+    a, _ = _sets(tmp_path, 100)
+    slow = tmp_path / "slow"
+    from synth import SLOWDOWN, model_specs, write_variant
+
+    old = dict(SLOWDOWN)
+    try:
+        SLOWDOWN["3.13t"] = 0.8  # the free-threaded build suddenly faster single-threaded
+        for i, v in enumerate(("3.13", "3.13t")):
+            write_variant(slow, "h1", v, model_specs(v, seed=200 + i, runs=4, values=2))
+    finally:
+        SLOWDOWN.update(old)
+    got = analysis.reproduce(analysis.analyse(a), analysis.analyse(slow))
+    assert got["headline_agree"] < 1.0
+    assert got["a_inside_b"] < 0.75
+
+
+def test_reproduce_reports_a_bad_directory(tmp_path, capsys):
+    assert analysis.main(["reproduce", str(tmp_path / "no"), str(tmp_path / "no2")]) == 1
+    assert capsys.readouterr().err.startswith("ftbench: error:")
