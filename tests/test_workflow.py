@@ -238,6 +238,7 @@ def test_merge_job_on_two_hosts(wf, tmp_path):
         assert row.baseline_best_time == pytest.approx(own.best_time, rel=1e-4)
         assert row.slowdown == pytest.approx(row.seq_time / own.seq_time, rel=1e-4)  # the CSV keeps ~6 digits
         assert row.slowdown == pytest.approx(synth.SLOWDOWN[row.variant], rel=0.05)
-        assert row.gain_vs313_best == pytest.approx(own.best_time / row.best_time, rel=1e-4)  # the CSV keeps ~6 digits
+        # the gain is estimated on the processes the best option was not chosen on: close, not equal
+        assert row.gain_best == pytest.approx(own.best_time / row.best_time, rel=0.05)
     seq = base["seq_time"]
     assert seq.loc[HOSTS[1]].mean() / seq.loc[HOSTS[0]].mean() == pytest.approx(ARM_FACTOR, rel=0.05)
