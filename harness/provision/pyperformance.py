@@ -275,7 +275,8 @@ def run(names: list[str], benchmarks: str, speed: str = "fast", results: Path = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.provision.pyperformance", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.provision.pyperformance",
+                                     description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
     parsers = {action: sub.add_parser(action) for action in ("run", "list")}
     for p in parsers.values():
