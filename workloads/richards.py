@@ -228,6 +228,6 @@ WORKLOAD = Workload(
     task=run_kernel,
     check=check,
     pyperf={"quick": {"processes": 2, "values": 2, "warmups": 1},
-            "default": {"processes": 4, "values": 3, "warmups": 1},
+            "default": {"processes": 2, "values": 2, "warmups": 1},
             "rigorous": {"processes": 10, "values": 5, "warmups": 1}},
 )
