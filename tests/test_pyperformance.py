@@ -119,7 +119,17 @@ def test_classify(rc, output, produced, status):
     got, error = ppf.classify(rc, output, produced)
     assert got == status and (error == "") == (status == "ok")
     if rc == 1:
-        assert error.startswith("ERROR: Benchmark a failed")
+        assert error in ("ERROR: Benchmark a failed: could not install requirements", "RuntimeError: boom")
+
+
+def test_the_error_line_is_the_telling_one():
+    pip = ("Collecting chameleon==4.6.0\n"
+           "ERROR: Could not find a version that satisfies the requirement chameleon==4.6.0 (from versions: none)\n"
+           "ERROR: No matching distribution found for chameleon==4.6.0\n(benchmark will be skipped)\n"
+           "ERROR: Benchmark chameleon failed: could not install requirements\nERROR: No benchmark was run\n")
+    assert ppf.classify(1, pip, False) == ("install-failed", "ERROR: Could not find a version that satisfies "
+                                           "the requirement chameleon==4.6.0 (from versions: none)")
+    assert ppf.classify(1, "a\nsegfault\n", False) == ("failed", "segfault")
 
 
 def test_merge_pushes_common_metadata_down_and_replaces_a_rerun():
@@ -151,7 +161,7 @@ def test_fake_run_records_each_failure_for_its_variant_only(fake, tmp_path):
         "alpha": "ok", "broken_on_ft": "ok", "needs_missing_dep": "install-failed"}
     for name in (ft, control):
         entry = statuses[name]["benchmarks"]["broken_on_ft"]
-        assert entry["status"] == "failed" and "Benchmark died" in entry["error"]
+        assert entry["status"] == "failed" and entry["error"] == "RuntimeError: boom on free-threading"
         log = tmp_path / "results/raw/box/pyperformance" / entry["log"]
         assert "RuntimeError: boom on free-threading" in log.read_text()
     out = tmp_path / "results/raw/box/pyperformance"

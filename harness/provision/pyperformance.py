@@ -99,10 +99,16 @@ def plan(benchmarks: list[str], names: list[str]) -> list[tuple[str, str]]:
     return [(b, names[(i + j) % len(names)]) for i, b in enumerate(benchmarks) for j in range(len(names))]
 
 
+GENERIC_ERRORS = ("ERROR: Benchmark ", "ERROR: No benchmark was run")  # pyperformance's summaries
+
+
 def _last_line(text: str) -> str:
+    """The most telling line of a call's output: pip's first error, else the exception, else the last line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR") or "Error" in line.split(":")[0]]
-    return (errors or lines or [""])[-1][:500]
+    pip = [line for line in lines if line.startswith("ERROR:") and not line.startswith(GENERIC_ERRORS)]
+    raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Exit)(:|$)", line)]
+    generic = [line for line in lines if line.startswith("ERROR:")]
+    return (pip[:1] or raised[-1:] or generic[-1:] or lines[-1:] or [""])[0][:500]
 
 
 def classify(returncode: int | None, output: str, produced: bool) -> tuple[str, str]:
