@@ -227,3 +227,10 @@ def test_real_pyperformance_on_the_free_threaded_build(tmp_path):
     suite = json.loads((tmp_path / "raw/test/pyperformance" / f"{ft.name}.json").read_text())
     meta = suite["benchmarks"][0]["metadata"]
     assert meta["ftbench_gil_enabled"] == "no" and meta["performance_version"] == ppf.PYPERFORMANCE_VERSION
+
+
+def test_the_campaign_analysis_does_not_mistake_these_for_variants(fake, tmp_path):
+    tables = pytest.importorskip("harness.analysis.tables")  # needs pandas
+    ppf.run([next(iter(variants.registry()))], "alpha", "fast", tmp_path / "results", "box", log=lambda *a: None)
+    with pytest.raises(tables.NoResults):  # raw/box/ holds only the pyperformance/ subdirectory
+        tables.load_raw(tmp_path / "results" / "raw")
