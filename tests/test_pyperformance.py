@@ -40,6 +40,10 @@ FAKE = textwrap.dedent('''
         print("Traceback (most recent call last):\\nRuntimeError: boom on free-threading")
         print("ERROR: Benchmark broken_on_ft failed: Benchmark died")
         sys.exit(1)
+    if bench == os.environ.get("FAKE_REENABLES") and python.endswith("t") and os.environ.get("PYTHON_GIL") != "1":
+        print("<frozen importlib._bootstrap>:488: RuntimeWarning: The global interpreter lock (GIL) has been "
+              "enabled to load module 'fake_ext', which has not declared that it can run safely without the GIL.",
+              file=sys.stderr)
     if bench == "hang":
         time.sleep(60)
     venv_python = os.environ["FAKE_VENV_PYTHON"] + ("t" if python.endswith("t") else "")
@@ -89,10 +93,10 @@ def calls(log: Path) -> list[dict]:
 def test_run_command():
     cmd = ppf.run_command(["pyperformance"], "/py/bin/python3.13t", "nbody", Path("/tmp/o.json"), "fast", False)
     assert cmd == ["pyperformance", "run", "--python", "/py/bin/python3.13t", "--benchmarks", "nbody",
-                   "--output", "/tmp/o.json", "--fast"]
+                   "--output", "/tmp/o.json", "--verbose", "--fast"]
     offline = ppf.run_command(["pp"], "py", "nbody", Path("o"), "debug", True)
     assert offline[-2:] == ["--debug-single-value", "--inherit-environ=PIP_NO_INDEX"]
-    assert ppf.run_command(["pp"], "py", "x", Path("o"), "default", False)[-1] == "o"
+    assert ppf.run_command(["pp"], "py", "x", Path("o"), "default", False)[-1] == "--verbose"
 
 
 def test_command_comes_from_the_environment(monkeypatch):
@@ -234,3 +238,15 @@ def test_the_campaign_analysis_does_not_mistake_these_for_variants(fake, tmp_pat
     ppf.run([next(iter(variants.registry()))], "alpha", "fast", tmp_path / "results", "box", log=lambda *a: None)
     with pytest.raises(tables.NoResults):  # raw/box/ holds only the pyperformance/ subdirectory
         tables.load_raw(tmp_path / "results" / "raw")
+
+
+def test_an_import_that_re_enables_the_gil_is_recorded_on_the_free_threaded_variant_only(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_REENABLES", "alpha")
+    names = list(variants.registry())
+    statuses = ppf.run(names, "alpha", "fast", tmp_path / "r", "box", log=lambda *a: None)
+    got = {n: s["benchmarks"]["alpha"]["status"] for n, s in statuses.items()}
+    assert got == {n: "gil-reenabled" if v.role == "free-threaded" else "ok" for n, v in variants.registry().items()}
+    ft = next(n for n, v in variants.registry().items() if v.role == "free-threaded")
+    assert "fake_ext" in statuses[ft]["benchmarks"]["alpha"]["error"]
+    kept = ppf.run([ft], "alpha", "fast", tmp_path / "r2", "box", allow_gil=True, log=lambda *a: None)
+    assert kept[ft]["benchmarks"]["alpha"]["status"] == "ok"

@@ -52,6 +52,9 @@ from harness.provision import interpreters
 PYPERFORMANCE_VERSION = "1.14.0"  # pinned: its benchmarks and their requirement locks are part of the result
 COMMAND_ENV = "FTBENCH_PYPERFORMANCE"  # how to start pyperformance, e.g. "/venv/bin/pyperformance"
 SPEEDS = {"fast": ["--fast"], "default": [], "rigorous": ["--rigorous"], "debug": ["--debug-single-value"]}
+# CPython's RuntimeWarning when an extension without Py_mod_gil turns the GIL back on (3.13t): pyperformance
+# shows a worker's stderr only with --verbose, so every call is verbose and its output is searched for it.
+GIL_REENABLED = "has been enabled to load module"
 TIMEOUT = 3600.0  # seconds per benchmark x variant call; the first one creates the venv and installs
 GIL_PROBE = '''import sys
 import pyperf
@@ -88,7 +91,8 @@ def list_benchmarks(cmd: list[str], selection: str = "default") -> list[str]:
 
 
 def run_command(cmd: list[str], python: str, bench: str, output: Path, speed: str, offline: bool) -> list[str]:
-    out = [*cmd, "run", "--python", python, "--benchmarks", bench, "--output", str(output), *SPEEDS[speed]]
+    out = [*cmd, "run", "--python", python, "--benchmarks", bench, "--output", str(output), "--verbose",
+           *SPEEDS[speed]]
     if offline:  # pyperformance passes pip a filtered environment: name the variable to keep
         out.append("--inherit-environ=PIP_NO_INDEX")
     return out
@@ -249,7 +253,7 @@ def run_one(cmd: list[str], python: str, bench: str, speed: str, env: dict, offl
 
 def run(names: list[str], benchmarks: str, speed: str = "fast", results: Path = Path("results"),
         host: str | None = None, cmd: list[str] | None = None, offline: bool = False, fresh: bool = False,
-        table: dict | None = None, timeout: float = TIMEOUT, log=print) -> dict[str, dict]:
+        table: dict | None = None, timeout: float = TIMEOUT, allow_gil: bool = False, log=print) -> dict[str, dict]:
     """Run the selection on every variant, interleaved; returns each variant's status table."""
     table = variants.registry() if table is None else table
     chosen = [variants.get(n, table) for n in names]
@@ -274,6 +278,9 @@ def run(names: list[str], benchmarks: str, speed: str = "fast", results: Path = 
             gil[name] = gil_probe(venv_python, env)
         if status == "ok" and (gil[name] == "yes") != variant.gil_expected:
             status, error, result = "failed", f"GIL enabled={gil[name]} in a worker, expected the opposite", None
+        reenabled = [line.strip() for line in text.splitlines() if GIL_REENABLED in line]
+        if status == "ok" and reenabled and not variant.gil_expected and not allow_gil:
+            status, error, result = "gil-reenabled", reenabled[0][:500], None  # not a free-threaded measurement
         store.record(bench, status, error, seconds, result, ftbench_metadata(variant, host, gil.get(name)), text)
         log(f"[{i}/{len(todo)}] {bench} on {name}: {status} in {seconds:.0f} s{': ' + error if error else ''}")
     log(f"{len(todo)} calls in {time.monotonic() - started:.0f} s")
@@ -296,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--offline", action="store_true", help="PIP_NO_INDEX=1: reuse venvs made by an online run")
     p.add_argument("--fresh", action="store_true", help="forget earlier results of these variants")
     p.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per benchmark x variant call")
+    p.add_argument("--allow-gil", action="store_true", help="keep free-threaded results where an import re-enabled "
+                   "the GIL (default: recorded as gil-reenabled, values left out)")
     args = parser.parse_args(argv)
     cmd = command(args.pyperformance)
     try:
@@ -305,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         table = variants.registry()
         names = args.variants.split(",") if args.variants else list(table)
         statuses = run(names, args.benchmarks, args.speed, Path(args.results), args.host, cmd, args.offline,
-                       args.fresh, table, args.timeout)
+                       args.fresh, table, args.timeout, args.allow_gil)
     except (PyperformanceError, variants.VariantError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
