@@ -1,0 +1,252 @@
+"""harness.provision.pyperformance: command construction, interleaving, merging, failure recording.
+
+A fake ``pyperformance`` (a small script) stands in for the real one: it logs every call with the
+PYTHON_GIL it was given, writes pyperf JSON, and fails on cue (an install failure everywhere, a
+crash on the free-threaded build only, a hang). Its fake venv python answers the GIL probe from
+the environment. One slow test runs the real pyperformance on the real 3.13t build.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness import variants
+from harness.provision import interpreters
+from harness.provision import pyperformance as ppf
+
+FAKE = textwrap.dedent('''
+    import json, os, sys, time
+    args = sys.argv[1:]
+    opt = lambda name: args[args.index(name) + 1]
+    if args[0] == "list":
+        print("- alpha\\n- broken_on_ft\\n- needs_missing_dep")
+        sys.exit(0)
+    bench, python, out = opt("--benchmarks"), opt("--python"), opt("--output")
+    with open(os.environ["FAKE_LOG"], "a") as log:
+        log.write(json.dumps({"bench": bench, "python": python, "gil": os.environ.get("PYTHON_GIL"),
+                              "argv": args}) + "\\n")
+    print("creating venv ... lots of pip output")
+    if bench == "needs_missing_dep":
+        print("ERROR: Benchmark needs_missing_dep failed: could not install requirements")
+        sys.exit(1)
+    if bench == "broken_on_ft" and python.endswith("t"):
+        print("Traceback (most recent call last):\\nRuntimeError: boom on free-threading")
+        print("ERROR: Benchmark broken_on_ft failed: Benchmark died")
+        sys.exit(1)
+    if bench == os.environ.get("FAKE_REENABLES") and python.endswith("t") and os.environ.get("PYTHON_GIL") != "1":
+        print("<frozen importlib._bootstrap>:488: RuntimeWarning: The global interpreter lock (GIL) has been "
+              "enabled to load module 'fake_ext', which has not declared that it can run safely without the GIL.",
+              file=sys.stderr)
+    if bench == "hang":
+        time.sleep(60)
+    venv_python = os.environ["FAKE_VENV_PYTHON"] + ("t" if python.endswith("t") else "")
+    meta = {"name": bench, "python_executable": venv_python, "loops": 8}
+    data = {"version": "1.0", "metadata": {"performance_version": "1.14.0", "hostname": "fake"},
+            "benchmarks": [{"metadata": meta, "runs": [
+                {"metadata": {"date": "2026-11-25 12:00:00", "duration": 0.5}, "warmups": [[8, 0.1]],
+                 "values": [0.1, 0.11]}]}]}
+    with open(out, "w") as f:
+        json.dump(data, f)
+''')
+
+FAKE_VENV_PYTHON = textwrap.dedent('''
+    import json, os, sys
+    # Answers harness.provision.pyperformance.GIL_PROBE as a pyperf worker would.
+    out = sys.argv[sys.argv.index("-o") + 1]
+    gil = "no" if os.environ.get("FAKE_FREE_THREADED") == "1" and os.environ.get("PYTHON_GIL") != "1" else "yes"
+    meta = {"name": "ftbench_gil_probe", "ftbench_gil_enabled": os.environ.get("FAKE_FORCE_GIL", gil),
+            "ftbench_probe_process": "worker"}
+    json.dump({"version": "1.0", "metadata": meta, "benchmarks": [{"runs": [{"values": [1e-7]}]}]}, open(out, "w"))
+''')
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    """A fake pyperformance command and venv python; returns the path of the call log."""
+    (tmp_path / "fake_pyperformance.py").write_text(FAKE)
+    (tmp_path / "fake_venv.py").write_text(FAKE_VENV_PYTHON)
+    for suffix, free_threaded in (("", "0"), ("t", "1")):  # the venv python of each build
+        venv_python = tmp_path / f"venv-python{suffix}"
+        venv_python.write_text(f"#!/bin/sh\nFAKE_FREE_THREADED={free_threaded} exec {sys.executable} "
+                               f"{tmp_path / 'fake_venv.py'} \"$@\"\n")
+        venv_python.chmod(0o755)
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_LOG", str(log))
+    monkeypatch.setenv("FAKE_VENV_PYTHON", str(tmp_path / "venv-python"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv(ppf.COMMAND_ENV, f"{sys.executable} {tmp_path / 'fake_pyperformance.py'}")
+    monkeypatch.setenv("PYTHON_GIL", "0")  # a stray setting in the user's shell must not leak into a variant
+    return log
+
+
+def calls(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_run_command():
+    cmd = ppf.run_command(["pyperformance"], "/py/bin/python3.13t", "nbody", Path("/tmp/o.json"), "fast", False)
+    assert cmd == ["pyperformance", "run", "--python", "/py/bin/python3.13t", "--benchmarks", "nbody",
+                   "--output", "/tmp/o.json", "--verbose", "--fast"]
+    offline = ppf.run_command(["pp"], "py", "nbody", Path("o"), "debug", True)
+    assert offline[-2:] == ["--debug-single-value", "--inherit-environ=PIP_NO_INDEX"]
+    assert ppf.run_command(["pp"], "py", "x", Path("o"), "default", False)[-1] == "--verbose"
+
+
+def test_command_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(ppf.COMMAND_ENV, raising=False)
+    assert ppf.command() == [sys.executable, "-m", "pyperformance"]
+    monkeypatch.setenv(ppf.COMMAND_ENV, "/opt/pp venv/bin/pyperformance --x")
+    assert ppf.command() == ["/opt/pp", "venv/bin/pyperformance", "--x"]
+    assert ppf.command("a b") == ["a", "b"]
+
+
+def test_plan_is_benchmark_major_and_rotates_the_variants():
+    assert ppf.plan(["a", "b", "c"], ["x", "y", "z"]) == [
+        ("a", "x"), ("a", "y"), ("a", "z"), ("b", "y"), ("b", "z"), ("b", "x"), ("c", "z"), ("c", "x"), ("c", "y")]
+
+
+@pytest.mark.parametrize(("rc", "output", "produced", "status"), [
+    (0, "fine", True, "ok"),
+    (0, "fine", False, "failed"),
+    (1, "x\nERROR: Benchmark a failed: could not install requirements\n", False, "install-failed"),
+    (1, "Traceback\nRuntimeError: boom\nERROR: Benchmark a failed: Benchmark died\n", False, "failed"),
+    (None, "", False, "timeout"),
+])
+def test_classify(rc, output, produced, status):
+    got, error = ppf.classify(rc, output, produced)
+    assert got == status and (error == "") == (status == "ok")
+    if rc == 1:
+        assert error in ("ERROR: Benchmark a failed: could not install requirements", "RuntimeError: boom")
+
+
+def test_the_error_line_is_the_telling_one():
+    pip = ("Collecting chameleon==4.6.0\n"
+           "ERROR: Could not find a version that satisfies the requirement chameleon==4.6.0 (from versions: none)\n"
+           "ERROR: No matching distribution found for chameleon==4.6.0\n(benchmark will be skipped)\n"
+           "ERROR: Benchmark chameleon failed: could not install requirements\nERROR: No benchmark was run\n")
+    assert ppf.classify(1, pip, False) == ("install-failed", "ERROR: Could not find a version that satisfies "
+                                           "the requirement chameleon==4.6.0 (from versions: none)")
+    assert ppf.classify(1, "a\nsegfault\n", False) == ("failed", "segfault")
+
+
+def test_merge_pushes_common_metadata_down_and_replaces_a_rerun():
+    def suite(name, value, common):
+        return {"version": "1.0", "metadata": common,
+                "benchmarks": [{"metadata": {"name": name}, "runs": [{"metadata": {}, "values": [value]}]}]}
+
+    merged = ppf.merge(None, suite("a", 1.0, {"hostname": "h"}), {"ftbench_variant": "3.13t"})
+    merged = ppf.merge(merged, suite("b", 2.0, {"hostname": "h2"}), {"ftbench_variant": "3.13t"})
+    merged = ppf.merge(merged, suite("a", 3.0, {"hostname": "h3"}), {"ftbench_variant": "3.13t"})
+    by_name = {b["metadata"]["name"]: b for b in merged["benchmarks"]}
+    assert sorted(by_name) == ["a", "b"] and merged["metadata"] == {}
+    assert by_name["a"]["metadata"]["hostname"] == "h3" and by_name["a"]["runs"][0]["values"] == [3.0]
+    assert by_name["b"]["metadata"] == {"name": "b", "hostname": "h2", "ftbench_variant": "3.13t"}
+
+
+def test_fake_run_records_each_failure_for_its_variant_only(fake, tmp_path):
+    pyperf = pytest.importorskip("pyperf")
+    names = list(variants.registry())
+    statuses = ppf.run(names, "default", "fast", tmp_path / "results", "box", log=lambda *a: None)
+    made = calls(fake)
+    # interleaved: every benchmark on every variant before the next benchmark
+    assert [c["bench"] for c in made] == ["alpha"] * 3 + ["broken_on_ft"] * 3 + ["needs_missing_dep"] * 3
+    assert all("--fast" in c["argv"] for c in made)
+    gil_seen = {(c["python"].endswith("t"), c["gil"]) for c in made}
+    assert gil_seen == {(False, None), (True, None), (True, "1")}  # the stray PYTHON_GIL=0 never got through
+    base, ft, control = names
+    assert {b: e["status"] for b, e in statuses[base]["benchmarks"].items()} == {
+        "alpha": "ok", "broken_on_ft": "ok", "needs_missing_dep": "install-failed"}
+    for name in (ft, control):
+        entry = statuses[name]["benchmarks"]["broken_on_ft"]
+        assert entry["status"] == "failed" and entry["error"] == "RuntimeError: boom on free-threading"
+        log = tmp_path / "results/raw/box/pyperformance" / entry["log"]
+        assert "RuntimeError: boom on free-threading" in log.read_text()
+    out = tmp_path / "results/raw/box/pyperformance"
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(
+        [f"{n}.json" for n in names] + [f"{n}.status.json" for n in names])
+    assert json.loads((out / f"{ft}.status.json").read_text()) == statuses[ft]
+    for name, expected in ((base, ["alpha", "broken_on_ft"]), (ft, ["alpha"]), (control, ["alpha"])):
+        suite = pyperf.BenchmarkSuite.load(str(out / f"{name}.json"))  # pyperf's own format
+        assert sorted(suite.get_benchmark_names()) == expected
+        meta = suite.get_benchmarks()[0].get_metadata()
+        assert meta["ftbench_variant"] == name and meta["ftbench_host"] == "box"
+        assert meta["ftbench_gil_enabled"] == ("yes" if variants.get(name).gil_expected else "no")
+        assert meta["hostname"] == "fake"  # pyperformance's common metadata kept
+
+
+def test_a_rerun_skips_what_is_ok_and_retries_what_failed(fake, tmp_path):
+    names = list(variants.registry())
+    ppf.run(names, "default", "fast", tmp_path / "r", "box", log=lambda *a: None)
+    fake.unlink()
+    ppf.run(names, "default", "fast", tmp_path / "r", "box", log=lambda *a: None)
+    assert sorted((c["bench"], c["python"].endswith("t")) for c in calls(fake)) == [
+        ("broken_on_ft", True), ("broken_on_ft", True),
+        ("needs_missing_dep", False), ("needs_missing_dep", True), ("needs_missing_dep", True)]
+    with pytest.raises(ppf.PyperformanceError, match="--fresh"):
+        ppf.run(names, "default", "rigorous", tmp_path / "r", "box", log=lambda *a: None)
+
+
+def test_a_worker_with_the_wrong_gil_state_fails_the_benchmark(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_FORCE_GIL", "yes")  # e.g. an extension re-enabled the GIL on 3.13t
+    ft = [n for n, v in variants.registry().items() if v.role == "free-threaded"]
+    statuses = ppf.run(ft, "alpha", "fast", tmp_path / "r", "box", log=lambda *a: None)
+    entry = statuses[ft[0]]["benchmarks"]["alpha"]
+    assert entry["status"] == "failed" and "GIL enabled=yes" in entry["error"]
+
+
+def test_a_hanging_call_is_killed_and_recorded(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(ppf, "list_benchmarks", lambda cmd, selection: ["hang"])
+    statuses = ppf.run([next(iter(variants.registry()))], "hang", "fast", tmp_path / "r", "box", timeout=1.0,
+                       log=lambda *a: None)
+    (entry,) = statuses[next(iter(variants.registry()))]["benchmarks"].values()
+    assert entry["status"] == "timeout" and entry["seconds"] < 30
+
+
+def test_main_exit_status_and_unknown_variant(fake, tmp_path, capsys):
+    assert ppf.main(["list", "--benchmarks", "default"]) == 0
+    assert capsys.readouterr().out.split() == ["alpha", "broken_on_ft", "needs_missing_dep"]
+    assert ppf.main(["run", "--variants", "2.7", "--results", str(tmp_path)]) == 2
+    assert ppf.main(["run", "--results", str(tmp_path), "--host", "b"]) == 1  # some benchmarks failed
+    assert "needs_missing_dep" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_pyperformance_on_the_free_threaded_build(tmp_path):
+    """pyperformance 1.14.0 runs one benchmark on ftbench's 3.13t build, GIL off in its workers."""
+    if not os.environ.get(ppf.COMMAND_ENV) and importlib.util.find_spec("pyperformance") is None:
+        pytest.skip(f"pyperformance not installed here (pip install pyperformance=={ppf.PYPERFORMANCE_VERSION}, "
+                    f"or set {ppf.COMMAND_ENV})")
+    ft = next(v for v in variants.registry().values() if v.role == "free-threaded")
+    if not interpreters.executable(ft.build.version, True).exists():
+        pytest.skip(f"no {ft.name} build (nox -s build-{ft.build.name})")
+    statuses = ppf.run([ft.name], "nbody", "debug", tmp_path, "test", log=print)
+    assert statuses[ft.name]["benchmarks"]["nbody"]["status"] == "ok"
+    suite = json.loads((tmp_path / "raw/test/pyperformance" / f"{ft.name}.json").read_text())
+    meta = suite["benchmarks"][0]["metadata"]
+    assert meta["ftbench_gil_enabled"] == "no" and meta["performance_version"] == ppf.PYPERFORMANCE_VERSION
+
+
+def test_the_campaign_analysis_does_not_mistake_these_for_variants(fake, tmp_path):
+    tables = pytest.importorskip("harness.analysis.tables")  # needs pandas
+    ppf.run([next(iter(variants.registry()))], "alpha", "fast", tmp_path / "results", "box", log=lambda *a: None)
+    with pytest.raises(tables.NoResults):  # raw/box/ holds only the pyperformance/ subdirectory
+        tables.load_raw(tmp_path / "results" / "raw")
+
+
+def test_an_import_that_re_enables_the_gil_is_recorded_on_the_free_threaded_variant_only(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_REENABLES", "alpha")
+    names = list(variants.registry())
+    statuses = ppf.run(names, "alpha", "fast", tmp_path / "r", "box", log=lambda *a: None)
+    got = {n: s["benchmarks"]["alpha"]["status"] for n, s in statuses.items()}
+    assert got == {n: "gil-reenabled" if v.role == "free-threaded" else "ok" for n, v in variants.registry().items()}
+    ft = next(n for n, v in variants.registry().items() if v.role == "free-threaded")
+    assert "fake_ext" in statuses[ft]["benchmarks"]["alpha"]["error"]
+    kept = ppf.run([ft], "alpha", "fast", tmp_path / "r2", "box", allow_gil=True, log=lambda *a: None)
+    assert kept[ft]["benchmarks"]["alpha"]["status"] == "ok"
