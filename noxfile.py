@@ -19,6 +19,7 @@ import nox
 sys.path.insert(0, str(Path(__file__).parent))
 from harness import variants  # noqa: E402 - stdlib only, safe on the host Python
 from harness.provision import interpreters  # noqa: E402
+from harness.provision import pyperformance as pyperformance_lens  # noqa: E402 - stdlib only
 
 nox.needs_version = ">=2025.10.14"
 nox.options.default_venv_backend = "venv"
@@ -121,6 +122,32 @@ def bench_all(session: nox.Session) -> None:
     session.log("next: nox -s analysis")
 
 
+PYPERFORMANCE = f"pyperformance=={pyperformance_lens.PYPERFORMANCE_VERSION}"
+
+
+def _pyperformance(session: nox.Session, *names: str) -> None:
+    # A tool venv on the host Python: pyperformance then makes its own venv per build under
+    # ~/.cache/ftbench/pyperformance (benchmark requirements from the package index on first use).
+    session.install(PYPERFORMANCE)
+    session.run("python", "-m", "harness.provision.pyperformance", "run", "--variants", ",".join(names),
+                *session.posargs)
+
+
+for _variant, _spec in REGISTRY.items():
+    @nox.session(name=f"pyperformance-{_variant}", requires=[f"build-{_spec.build.name}"], default=False)
+    def _pyperformance_one(session: nox.Session, _name=_variant) -> None:
+        _pyperformance(session, _name)
+
+    _pyperformance_one.__doc__ = (f"pyperformance's default set on {_variant} "
+                                  "(args after -- go to harness.provision.pyperformance run).")
+
+
+@nox.session(name="pyperformance", requires=[f"build-{b}" for b in BUILDS], default=False)
+def pyperformance_all(session: nox.Session) -> None:
+    """pyperformance's default set on every variant, interleaved benchmark by benchmark."""
+    _pyperformance(session, *REGISTRY)
+
+
 @nox.session
 def analysis(session: nox.Session) -> None:
     """Regenerate results/*.csv, figures and REPORT.md, and execute analysis.ipynb in place."""
@@ -128,6 +155,13 @@ def analysis(session: nox.Session) -> None:
     session.run("python", "-m", "harness.analysis", "--readme", "README.md", *session.posargs)
     session.run("jupytext", "--sync", "analysis.py")
     session.run("jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace", "analysis.ipynb")
+
+
+@nox.session
+def reproduce(session: nox.Session) -> None:
+    """Compare the verdicts of two result sets of one machine: nox -s reproduce -- RAW_A RAW_B."""
+    session.install("-e", ".[analysis]")
+    session.run("python", "-m", "harness.analysis", "reproduce", *session.posargs)
 
 
 @nox.session
@@ -139,6 +173,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style with ruff."""
-    session.install("ruff>=0.6")
+    """Check style with ruff; check the workflows against GitHub's schema and audit them (offline)."""
+    session.install("ruff>=0.6", "check-jsonschema>=0.33", "zizmor>=1.32")
     session.run("ruff", "check", ".")
+    workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
+    if workflows:
+        session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+        session.run("zizmor", "--offline", ".github/workflows/")
