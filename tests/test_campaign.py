@@ -138,6 +138,11 @@ def test_effective_precision_takes_the_workloads_pyperf_overrides():
     assert (quick.min_processes, quick.max_processes, quick.values, quick.warmups) == (2, 2, 3, 0)
     default = campaign.effective_precision(PRECISION["default"], None)
     assert default == PRECISION["default"]
+    # with a precision target a workload's processes only raise the floor, never lower it
+    low = campaign.effective_precision(PRECISION["default"], {"processes": 2, "values": 2})
+    assert low.min_processes == PRECISION["default"].min_processes and low.values == 2
+    high = campaign.effective_precision(PRECISION["default"], {"processes": 12})
+    assert high.min_processes == 12 and high.max_processes == 12
 
 
 # --- the campaign with a fake pyperf process ---------------------------------------------------------

@@ -380,13 +380,23 @@ def _meta(**values) -> dict:
 
 
 def effective_precision(prec: Precision, overrides: dict | None) -> Precision:
-    """The profile's precision with a workload's own pyperf settings (``processes`` fixes the sample)."""
+    """The profile's precision with a workload's own pyperf settings.
+
+    ``values`` and ``warmups`` replace the profile's. ``processes`` fixes the sample of a profile without a
+    target (quick); with a target it can only raise the floor: fewer than the profile's minimum would give
+    intervals with one or two degrees of freedom, and stopping on a noisy estimate of the spread from so few
+    processes undercovers (tests/test_known_truth.py measures it).
+    """
     if not overrides:
         return prec
     changes = {k: overrides[k] for k in ("values", "warmups") if k in overrides}
     if "processes" in overrides:
         n = int(overrides["processes"])
-        changes.update(min_processes=n, max_processes=max(n, prec.max_processes) if prec.target else n)
+        if prec.target:
+            floor = max(n, prec.min_processes)
+            changes.update(min_processes=floor, max_processes=max(floor, prec.max_processes))
+        else:
+            changes.update(min_processes=n, max_processes=n)
     return dataclasses.replace(prec, **changes)
 
 
