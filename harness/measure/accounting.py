@@ -19,10 +19,13 @@ ticks over n intervals (about 3.5 standard deviations of that rounding on 2 core
 A :class:`MemorySampler` thread sums the memory of the process tree (the worker and every
 descendant, found through ``/proc/<pid>/task/<tid>/children``) during the intervals: PSS from
 ``/proc/<pid>/smaps_rollup`` when readable (a forked pool's shared pages counted once), else RSS
-from ``/proc/<pid>/statm``. PSS costs the kernel a walk of the page tables (about 7 us per MB
-mapped, 80 us for a bare interpreter), so the sampler sleeps max(interval, 100 x its last sample's
-cost), at most 0.1 s: at most 1% of one core up to trees of about 1.5 GB, and at least 10 samples
-a second. Its CPU is recorded (``sampler_cores``). Stdlib only: runs in every benchmark venv.
+from ``/proc/<pid>/statm``. PSS costs the kernel a walk of the page tables (7-20 us per MB mapped,
+0.5-1 ms per sample inside a busy benchmark), RSS almost nothing: so every sample reads the tree's
+RSS, and PSS only when the tree changed, its RSS grew by 1 MB since the last PSS reading, or 0.5 s
+passed (copy-on-write in a forked pool grows PSS, not RSS). The sampler sleeps max(interval,
+200 x its last sample's cost), at most 0.1 s: at most 0.5% of one core in the common case, and at
+least 10 samples a second. Its CPU is recorded (``sampler_cores``). Stdlib only: runs in every
+benchmark venv.
 """
 
 from __future__ import annotations
@@ -42,8 +45,10 @@ DEFAULT_THRESHOLD = 0.10  # cores of foreign load that flag a run
 THRESHOLD_ENV = "FTBENCH_FOREIGN_THRESHOLD"
 SERVER_PID_ENV = "FTBENCH_SERVER_PID"
 DEFAULT_INTERVAL = 0.025  # seconds between memory samples
-MAX_DUTY = 0.01  # the sampler's CPU share of one core, at most (unless MAX_SLEEP binds)
+MAX_DUTY = 0.005  # the sampler's CPU share of one core, at most (unless MAX_SLEEP binds)
 MAX_SLEEP = 0.1  # seconds: at least 10 samples a second, however large the tree
+PSS_GROWTH = 1 << 20  # bytes of RSS growth of the tree that call for a new PSS reading
+PSS_EVERY = 0.5  # seconds: a PSS reading at least this often (copy-on-write grows PSS, not RSS)
 TICK_NOISE = 2.0  # ticks of rounding per interval (see the module docstring)
 
 
@@ -154,11 +159,11 @@ def memory_method(pid: int | None = None) -> str:
     return ""
 
 
-def tree_memory(pid: int, method: str) -> int:
+def tree_memory(pid: int, method: str, pids: list[int] | None = None) -> int:
     """Summed memory (bytes) of ``pid`` and every descendant; a process that ends meanwhile counts 0."""
     reader = memory_pss if method == "pss" else memory_rss
     total = 0
-    for p in [pid, *descendants(pid)]:
+    for p in pids if pids is not None else [pid, *descendants(pid)]:
         try:
             total += reader(p)
         except (OSError, ValueError, IndexError):
@@ -176,11 +181,9 @@ class MemorySampler:
         self.interval = interval
         self.pid = pid or os.getpid()
         self.method = memory_method(self.pid) if interval > 0 else ""
-        self.peak = 0
-        self.samples = 0
-        self.cpu = 0.0  # seconds of CPU the samples cost
         self._on = threading.Event()
         self._lock = threading.Lock()
+        self.clear()  # peak, samples, pss_samples, cpu (seconds the samples cost)
         self._stop = False
         self._thread = None
 
@@ -189,16 +192,28 @@ class MemorySampler:
         return bool(self.method)
 
     def sample(self) -> None:
+        """One sample: RSS of the tree always (cheap); PSS when the tree or its RSS grew, or every PSS_EVERY s."""
         t0 = time.thread_time()
-        total = tree_memory(self.pid, self.method)
+        pids = [self.pid, *descendants(self.pid)]
+        total = tree_memory(self.pid, "rss", pids)
         with self._lock:
-            self.peak = max(self.peak, total)
+            if self.method == "pss":
+                now = time.monotonic()
+                if (total > self._rss_at_pss + PSS_GROWTH or now - self._pss_time >= PSS_EVERY
+                        or not self._pids.issuperset(pids)):
+                    self._pss = tree_memory(self.pid, "pss", pids)
+                    self._rss_at_pss, self._pss_time, self._pids = total, now, set(pids)
+                    self.peak = max(self.peak, self._pss)
+                    self.pss_samples += 1
+            else:
+                self.peak = max(self.peak, total)
             self.samples += 1
             self.cpu += time.thread_time() - t0
 
     def clear(self) -> None:
         with self._lock:
-            self.peak, self.samples, self.cpu = 0, 0, 0.0
+            self.peak, self.samples, self.pss_samples, self.cpu = 0, 0, 0, 0.0
+            self._rss_at_pss, self._pss_time, self._pids, self._pss = -1, -math.inf, set(), 0
 
     def _loop(self) -> None:
         while not self._stop:
