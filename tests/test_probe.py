@@ -50,8 +50,12 @@ def test_process_cpu_reads_a_command_name_with_spaces_and_parentheses(tmp_path, 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs /proc")
 def test_the_tree_holds_children_and_grandchildren_and_their_memory():
-    code = "import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(5)']);" \
-           "print(p.pid, flush=True); time.sleep(5)"
+    code = ("import subprocess, sys, time\n"
+            "p = subprocess.Popen([sys.executable, '-c', 'import time; print(1, flush=True); time.sleep(5)'],"
+            " stdout=subprocess.PIPE)\n"
+            "p.stdout.readline()\n"  # the grandchild is up
+            "print(p.pid, flush=True)\n"
+            "time.sleep(5)\n")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         grandchild = int(child.stdout.readline())
@@ -62,6 +66,8 @@ def test_the_tree_holds_children_and_grandchildren_and_their_memory():
         alone = accounting.tree_memory(child.pid, method)
         assert alone > accounting.tree_memory(grandchild, method) > 1 << 20
     finally:
+        for pid in accounting.descendants(child.pid):
+            os.kill(pid, 9)
         child.kill()
         child.wait()
 
@@ -318,3 +324,23 @@ def test_every_key_written_is_declared():
                  "foreign_threshold", "server_cores", "peak_tree_memory", "memory_method", "memory_samples",
                  "sampler_cores"):
         assert metadata.key(name).scope == "run"
+
+
+def test_the_runs_hygiene_arguments_come_from_the_environment_and_are_checked(monkeypatch, capsys):
+    import argparse
+
+    monkeypatch.setenv("FTBENCH_FOREIGN_THRESHOLD", "0.25")
+    monkeypatch.setenv("FTBENCH_SERVER_PID", "4321")
+    parser = argparse.ArgumentParser()
+    run.add_arguments(parser)
+    base = ["--workload", "w", "--strategy", "threads", "--workers", "2", "--variant", "3.13t"]
+    args = parser.parse_args(base)
+    assert (args.foreign_threshold, args.server_pid, args.memory_interval) == (0.25, 4321, 0.025)
+    cmd = []
+    run.forward(cmd, args)  # what pyperf's workers receive: no --inherit-environ needed
+    assert cmd[cmd.index("--foreign-threshold") + 1] == "0.25" and cmd[cmd.index("--server-pid") + 1] == "4321"
+    for bad in (["--foreign-threshold", "nan"], ["--foreign-threshold", "-1"], ["--memory-interval", "inf"]):
+        with pytest.raises(SystemExit) as e:
+            parser.parse_args(base + bad)
+        assert e.value.code == 2
+    assert "expected" in capsys.readouterr().err
