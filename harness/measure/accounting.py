@@ -191,8 +191,11 @@ class MemorySampler:
     def enabled(self) -> bool:
         return bool(self.method)
 
-    def sample(self) -> None:
-        """One sample: RSS of the tree always (cheap); PSS when the tree or its RSS grew, or every PSS_EVERY s."""
+    def sample(self, timed: bool = True) -> None:
+        """One sample: RSS of the tree always (cheap); PSS when the tree or its RSS grew, or every PSS_EVERY s.
+
+        ``timed``: the sample's CPU counts in :attr:`cpu` (the sampler thread's, during the timed runs).
+        """
         t0 = time.thread_time()
         pids = [self.pid, *descendants(self.pid)]
         total = tree_memory(self.pid, "rss", pids)
@@ -208,7 +211,8 @@ class MemorySampler:
             else:
                 self.peak = max(self.peak, total)
             self.samples += 1
-            self.cpu += time.thread_time() - t0
+            if timed:
+                self.cpu += time.thread_time() - t0
 
     def clear(self) -> None:
         with self._lock:
@@ -309,7 +313,7 @@ class Accounting:
     def begin(self) -> None:
         """Call just before the timer starts."""
         if self.sampler is not None and self.sampler.enabled:
-            self.sampler.sample()  # the tree as the run starts
+            self.sampler.sample(timed=False)  # the tree as the run starts (before the timer)
             self.sampler.start()
         self._start = (time.perf_counter(), self._machine(), self._server(), self._live(), own_cpu())
 
