@@ -135,14 +135,16 @@ def _fmt(values, digits: int = 2) -> str:
 # --- memory of the whole process tree --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("build", ["3.13", "3.13t"])
 @pytest.mark.parametrize("strategy", ["threads", "processes"])
-def test_the_peak_memory_of_the_tree_sums_every_worker(py313t, tmp_path, strategy):
-    _, base, _ = measure(py313t, tmp_path, "ftfault_probe_alloc", strategy, 4, "--option", "mb=0")
-    r, held, _ = measure(py313t, tmp_path, "ftfault_probe_alloc", strategy, 4, "--option", "mb=64")
+def test_the_peak_memory_of_the_tree_sums_every_worker(tmp_path, strategy, build):
+    python = bench_venv(build)
+    _, base, _ = measure(python, tmp_path, "ftfault_probe_alloc", strategy, 4, "--option", "mb=0")
+    r, held, _ = measure(python, tmp_path, "ftfault_probe_alloc", strategy, 4, "--option", "mb=64")
     assert base and held, r.stdout + r.stderr
     baseline, peak = get(base, "peak_tree_memory")[0], get(held, "peak_tree_memory")[0]
     expected = baseline + 4 * 64 * MB
-    print(f"\n{strategy} x4 on 3.13t ({get(held, 'memory_method')[0]}): baseline {baseline / MB:.1f} MB, "
+    print(f"\n{strategy} x4 on {build} ({get(held, 'memory_method')[0]}): baseline {baseline / MB:.1f} MB, "
           f"peak {peak / MB:.1f} MB, expected {expected / MB:.1f} MB ({(peak - expected) / expected:+.1%}); "
           f"{get(held, 'memory_samples')[0]} samples, sampler {get(held, 'sampler_cores')[0]:.4f} cores; "
           f"peak_rss (max of own, largest child) {get(held, 'peak_rss')[0] / MB:.1f} MB")

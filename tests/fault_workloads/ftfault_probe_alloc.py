@@ -5,6 +5,7 @@ Options: ``mb`` (megabytes per task, default 64; 0 gives the interpreter's basel
 at once. Loaded only by the tests (FTBENCH_WORKLOAD_PATH).
 """
 
+import mmap
 import time
 
 from harness import SIZES, CheckFailed, Context, Workload
@@ -19,16 +20,23 @@ def make_tasks(params: dict, ctx: Context) -> list[tuple[int, float]]:
 
 
 def hold_memory(task: tuple[int, float]) -> int:
+    """Map ``mb`` MB, touch every page, hold them, unmap: no allocator keeps them after the task."""
     mb, hold = task
+    if not mb:
+        time.sleep(hold)
+        return 0
     size = mb << 20
-    block = bytearray(size)
-    block[::PAGE] = b"\x01" * len(range(0, size, PAGE))  # touch every page: resident, private
-    time.sleep(hold)
-    return sum(block[::PAGE])
+    block = mmap.mmap(-1, size)  # anonymous and private; a bytearray's pages may outlive it in the allocator
+    try:
+        block[::PAGE] = b"\x01" * len(range(0, size, PAGE))  # touch every page: resident
+        time.sleep(hold)
+        return sum(block[::PAGE])
+    finally:
+        block.close()
 
 
 def check(tasks, results, shared) -> None:
-    want = [len(range(0, mb << 20, PAGE)) for mb, _ in tasks]
+    want = [len(range(0, mb << 20, PAGE)) if mb else 0 for mb, _ in tasks]
     if results != want:
         raise CheckFailed(f"ftfault_probe_alloc: touched {results}, expected {want}")
 
