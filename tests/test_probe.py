@@ -242,7 +242,7 @@ def test_the_sampler_sees_memory_held_during_the_interval_and_costs_little():
     sampler.close()
     assert f["memory_method"] in ("pss", "rss") and f["memory_samples"] >= 3
     assert f["peak_tree_memory"] - baseline == pytest.approx(64 << 20, rel=0.1)
-    assert f["sampler_cores"] < 0.02
+    assert f["sampler_cores"] < 0.05  # growing memory: a PSS reading per sample (cost on a benchmark: test_hygiene)
 
 
 def test_a_new_probe_starts_the_accounting_afresh(monkeypatch):
