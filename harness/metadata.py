@@ -85,6 +85,10 @@ _KEYS = (
     Key("busy_cores", float, "cores", "run", "mean", "cpu_seconds / wall_seconds"),
     Key("foreign_cores", float, "cores", "run", "max", "machine busy minus own, per second of wall"),
     Key("foreign_flagged", str, "", "run", "any_yes", "yes, no or unknown: foreign load above threshold"),
+    Key("foreign_threshold", float, "cores", "run", "max", "foreign load that flags a run"),
+    Key("server_cores", float, "cores", "run", "mean", "CPU of the embedded HTTP server per second of wall"),
+    Key("memory_samples", int, "", "run", "sum", "samples behind peak_tree_memory"),
+    Key("sampler_cores", float, "cores", "run", "max", "CPU of the memory sampler per second of wall"),
 )
 KEYS = {k.name: k for k in _KEYS}
 

@@ -2,20 +2,82 @@
 
 pyperf calls :class:`Probe` (registered as the ``pyperf.hook`` entry point ``ftbench``) around
 the timed function in every worker and asks it to ``teardown(metadata)`` after the values: that
-is where the GIL state *after* the run, the peak RSS and any import that re-enabled the GIL are
-written. pyperf itself records neither (and turns psutil off on free-threaded builds).
+is where the GIL state *after* the run, the peak RSS, any import that re-enabled the GIL, the
+check's figures and the accounting of the timed intervals (wall, CPU of the process tree, busy
+and foreign cores, peak memory of the tree: :mod:`harness.measure.accounting`) are written.
+pyperf itself records none of these (and turns psutil off on free-threaded builds).
+
+pyperf makes a new hook for each phase of a worker (warmups, then values) and calls its
+``teardown`` at the phase's end, so each new :class:`Probe` starts the accounting afresh: the
+figures finally written are those of the timed values alone. Every value goes through
+:func:`harness.metadata.put`, which refuses NaN and infinities: pyperf's JSON stays strict.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import re
 import resource
 import sys
 import warnings
 
+from harness import metadata
+from harness.measure import accounting
+
 # Filled by harness.measure.run while it runs: figures returned by the workload's check.
 FIGURES: dict[str, float] = {}
+# Configured by harness.measure.run (threshold, server pid, sampler); fed around every timed run.
+ACCOUNTING = accounting.Accounting()
+
+
+class FigureError(ValueError):
+    """check() returned something that is not a dict of finite numbers."""
+
+
+def checked_figures(workload: str, figures) -> dict:
+    """``figures`` as returned by a workload's check(), each a finite int or float; else FigureError."""
+    if figures is None:
+        return {}
+    if not isinstance(figures, dict):
+        raise FigureError(f"{workload}: check() returned {type(figures).__name__} {_short(figures)}; "
+                          "expected None or a dict of figures")
+    out = {}
+    for name, value in figures.items():
+        if not isinstance(name, str) or not name:
+            raise FigureError(f"{workload}: check() returned a figure named {_short(name)}; names are strings")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise FigureError(f"{workload}: check() figure {name!r} = {_short(value)} is not a number "
+                              "(figures must be finite int or float)")
+        number = int(value) if isinstance(value, numbers.Integral) else float(value)
+        if not math.isfinite(number):
+            raise FigureError(f"{workload}: check() figure {name!r} = {number!r} is not finite "
+                              "(figures must be finite int or float)")
+        out[name] = number
+    return out
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def exit_message(workload: str, exc: SystemExit) -> str:
+    code = "" if exc.code is None else repr(exc.code)
+    return f"{workload}: task called sys.exit({code})"
+
+
+def guarded_task(workload: str, task, arg):
+    """Call ``task(arg)``; a SystemExit becomes a RuntimeError that says so (module level: picklable).
+
+    In a ``multiprocessing.Pool`` worker a SystemExit ends the worker process and the pool waits
+    for the lost result forever; as an exception it travels back to the benchmark like any other.
+    """
+    try:
+        return task(arg)
+    except SystemExit as e:
+        raise RuntimeError(exit_message(workload, e)) from None
 GIL_WARNINGS: list[str] = []  # modules whose import re-enabled the GIL
 _GIL_MESSAGE = re.compile(r"GIL\) has been enabled to load module '([^']+)'")
 
@@ -69,12 +131,28 @@ def snapshot() -> dict:
     }
     if GIL_WARNINGS:
         data["ftbench_gil_reenabled_by"] = ",".join(GIL_WARNINGS)
-    data.update({f"ftbench_figure_{k}": v for k, v in FIGURES.items()})
+    for name, value in FIGURES.items():
+        metadata.put(data, metadata.FIGURE_PREFIX + name, value)
+    data.update(accounting_snapshot())
+    return data
+
+
+def accounting_snapshot(acct: accounting.Accounting | None = None) -> dict:
+    """The accounting figures of the phase, as stored metadata (strict: put refuses non-finite values)."""
+    acct = acct or ACCOUNTING
+    data = {}
+    for name, value in acct.figures().items():
+        metadata.put(data, name, value)
+    if data:
+        metadata.put(data, "foreign_threshold", acct.threshold)
     return data
 
 
 class Probe:
     """The pyperf hook: nothing around each value, a snapshot at teardown."""
+
+    def __init__(self):
+        ACCOUNTING.reset()  # a new phase (warmups, values): account its timed runs only
 
     def __enter__(self):
         return self

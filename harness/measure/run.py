@@ -18,9 +18,12 @@ import signal
 import sys
 import time
 
+THRESHOLD_ENV = "FTBENCH_FOREIGN_THRESHOLD"  # as in harness.measure.accounting (not imported: keep startup light)
+SERVER_PID_ENV = "FTBENCH_SERVER_PID"
 # Forwarded to pyperf's workers with their values (pyperf re-parses them there).
 OUR_ARGS = ("workload", "strategy", "workers", "size", "scaling", "bench_profile", "variant", "host",
-            "server_url", "server_latency", "accelerators", "option")
+            "server_url", "server_latency", "accelerators", "option", "foreign_threshold", "server_pid",
+            "memory_interval")
 
 
 def add_arguments(parser) -> None:
@@ -36,6 +39,45 @@ def add_arguments(parser) -> None:
     parser.add_argument("--server-latency", default="", help="LO:HI seconds, recorded for the analysis")
     parser.add_argument("--accelerators", default="pure")
     parser.add_argument("--option", action="append", default=[], help="KEY=VALUE for the workload")
+    # Measurement hygiene (harness.measure.accounting). The defaults come from the environment of this
+    # process and reach pyperf's workers as arguments: no --inherit-environ needed for them.
+    parser.add_argument("--foreign-threshold", type=_cores, default=os.environ.get(THRESHOLD_ENV, "0.10"),
+                        help=f"cores of foreign load that flag a run (default: ${THRESHOLD_ENV} or 0.10)")
+    parser.add_argument("--server-pid", type=int, default=_env_pid(),
+                        help=f"pid of the embedded HTTP server, whose CPU is not foreign (default: ${SERVER_PID_ENV})")
+    parser.add_argument("--memory-interval", type=_seconds, default=0.025,
+                        help="seconds between samples of the process tree's memory (0: no sampling)")
+
+
+def _cores(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number of cores >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 10, got {text!r}")
+    return value
+
+
+def _env_pid() -> int:
+    raw = os.environ.get(SERVER_PID_ENV, "").strip()
+    return int(raw) if raw.isdigit() else 0
 
 
 def forward(cmd: list, args) -> None:
@@ -62,25 +104,42 @@ def interpreter_provenance() -> dict:
     }
 
 
-def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx):
-    """``time_func(loops) -> seconds`` for pyperf; checks every run outside the timed region."""
+def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx, acct=None):
+    """``time_func(loops) -> seconds`` for pyperf; checks every run outside the timed region.
+
+    ``acct`` (default: the probe's) accounts CPU and memory around each timed run: its reads come
+    just before the timer starts and just after it stops. A task that calls ``sys.exit`` (in the
+    main thread, a thread or a pool process) fails the benchmark with a RuntimeError that says so.
+    """
+    import dataclasses
+    import functools
+
     from harness.measure import probe, strategies
 
     run = strategies.STRATEGIES[strategy_name]
+    acct = acct if acct is not None else probe.ACCOUNTING
+    workload = dataclasses.replace(workload, task=functools.partial(probe.guarded_task, workload.name, workload.task))
     warmed = []
 
-    def run_checked(these: list) -> float:
+    def run_checked(these: list, timed: bool = True) -> float:
         shared = workload.setup(strategy_name, ctx) if workload.setup else None
+        if timed:
+            acct.begin()
         t0 = time.perf_counter()
-        results = run(workload, these, workers, shared, ctx)
+        try:
+            results = run(workload, these, workers, shared, ctx)
+        except SystemExit as e:  # sys.exit in the main thread or an event loop
+            raise RuntimeError(probe.exit_message(workload.name, e)) from None
         elapsed = time.perf_counter() - t0
+        if timed:
+            acct.end()
         figures = workload.check(these, results, shared)  # raises CheckFailed: no value recorded
-        probe.FIGURES.update(figures or {})
+        probe.FIGURES.update(probe.checked_figures(workload.name, figures))  # raises FigureError: idem
         return elapsed
 
     def time_func(loops: int) -> float:
         if not warmed:  # import the workload's dependencies before the first timed value
-            run_checked(workload.make_tasks(workload.sizes["tiny"], ctx))
+            run_checked(workload.make_tasks(workload.sizes["tiny"], ctx), timed=False)
             warmed.append(True)
         return sum(run_checked(tasks) for _ in range(loops))
 
@@ -132,6 +191,13 @@ def main() -> None:
         tasks = tasks * args.workers
     runner.metadata["ftbench_scaling"] = args.scaling
     runner.metadata["ftbench_tasks"] = len(tasks)
+    if args.worker:
+        from harness.measure import accounting
+
+        probe.ACCOUNTING.threshold = args.foreign_threshold
+        probe.ACCOUNTING.server_pid = args.server_pid
+        probe.ACCOUNTING.sampler = accounting.MemorySampler(args.memory_interval)
+        probe.ACCOUNTING.reset()
     time_func = make_time_func(workload, args.strategy, args.workers, tasks, ctx)
     runner.bench_time_func(f"{workload.name}/{args.strategy}/{args.workers}", time_func)
 
@@ -139,8 +205,6 @@ def main() -> None:
 def _kill_own_group(signum, frame) -> None:
     """SIGTERM (the orchestrator died): take pyperf's workers and their pools down too."""
     os.killpg(os.getpgrp(), signal.SIGKILL)
-
-
 
 
 def _versions() -> dict:
