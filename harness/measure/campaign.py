@@ -430,6 +430,8 @@ def variant_env(config: Campaign, variant: str, base: dict | None = None) -> dic
         env.pop(key, None)
         if config.accelerators == "pure":
             env[key] = "1"
+    env["FTBENCH_FOREIGN_THRESHOLD"] = repr(config.foreign_threshold)  # read by harness.measure.run
+    env.pop("FTBENCH_SERVER_PID", None)  # set only while this campaign's server runs
     return variants.get(variant).apply_env(env)
 
 
@@ -488,6 +490,8 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
 
             server = Server(latency=config.latency, seed=0, python=server_py)
             server.start()
+            for v in names:  # the probe subtracts the server's CPU: it is not foreign load
+                envs[v]["FTBENCH_SERVER_PID"] = str(server.pid)
         for k, p in enumerate(planned, 1):
             if SIGNALLED:  # see SIGNALLED
                 raise KeyboardInterrupt

@@ -266,6 +266,11 @@ class Server:
         self._stderr.seek(0)
         return self._stderr.read().decode(errors="replace")
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's pid while it runs (the probe leaves its CPU out of the foreign load)."""
+        return self._proc.pid if self._proc is not None else None
+
     def start(self) -> Server:
         lo, hi = self.latency
         cmd = [self.python, "-m", "harness.measure.server", "--port", str(self.port), "--latency",
