@@ -116,7 +116,7 @@ def _interpreter_pool_313(workload: Workload, tasks: list, workers: int, shared)
         interp = None
         try:
             interp = pep734.create()
-            interp.call(_enter_interpreter, list(sys.path), *init, shared)
+            interp.call(_enter_interpreter, list(sys.path), *init, shared if workload.initializer else None)
             while not failures:
                 with take:
                     i = next(indices)
@@ -183,7 +183,8 @@ def interpreters(workload: Workload, tasks: list, workers: int, shared, ctx: Con
     init = _ref(workload.initializer) if workload.initializer else (None, None)
     module, name = _ref(workload.task)
     with InterpreterPoolExecutor(max_workers=workers, initializer=_enter_interpreter,
-                                 initargs=(list(sys.path), *init, shared)) as pool:
+                                 initargs=(list(sys.path), *init,
+                                           shared if workload.initializer else None)) as pool:
         futures = [pool.submit(_call_in_interpreter, module, name, t) for t in tasks]
         results = []
         for i, future in enumerate(futures):
