@@ -132,6 +132,8 @@ class Workload:
         unknown = [s for s in self.not_applicable if s not in ALL_STRATEGIES]
         if unknown:
             raise ValueError(f"{self.name}: not_applicable names unknown strategies {unknown}")
+        if not isinstance(self.tags, tuple) or not all(isinstance(t, str) for t in self.tags):
+            raise ValueError(f"{self.name}: tags must be a tuple of str, got {self.tags!r}")
         for attr in ("make_tasks", "task", "check"):
             if not callable(getattr(self, attr)):
                 raise ValueError(f"{self.name}: {attr} is not callable")
