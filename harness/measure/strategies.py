@@ -106,7 +106,7 @@ def _interpreter_pool_313(workload: Workload, tasks: list, workers: int, shared)
     from backports import interpreters as pep734
 
     results: list = [None] * len(tasks)
-    indices = itertools.count()  # next() is atomic enough: guarded below anyway, for 3.13t
+    indices = itertools.count()  # the next task index, taken under `take` by every worker thread
     take = threading.Lock()
     failures: list[tuple[int, BaseException]] = []
     init = _ref(workload.initializer) if workload.initializer else (None, None)
