@@ -133,3 +133,21 @@ def test_not_applicable_names_known_strategies():
         Workload(name="x", kind="cpu", description="d", sizes={s: {} for s in SIZES},
                  make_tasks=lambda p, c: [], task=abs, check=lambda t, r, s: None,
                  not_applicable={"fibers": "no"})
+
+
+def test_a_broken_file_does_not_stop_a_benchmark_of_another_workload(tmp_path):
+    """Real process: the measuring script runs cpu_sum_squares beside a file with a syntax error."""
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    (tmp_path / "ftlens_broken_proc.py").write_text("def broken(:\n")
+    out = tmp_path / "out.json"
+    env = {**os.environ, EXTRA_PATH_ENV: str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "harness.measure.run", "--workload", "cpu_sum_squares",
+                        "--strategy", "sequential", "--workers", "1", "--variant", "3.13", "--size", "tiny",
+                        "--processes", "1", "--values", "1", "--warmups", "0", "--loops", "1", "-o", str(out)],
+                       capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1], timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(out.read_text())["benchmarks"]
