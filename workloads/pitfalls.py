@@ -1,4 +1,4 @@
-"""Free-threading pitfalls: seven patterns that scale badly on 3.13t when their object is shared.
+"""Free-threading pitfalls: eight patterns that scale badly on 3.13t when their object is shared.
 
 Each pattern comes twice: ``pitfall_<pattern>_shared`` works on ONE object that every worker uses,
 ``pitfall_<pattern>_private`` does the same work on an object of the task's own. At threads x2 on
