@@ -1,4 +1,4 @@
-"""Every workload file x every strategy it declares passes its check at tiny size.
+"""Every workload file x every strategy it declares passes its check at tiny size, in strong and weak scaling.
 
 Parametrised from discovery, so a new file in workloads/ is tested without editing this file; and
 a file there that declares no workload fails the suite instead of being silently skipped.
@@ -46,9 +46,20 @@ def test_interface(name):
         assert w.workers_for("threads", 2) == (1, 2, 4) and w.workers_for("threads", 8)[-1] == 16
 
 
+def _skip_if_not_applicable(w: Workload, strategy: str) -> None:
+    reason = w.not_applicable_reason(strategy)
+    if reason:  # declared by the workload, or the strategy is unavailable here (e.g. interpreters < 3.13)
+        pytest.skip(f"{w.name}/{strategy} not applicable: {reason}")
+
+
+def test_discovery_has_no_problems():
+    assert WORKLOADS.problems == ()
+
+
 @pytest.mark.parametrize(("name", "strategy"), CASES)
 def test_tiny_run_passes_its_check(name, strategy, server):
     w = WORKLOADS[name]
+    _skip_if_not_applicable(w, strategy)
     ctx = Context(server_url=server.url if w.needs_server else None, workers=2)
     tasks = w.make_tasks(w.sizes["tiny"], ctx)
     shared = w.setup(strategy, ctx) if w.setup else None
@@ -66,3 +77,28 @@ def test_a_wrong_result_fails_the_check(name, server):
     results = strategies.run("sequential", w, tasks, 1, shared, ctx)
     with pytest.raises(AssertionError):  # CheckFailed is an AssertionError
         w.check(tasks, results[:-1], shared)
+
+
+@pytest.mark.parametrize(("name", "strategy"), CASES)
+def test_weak_scaling_tiny_run_passes_its_check(name, strategy, server):
+    """``--scaling weak`` repeats the task list once per worker (harness.measure.run): checks accept it."""
+    w = WORKLOADS[name]
+    _skip_if_not_applicable(w, strategy)
+    ctx = Context(server_url=server.url if w.needs_server else None, workers=2)
+    tasks = w.make_tasks(w.sizes["tiny"], ctx) * 2
+    shared = w.setup(strategy, ctx) if w.setup else None
+    results = strategies.run(strategy, w, tasks, 2, shared, ctx)
+    assert len(results) == len(tasks)
+    w.check(tasks, results, shared)
+    with pytest.raises(AssertionError):  # and a result missing from the doubled list is still caught
+        w.check(tasks, results[:-1], shared)
+
+
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_not_applicable_is_a_reason_never_a_gap(name):
+    """Every strategy of ALL_STRATEGIES either runs (a worker sweep) or has a one-line reason."""
+    w = WORKLOADS[name]
+    for strategy in strategies.STRATEGIES:
+        reason = w.not_applicable_reason(strategy)
+        assert (reason is None) == bool(w.workers_for(strategy, 2)), (strategy, reason)
+        assert reason is None or (reason and "\n" not in reason)

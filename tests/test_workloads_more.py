@@ -36,15 +36,24 @@ def _corrupt(result):
     return result + 1  # int, float
 
 
-def test_all_five_strategies_declared():
+def test_all_strategies_declared():
     assert len(WORKLOADS) == 6
     for workload in WORKLOADS.values():
         assert tuple(workload.strategies) == ALL_STRATEGIES
 
 
+def test_what_cannot_run_in_a_subinterpreter_says_why():
+    assert "numpy" in numpy_blocks.WORKLOAD.not_applicable_reason("interpreters")
+    for workload in shared_state.WORKLOADS:
+        assert "Lock" in workload.not_applicable_reason("interpreters")
+        assert workload.workers_for("interpreters", 2) == ()
+
+
 @pytest.mark.parametrize(("name", "strategy"), CASES)
 def test_check_passes_then_fails_on_a_corrupted_result(name, strategy):
     workload = WORKLOADS[name]
+    if workload.not_applicable_reason(strategy):
+        pytest.skip(workload.not_applicable_reason(strategy))
     tasks, results, shared = _run(workload, strategy)
     assert len(results) == len(tasks)
     figures = workload.check(tasks, results, shared)

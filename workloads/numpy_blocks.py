@@ -108,4 +108,6 @@ WORKLOAD = Workload(
             "rigorous": {"processes": 10, "values": 5, "warmups": 1}},
     setup=setup,
     extra_metadata=blas_metadata,
+    not_applicable={"interpreters": "numpy's C extension cannot be loaded in a subinterpreter "
+                                    "(no per-interpreter GIL support: ImportError)"},
 )

@@ -142,6 +142,8 @@ def _workload(name: str, task, check, description: str) -> Workload:
         pyperf={"quick": {"processes": 2, "values": 2, "warmups": 1},
                 "default": {"processes": 2, "values": 2, "warmups": 1},
                 "rigorous": {"processes": 10, "values": 5, "warmups": 1}},
+        not_applicable={"interpreters": "one lock and one histogram shared by every worker: neither a "
+                                        "threading.Lock nor a multiprocessing Lock crosses interpreters"},
     )
 
 

@@ -1,4 +1,5 @@
-"""The lecture's ways of running many tasks: in sequence, in threads, in processes, with asyncio.
+"""The lecture's ways of running many tasks: in sequence, in threads, in processes, with asyncio;
+and the fourth way of 2026, in subinterpreters (PEP 734: one interpreter, with its own GIL, per worker).
 
 Each strategy is ``run(workload, tasks, workers, shared, ctx) -> results`` (results in task order).
 The time a benchmark reports is one call of a strategy, and that includes creating and tearing
@@ -8,7 +9,10 @@ down its executor, pool or event loop, exactly as the lecture's examples time th
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from harness.measure.workload import Context, Workload
@@ -41,6 +45,156 @@ def processes(workload: Workload, tasks: list, workers: int, shared, ctx: Contex
     """``multiprocessing.Pool.map`` as in the lecture: bypasses the GIL, pays for pickling."""
     with multiprocessing.get_context().Pool(processes=workers, **_init(workload, shared)) as pool:
         return pool.map(workload.task, tasks)
+
+
+def unavailable_reason(strategy: str) -> str | None:
+    """Why ``strategy`` cannot run on this interpreter at all, or None (only ``interpreters`` may not)."""
+    if strategy != "interpreters":
+        return None
+    if sys.version_info < (3, 13):
+        return (f"subinterpreters need CPython >= 3.13 (this is {sys.version_info[0]}.{sys.version_info[1]}): "
+                "PEP 734's API over _interpreters")
+    if sys.version_info < (3, 14):
+        try:
+            import backports.interpreters  # noqa: F401
+        except ImportError:
+            return "backports.interpreters is not installed (pip install -e '.[bench]')"
+    return None
+
+
+class TaskFailed(RuntimeError):
+    """A task raised inside a subinterpreter: the message is its error; the note, its traceback there."""
+
+
+def _enter_interpreter(path: list, module: str | None, name: str | None, shared) -> None:
+    """Runs INSIDE a new subinterpreter, once: the parent's sys.path, then the workload's initializer.
+
+    Self-contained (the 3.13 backport runs this function's code against the interpreter's __main__).
+    """
+    import importlib
+    import sys
+
+    sys.path[:] = path
+    if module is not None:
+        fn = importlib.import_module(module)
+        for part in name.split("."):
+            fn = getattr(fn, part)
+        fn(shared)
+
+
+def _call_in_interpreter(module: str, name: str, arg):
+    """Runs INSIDE a subinterpreter, once per task: the workload's task, imported there by name."""
+    import importlib
+
+    fn = importlib.import_module(module)
+    for part in name.split("."):
+        fn = getattr(fn, part)
+    return fn(arg)
+
+
+def _ref(fn) -> tuple[str, str]:
+    return fn.__module__, fn.__qualname__
+
+
+def _interpreter_pool_313(workload: Workload, tasks: list, workers: int, shared) -> list:
+    """What ``InterpreterPoolExecutor`` does on 3.14, on 3.13's ``_interpreters`` (backports.interpreters).
+
+    One thread per worker, each creating its own interpreter, running the initializer there, then
+    taking the next task index until none is left or a task failed; every interpreter is closed
+    before this returns, whatever happened. Never more interpreters than tasks (as the thread pool).
+    """
+    from backports import interpreters as pep734
+
+    results: list = [None] * len(tasks)
+    indices = itertools.count()  # the next task index, taken under `take` by every worker thread
+    take = threading.Lock()
+    failures: list[tuple[int, BaseException]] = []
+    init = _ref(workload.initializer) if workload.initializer else (None, None)
+    module, name = _ref(workload.task)
+
+    def worker() -> None:
+        interp = None
+        try:
+            interp = pep734.create()
+            interp.call(_enter_interpreter, list(sys.path), *init, shared if workload.initializer else None)
+            while not failures:
+                with take:
+                    i = next(indices)
+                if i >= len(tasks):
+                    return
+                try:
+                    results[i] = interp.call(_call_in_interpreter, module, name, tasks[i])
+                except pep734.ExecutionFailed as e:
+                    failures.append((i, e))
+        except BaseException as e:  # noqa: BLE001 - creation or initializer failed: reported below
+            failures.append((-1, e))
+        finally:
+            if interp is not None:
+                try:
+                    interp.close()
+                except BaseException as e:  # noqa: BLE001 - reported with the run, never left in a thread
+                    failures.append((-1, e))
+                del interp  # the backport's __del__ must run now, not at interpreter shutdown
+
+    pool = [threading.Thread(target=worker, name=f"ftbench-interp-{k}") for k in range(min(workers, len(tasks)))]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    if failures:
+        raise _task_failed(*min(failures, key=lambda f: f[0] if f[0] >= 0 else len(tasks)), tasks)
+    return results
+
+
+def _task_failed(i: int, exc: BaseException, tasks: list) -> TaskFailed:
+    info = getattr(exc, "excinfo", None)
+    if info is not None and getattr(info, "type", None) is not None:
+        what = " ".join(f"{info.type.__name__}: {info.msg}".split())[:300]
+        detail = getattr(info, "formatted", "") or str(exc)
+    else:
+        what, detail = _one_line(exc), ""
+    where = f"task {i} ({tasks[i]!r:.60})" if i >= 0 else "starting a worker"
+    err = TaskFailed(f"{what} [{where}, in a subinterpreter]")
+    if detail:
+        err.add_note(detail.rstrip())
+    return err
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def interpreters(workload: Workload, tasks: list, workers: int, shared, ctx: Context) -> list:
+    """A pool of subinterpreters, one per worker: parallel even under a GIL, since each has its own.
+
+    Tasks and results are pickled across interpreters; the workload's module is imported again in
+    each interpreter (same sys.path as here), so creating them (and their imports) is part of the
+    timing, as creating a process pool is. A task that raises fails the run with its error text
+    (:class:`TaskFailed`), and every interpreter of the pool is closed first.
+    """
+    reason = unavailable_reason("interpreters")
+    if reason:
+        raise RuntimeError(reason)
+    if sys.version_info < (3, 14):
+        return _interpreter_pool_313(workload, tasks, workers, shared)
+    from concurrent.futures import InterpreterPoolExecutor
+
+    init = _ref(workload.initializer) if workload.initializer else (None, None)
+    module, name = _ref(workload.task)
+    with InterpreterPoolExecutor(max_workers=workers, initializer=_enter_interpreter,
+                                 initargs=(list(sys.path), *init,
+                                           shared if workload.initializer else None)) as pool:
+        futures = [pool.submit(_call_in_interpreter, module, name, t) for t in tasks]
+        results = []
+        for i, future in enumerate(futures):
+            try:
+                results.append(future.result())
+            except Exception as e:
+                for f in futures:
+                    f.cancel()
+                raise _task_failed(i, e, tasks) from e
+        return results
 
 
 async def _gather_limited(coros_of, tasks: list, limit: int) -> list:
@@ -89,6 +243,7 @@ STRATEGIES = {
     "sequential": sequential,
     "threads": threads,
     "processes": processes,
+    "interpreters": interpreters,
     "asyncio": asyncio_native,
     "asyncio_threads": asyncio_threads,
 }

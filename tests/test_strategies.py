@@ -1,0 +1,108 @@
+"""The strategies themselves: the registry, and the subinterpreter pool (``interpreters``).
+
+The in-process tests of ``interpreters`` run where the running Python has subinterpreters (3.13 with
+backports.interpreters, or >= 3.14); on the host Python they are skipped, and the slow tests run the
+same checks on ftbench's real 3.13 and 3.13t builds, in their bench venvs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import FAULT_WORKLOADS, REPO, Bench, bench_venv
+
+from harness.measure import strategies
+from harness.measure.workload import ALL_STRATEGIES, Context
+from workloads import cpu_sum_squares
+
+sys.path.insert(0, str(FAULT_WORKLOADS))
+import ftfault_lens_interp as fault  # noqa: E402
+
+UNAVAILABLE = strategies.unavailable_reason("interpreters")
+needs_interpreters = pytest.mark.skipif(UNAVAILABLE is not None, reason=str(UNAVAILABLE))
+
+
+def test_registry_matches_the_declared_order():
+    assert tuple(strategies.STRATEGIES) == ALL_STRATEGIES
+    assert ALL_STRATEGIES.index("interpreters") == ALL_STRATEGIES.index("processes") + 1
+
+
+def test_only_interpreters_can_be_unavailable():
+    for s in ALL_STRATEGIES:
+        if s != "interpreters":
+            assert strategies.unavailable_reason(s) is None
+    if sys.version_info < (3, 13):
+        reason = strategies.unavailable_reason("interpreters")
+        assert "3.13" in reason
+        assert cpu_sum_squares.WORKLOAD.not_applicable_reason("interpreters") == reason
+        assert cpu_sum_squares.WORKLOAD.workers_for("interpreters", 2) == ()
+
+
+def test_an_unknown_strategy_names_the_valid_ones():
+    with pytest.raises(ValueError, match="valid: sequential, threads, processes, interpreters"):
+        cpu_sum_squares.WORKLOAD.not_applicable_reason("fibers")
+
+
+def _alive() -> int:
+    from backports import interpreters as pep734  # noqa: F401 - on 3.14 it re-exports the stdlib
+
+    return len(pep734.list_all())
+
+
+@needs_interpreters
+@pytest.mark.parametrize("workers", [1, 2, 5])
+def test_interpreters_return_results_in_task_order(workers):
+    w = cpu_sum_squares.WORKLOAD
+    tasks = w.make_tasks(w.sizes["tiny"], Context(workers=workers))
+    before = _alive()
+    results = strategies.run("interpreters", w, tasks, workers)
+    w.check(tasks, results, None)
+    assert _alive() == before  # no interpreter outlives its run
+
+
+@needs_interpreters
+@pytest.mark.parametrize(("workload", "message"), [
+    (fault.WORKLOADS[0], f"ValueError: {fault.MESSAGE} [task 2 (2), in a subinterpreter]"),
+    (fault.WORKLOADS[1], f"RuntimeError: {fault.INIT_MESSAGE} [starting a worker, in a subinterpreter]"),
+])
+def test_a_raising_task_fails_the_run_with_its_text_and_closes_the_pool(workload, message):
+    tasks = workload.make_tasks(workload.sizes["tiny"], Context())
+    before = _alive()
+    for _ in range(3):  # no leak across runs either
+        with pytest.raises(strategies.TaskFailed) as info:
+            strategies.run("interpreters", workload, tasks, 2)
+        assert str(info.value) == message
+        assert info.value.__notes__[0].splitlines()[-1] == message.split(" [")[0]  # the traceback there
+        assert _alive() == before
+
+
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("build", ["3.13", "3.13t"])
+def test_interpreters_on_the_real_builds(build):
+    """This file's in-process tests, run by pytest inside the bench venv of the real build."""
+    python = bench_venv(build)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "pytest"], check=True, capture_output=True)
+    r = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
+                        str(REPO / "tests" / "test_strategies.py")], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert " skipped" not in r.stdout.splitlines()[-1], r.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_a_task_raising_in_a_subinterpreter_is_recorded_failed_with_its_text(ft_python, tmp_path):
+    runner = Bench(ft_python, tmp_path)
+    try:
+        r = runner.run("--quick", "--size", "tiny", "--workloads", "ftfault_lens_raise,cpu_sum_squares",
+                       "--strategies", "interpreters", "--workers", "2")
+        state = runner.state()["benchmarks"]
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert state["ftfault_lens_raise/interpreters/2"]["status"] == "failed"
+        assert fault.MESSAGE in state["ftfault_lens_raise/interpreters/2"]["error"]
+        assert state["cpu_sum_squares/interpreters/2"]["status"] == "ok", json.dumps(state)
+    finally:
+        runner.cleanup()
