@@ -15,10 +15,10 @@ from conftest import REPO
 
 from harness.measure import bench, campaign
 from harness.measure.bench import UsageError, parse_args, plan
-from harness.measure.workload import SIZES, Workload, io_sweep
+from harness.measure.workload import ALL_STRATEGIES, SIZES, Workload, io_sweep
 from workloads.cpu_sum_squares import WORKLOAD as CPU
 
-STRATEGIES = "sequential, threads, processes, asyncio, asyncio_threads"
+STRATEGIES = ", ".join(ALL_STRATEGIES)  # the valid strategies, named in every refusal
 
 
 def _cli(tmp_path, *args):

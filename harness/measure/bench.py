@@ -212,7 +212,7 @@ def worker_cap(cores: int) -> int:
 def plan(args, workloads: dict, cores: int) -> list[Planned]:
     # `is not None`: an empty --workers "" is bad input, not "no filter"
     if args.workloads is not None:
-        names = _list(args.workloads, "workloads", list(workloads), "workload")
+        names = workload_names(args.workloads, workloads)
     else:
         names = [n for n, w in workloads.items() if w.in_default_suite]
     strategies = None
@@ -233,12 +233,49 @@ def plan(args, workloads: dict, cores: int) -> list[Planned]:
         for s in ALL_STRATEGIES:
             if s not in w.strategies or (strategies and s not in strategies):
                 continue
+            if w.not_applicable_reason(s):  # listed by not_applicable(), never planned
+                continue
             sweep = w.workers_for(s, cores)
             if workers:
                 sweep = (1,) if sweep == (1,) else tuple(workers)
             out.extend(Planned(w, s, n) for n in sweep)
     if not out:
         raise UsageError("the filters leave no benchmark to run")
+    return out
+
+
+def workload_names(text: str, workloads: dict) -> list[str]:
+    """``--workloads``: names, or tags naming a group (e.g. ``pitfalls``), in order, each once."""
+    tags = {}
+    for name, w in workloads.items():
+        for tag in getattr(w, "tags", ()):
+            tags.setdefault(tag, []).append(name)
+    broken = {str(pr.source).rsplit("/", 1)[-1].removesuffix(".py"): pr for pr in getattr(workloads, "problems", ())}
+    out = []
+    for item in _list(text, "workloads"):
+        if item in workloads:
+            out.append(item)
+        elif item in tags:
+            out.extend(tags[item])
+        elif item in broken:
+            raise UsageError(f"workload {item!r} cannot be loaded: {broken[item]}")
+        else:
+            valid = [*workloads, *(f"{t} (group)" for t in tags)]
+            raise UsageError(f"unknown workload {item!r}; valid: {', '.join(valid)}")
+    return list(dict.fromkeys(out))
+
+
+def not_applicable(args, workloads: dict) -> list[str]:
+    """``workload/strategy: not applicable: reason`` for every strategy a chosen workload cannot run."""
+    names = workload_names(args.workloads, workloads) if args.workloads is not None else [
+        n for n, w in workloads.items() if w.in_default_suite]
+    strategies = _list(args.strategies, "strategies") if args.strategies is not None else None
+    out = []
+    for name in names:
+        w = workloads[name]
+        for s in ALL_STRATEGIES:
+            if s in w.strategies and (not strategies or s in strategies) and (reason := w.not_applicable_reason(s)):
+                out.append(f"{name}/{s}: not applicable: {reason}")
     return out
 
 
@@ -338,8 +375,12 @@ def main(argv=None) -> int:
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         workloads = discover()
+        for problem in workloads.problems:  # one line per broken file; the others still run
+            print(f"ftbench bench: warning: workload file skipped: {problem}", file=sys.stderr)
         cores = probe.cpu_count()
         planned = plan(args, workloads, cores)
+        for line in not_applicable(args, workloads):
+            print(f"ftbench: {line}", flush=True)
         check_results(args.results, args.host)
         pythons = resolve_pythons(args)  # after the input checks: bad input is named on any Python
     except UsageError as e:

@@ -9,8 +9,10 @@ down its executor, pool or event loop, exactly as the lecture's examples time th
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import itertools
 import multiprocessing
+import platform
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -51,15 +53,22 @@ def unavailable_reason(strategy: str) -> str | None:
     """Why ``strategy`` cannot run on this interpreter at all, or None (only ``interpreters`` may not)."""
     if strategy != "interpreters":
         return None
-    if sys.version_info < (3, 13):
-        return (f"subinterpreters need CPython >= 3.13 (this is {sys.version_info[0]}.{sys.version_info[1]}): "
+    if importlib.util.find_spec("_interpreters") is None:  # PEP 734's low-level module, from 3.13 on
+        return (f"subinterpreters need a CPython with _interpreters (this is {platform.python_version()}): "
                 "PEP 734's API over _interpreters")
-    if sys.version_info < (3, 14):
+    if not _has_interpreter_pool():
         try:
             import backports.interpreters  # noqa: F401
         except ImportError:
             return "backports.interpreters is not installed (pip install -e '.[bench]')"
     return None
+
+
+def _has_interpreter_pool() -> bool:
+    """Does the stdlib have ``concurrent.futures.InterpreterPoolExecutor`` (CPython >= 3.14)?"""
+    import concurrent.futures
+
+    return hasattr(concurrent.futures, "InterpreterPoolExecutor")
 
 
 class TaskFailed(RuntimeError):
@@ -176,7 +185,7 @@ def interpreters(workload: Workload, tasks: list, workers: int, shared, ctx: Con
     reason = unavailable_reason("interpreters")
     if reason:
         raise RuntimeError(reason)
-    if sys.version_info < (3, 14):
+    if not _has_interpreter_pool():
         return _interpreter_pool_313(workload, tasks, workers, shared)
     from concurrent.futures import InterpreterPoolExecutor
 
