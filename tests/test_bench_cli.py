@@ -214,12 +214,12 @@ def test_quick_campaign_on_313t_records_everything(runner):
     r = runner.run("--quick", "--size", "tiny", "--workloads", "cpu_sum_squares", "--workers", "2")
     assert r.returncode == 0, r.stdout + r.stderr
     names = ["cpu_sum_squares/sequential/1", "cpu_sum_squares/threads/2", "cpu_sum_squares/processes/2",
-             "cpu_sum_squares/asyncio/1", "cpu_sum_squares/asyncio_threads/2"]
+             "cpu_sum_squares/interpreters/2", "cpu_sum_squares/asyncio/1", "cpu_sum_squares/asyncio_threads/2"]
     progress = [ln for ln in r.stdout.splitlines() if ln.startswith("[")]
     assert [ln.split()[1] for ln in progress] == names
-    assert all(re.fullmatch(rf"\[{k}/5\] \S+ +[\d.]+ m?s +\+- +[\d.]+ m?s +ok", ln)
+    assert all(re.fullmatch(rf"\[{k}/6\] \S+ +[\d.]+ m?s +\+- +[\d.]+ m?s +ok", ln)
                for k, ln in enumerate(progress, 1)), progress
-    assert "5 benchmarks, 0 already measured, profile quick" in r.stdout
+    assert "6 benchmarks, 0 already measured, profile quick" in r.stdout
     assert "speedup vs sequential on 3.13t" in r.stdout and "threads          2:" in r.stdout
 
     suite = runner.suite()

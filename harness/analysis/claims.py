@@ -142,14 +142,16 @@ def _no_faster_any(ctx, strategy):
         lo, hi = c.at(conf)
         verdicts.append(judge(lo, hi, "<=", 1.0, ctx.margin))
         texts.append(f"x{w} {_fmt(c, lo, hi)}")
-    if "refuted" in verdicts:
-        v = "refuted"
-    elif all(x == "confirmed" for x in verdicts):
-        v = "confirmed"
-    else:
-        v = "inconclusive"
+    v = _all_of(verdicts)
     adj = f" ({100 * conf:.1f}% CIs, Bonferroni over {len(ws)} counts)" if len(ws) > 1 else ""
     return v, f"{strategy} " + ", ".join(texts) + adj
+
+
+def _all_of(verdicts: list[str]) -> str:
+    """A claim made of parts: refuted if any part is, confirmed only if every part is."""
+    if "refuted" in verdicts:
+        return "refuted"
+    return "confirmed" if all(x == "confirmed" for x in verdicts) else "inconclusive"
 
 
 def _faster_than(ctx, fast, slow):
@@ -166,15 +168,7 @@ def _processes_less(ctx):
     parts = [_faster_than(ctx, "threads", "processes"), _faster_than(ctx, "asyncio", "processes"),
              _speedup_at(ctx, "processes", 1.0, ">")]
     vs = [p[0] for p in parts]
-    if "not measured" in vs:
-        v = "not measured"
-    elif "refuted" in vs:
-        v = "refuted"
-    elif all(x == "confirmed" for x in vs):
-        v = "confirmed"
-    else:
-        v = "inconclusive"
-    return v, "; ".join(p[1] for p in parts)
+    return ("not measured" if "not measured" in vs else _all_of(vs)), "; ".join(p[1] for p in parts)
 
 
 def _vs_baseline_same_strategy(ctx, strategy, what, side):

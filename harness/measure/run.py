@@ -118,7 +118,9 @@ def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx,
 
     run = strategies.STRATEGIES[strategy_name]
     acct = acct if acct is not None else probe.ACCOUNTING
-    workload = dataclasses.replace(workload, task=functools.partial(probe.guarded_task, workload.name, workload.task))
+    if strategy_name == "processes":  # a SystemExit would end a Pool worker and lose its task: guard it
+        workload = dataclasses.replace(workload, task=functools.partial(probe.guarded_task, workload.name,
+                                                                        workload.task))
     warmed = []
 
     def run_checked(these: list, timed: bool = True) -> float:
