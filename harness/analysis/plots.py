@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.analysis.order import role, strategies, variant_order
+
 ROLE_COLORS = {"baseline": "#1f77b4", "free-threaded": "#d62728", "control": "#2ca02c"}
 FONT = 9  # points: the smallest text of any figure
 STRATEGY_STYLE = {  # (line style, marker)
@@ -82,14 +84,10 @@ def _sig(v) -> bool:
 
 
 def _color(variant: str) -> str:
-    from harness.analysis.tables import role
-
     return ROLE_COLORS.get(role(variant), "gray")
 
 
 def _variants(names):
-    from harness.analysis.tables import variant_order
-
     return variant_order(names)
 
 
@@ -112,7 +110,6 @@ def scaling_figure(scaling, host: str, workload: str, path: Path) -> Path:
     import numpy as np
     from matplotlib.lines import Line2D
 
-    from harness.analysis.tables import strategies
 
     data = scaling[(scaling["host"] == host) & (scaling["workload"] == workload)
                    & (scaling["strategy"] != "sequential")].copy()

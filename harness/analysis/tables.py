@@ -42,6 +42,7 @@ from harness.analysis.claims import (
     claims_matrix,
     lecture_claims,
 )
+from harness.analysis.order import baseline_variant, role, strategies, variant_order
 from harness.analysis.report import (
     describe_runs,
     failures_table,
@@ -90,9 +91,6 @@ __all__ = [
     "verdict", "write_report",
 ]
 
-# Strategies in reading order; one the data brings that is not listed goes after these.
-STRATEGY_ORDER = ("sequential", "threads", "asyncio", "asyncio_threads", "processes",
-                  "interpreters")
 STATUSES = ("ok", "failed", "timeout")
 CSV_REQUIRED = ("host", "variant", "name", "workload", "kind", "strategy", "workers", "status")
 # Run metadata kept per benchmark (a value that differs between runs is joined with "; ").
@@ -329,29 +327,6 @@ def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path
 # ---------------------------------------------------------------------------------------------
 # Variants and strategies: roles from harness.variants, order from the data.
 
-
-def role(variant: str) -> str | None:
-    """baseline, free-threaded or control (harness.variants), by the variant's name shape."""
-    known = reg.registry()
-    return known[variant].role if variant in known else reg.role_of(variant)
-
-
-def baseline_variant(variant: str, names) -> str | None:
-    """The baseline of ``variant`` among ``names``: the default build of the same version."""
-    minor = reg.order_key(variant)[0]
-    return next((n for n in names if role(n) == "baseline" and reg.order_key(n)[0] == minor),
-                None)
-
-
-def variant_order(names) -> list[str]:
-    return sorted(dict.fromkeys(names), key=reg.order_key)
-
-
-def strategies(names) -> list[str]:
-    """The strategies present, sequential first, the known ones in STRATEGY_ORDER, others after."""
-    names = list(dict.fromkeys(names))
-    return sorted(names, key=lambda s: (STRATEGY_ORDER.index(s) if s in STRATEGY_ORDER
-                                        else len(STRATEGY_ORDER), s))
 
 
 def _order(df: pd.DataFrame, by=("host", "workload", "variant", "strategy", "workers")):

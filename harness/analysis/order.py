@@ -1,0 +1,38 @@
+"""How variants and strategies are named and ordered in every table and figure (no pandas).
+
+Variants come from the registry (harness.variants), by role; a variant name of a version not in
+the registry (an older result file) is read by its shape. Strategies are ordered sequential first,
+the known ones as below, any new one after them.
+"""
+
+from __future__ import annotations
+
+from harness import variants as reg
+
+# Strategies in reading order; one the data brings that is not listed goes after these.
+STRATEGY_ORDER = ("sequential", "threads", "asyncio", "asyncio_threads", "processes",
+                  "interpreters")
+
+
+def role(variant: str) -> str | None:
+    """baseline, free-threaded or control (harness.variants), by the variant's name shape."""
+    known = reg.registry()
+    return known[variant].role if variant in known else reg.role_of(variant)
+
+
+def baseline_variant(variant: str, names) -> str | None:
+    """The baseline of ``variant`` among ``names``: the default build of the same version."""
+    minor = reg.order_key(variant)[0]
+    return next((n for n in names if role(n) == "baseline" and reg.order_key(n)[0] == minor),
+                None)
+
+
+def variant_order(names) -> list[str]:
+    return sorted(dict.fromkeys(names), key=reg.order_key)
+
+
+def strategies(names) -> list[str]:
+    """The strategies present, sequential first, the known ones in STRATEGY_ORDER, others after."""
+    names = list(dict.fromkeys(names))
+    return sorted(names, key=lambda s: (STRATEGY_ORDER.index(s) if s in STRATEGY_ORDER
+                                        else len(STRATEGY_ORDER), s))
