@@ -337,3 +337,17 @@ sys.exit(campaign.run(config, [campaign.Planned(w, "sequential", 1), campaign.Pl
                           str(raw / f"{NAMES[1]}.json"), str(raw / f"{NAMES[2]}.json")], capture_output=True, text=True)
     assert cmp.returncode == 0 and "cpu_sum_squares/threads/2" in cmp.stdout, cmp.stderr
     assert "speedup vs sequential on" in r.stdout
+
+
+def test_a_published_run_of_this_machine_is_measured_beside_not_resumed(tmp_path):
+    from harness.measure import bench
+
+    label = bench.host_label(None)
+    (tmp_path / "raw" / label).mkdir(parents=True)
+    args = bench.parse_args(["--variant", "3.13t", "--results", str(tmp_path)])
+    assert args.host == label  # not published: the default label, resumed as usual
+    (tmp_path / "raw" / label / bench.PUBLISHED).write_text("published\n")
+    args = bench.parse_args(["--variant", "3.13t", "--results", str(tmp_path)])
+    assert args.host == f"{label}-local"
+    args = bench.parse_args(["--variant", "3.13t", "--results", str(tmp_path), "--host", label])
+    assert args.host == label  # an explicit --host is the user's choice (a resume then checks the fingerprints)

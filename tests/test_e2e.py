@@ -117,6 +117,7 @@ def test_a_fresh_clone_measures_beside_the_published_run_and_a_quick_smoke_run_n
     results = tmp_path / "results"
     shutil.copytree(REPO / "results" / "raw", results / "raw")
     before = {p: p.read_bytes() for p in (results / "raw" / "vm").iterdir()}
+    published_before = {p: p.read_bytes() for p in (results / "raw").rglob("*") if p.is_file()}
     args = ("--size", "tiny", "--workloads", "cpu_sum_squares", "--strategies", "threads", "--workers", "2",
             "--results", str(results))
     default = nox("-s", "bench-3.13t", "--", *args)
@@ -126,5 +127,7 @@ def test_a_fresh_clone_measures_beside_the_published_run_and_a_quick_smoke_run_n
     assert smoke.returncode == 0, smoke.stdout[-3000:] + smoke.stderr[-3000:]
     assert re.search(r"1 benchmarks, 0 already measured", smoke.stdout), smoke.stdout[-2000:]
     sets = sorted(p.name for p in (results / "raw").iterdir())
-    assert len(sets) == 3 and "vm" in sets and any(s.endswith("-quick") for s in sets), sets
+    published = sorted(p.parent.name for p in (REPO / "results" / "raw").glob("*/PUBLISHED"))
+    assert len(sets) == len(published) + 2 and any(s.endswith("-quick") for s in sets), sets
     assert {p: p.read_bytes() for p in (results / "raw" / "vm").iterdir()} == before
+    assert all(p.read_bytes() == data for p, data in published_before.items())  # no published file touched

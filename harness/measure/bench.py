@@ -36,6 +36,9 @@ from harness.measure.server import MAX_LATENCY, parse_latency
 from harness.measure.workload import ALL_STRATEGIES, SIZES, discover
 from harness.provision import fingerprint
 
+# A results set holding this file is a published run (committed to the repository): a run that was
+# not given --host measures beside it, into <label>-local, so a fresh clone always measures.
+PUBLISHED = "PUBLISHED"
 DEFAULT_TIMEOUT = 600.0  # seconds per benchmark (all pyperf processes); the slowest default one takes ~40 s
 # Worker counts a benchmark may ask for: max(MIN_WORKER_CAP, WORKERS_PER_CORE x cores). The default
 # sweeps stay below it (cpu: up to 2 x cores, io: up to 64); above it a typo (--workers 300 for 30)
@@ -118,7 +121,11 @@ def parse_args(argv):
         args.latency = parse_latency(args.latency)
     except ValueError as e:
         raise UsageError(f"--{e}") from None
+    explicit = args.host is not None
     args.host = host_label(args.host, args.profile)
+    if not explicit and (Path(args.results) / "raw" / args.host / PUBLISHED).exists():
+        # a published run of this very machine is read by the analysis, never resumed by a new clone
+        args.host = f"{args.host}-local"
     if not args.results.strip():
         raise UsageError(f"--results {args.results!r}: empty; give a directory, e.g. --results results")
     options = {}
