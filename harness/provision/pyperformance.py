@@ -33,6 +33,7 @@ skips what is already ok with the same settings, and retries what failed.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -47,7 +48,7 @@ from pathlib import Path
 
 from harness import metadata, variants
 from harness.files import write_atomic, write_json_atomic
-from harness.provision import interpreters
+from harness.provision import fingerprint, interpreters
 
 PYPERFORMANCE_VERSION = "1.14.0"  # pinned: its benchmarks and their requirement locks are part of the result
 COMMAND_ENV = "FTBENCH_PYPERFORMANCE"  # how to start pyperformance, e.g. "/venv/bin/pyperformance"
@@ -144,23 +145,14 @@ def merge(suite: dict | None, new: dict, extra: dict) -> dict:
     return {"version": new.get("version", "1.0"), "metadata": {}, "benchmarks": kept + added}
 
 
-def machine_fingerprint() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((line.split()[1] for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal")), "?")
-    return f"cpu={cpu};cores={os.cpu_count()};mem_kb={mem};kernel={platform.release()}"
-
-
-def _read(path: str) -> str:
+@functools.cache
+def interpreter_id(variant: variants.Variant) -> str:
+    """The fingerprint id of the variant's build (harness.provision.fingerprint, as the campaign's)."""
+    b = variant.build
     try:
-        return Path(path).read_text()
-    except OSError:
-        return ""
-
-
-def interpreter_fingerprint(variant: variants.Variant) -> str:
-    prov = interpreters.provenance(variant.build.version, variant.build.free_threaded)
-    return f"{variant.build.key};sha256={prov.get('source_sha256', '?')};configure={prov.get('configure_args', '?')}"
+        return fingerprint.interpreter(str(interpreters.executable(b.version, b.free_threaded, b.optimized)))["id"]
+    except OSError:  # the build is not there (or does not run): pyperformance will say so per benchmark
+        return "unknown"
 
 
 def gil_probe(venv_python: str, env: dict) -> str:
@@ -225,8 +217,8 @@ def ftbench_metadata(variant: variants.Variant, host: str, gil: str | None) -> d
     metadata.put(meta, "free_threaded", "yes" if variant.build.free_threaded else "no")
     metadata.put(meta, "flavour", variant.build.flavour)
     metadata.put(meta, "host", host)
-    metadata.put(meta, "machine", machine_fingerprint())
-    metadata.put(meta, "interpreter", interpreter_fingerprint(variant))
+    metadata.put(meta, "machine", fingerprint.machine()["id"])
+    metadata.put(meta, "interpreter", interpreter_id(variant))
     if gil is not None:
         metadata.put(meta, "gil_enabled", gil)
     return meta
