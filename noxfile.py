@@ -1,7 +1,8 @@
 """ftbench sessions: build the interpreters, benchmark the variants, analyse, test.
 
 Sessions only wire; the machinery is in harness/. Every interpreter name comes from the variant
-registry (harness.variants, driven by FTBENCH_CPYTHON_VERSION): a build's name resolves to
+registry (harness.variants, driven by FTBENCH_CPYTHON_VERSION and FTBENCH_FLAVOUR; the optimized
+flavour's build and venv sessions end in -opt): a build's name resolves to
 ftbench's own build of one CPython source (harness.provision.interpreters), never to another
 Python on PATH. ``bench`` is ONE interleaved campaign over every variant; ``bench-<variant>``
 measures one variant alone.
@@ -26,8 +27,8 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests", "lint"]
 
-REGISTRY = variants.registry()  # name -> Variant, from FTBENCH_CPYTHON_VERSION
-BUILDS = variants.builds(REGISTRY)  # nox's python name -> Build
+REGISTRY = variants.registry()  # name -> Variant, from FTBENCH_CPYTHON_VERSION and FTBENCH_FLAVOUR
+BUILDS = {b.session: b for b in variants.builds(REGISTRY).values()}  # "3.13" or "3.13-opt" -> Build
 # Our builds first on PATH, so nox's lookup of a build's name finds them and not pyenv's or the system's.
 os.environ["PATH"] = os.pathsep.join([*interpreters.bin_dirs(), os.environ.get("PATH", "")])
 # The benchmark venvs: pinned wheels that exist for the free-threaded builds, the same versions everywhere.
@@ -49,7 +50,7 @@ def _build_args(posargs: list[str]) -> list[str]:
 
 def _build(session: nox.Session, *names: str) -> None:
     versions = ",".join(dict.fromkeys(BUILDS[n].version for n in names))
-    session.run(sys.executable, "-m", "harness.provision.interpreters", "build", *names,
+    session.run(sys.executable, "-m", "harness.provision.interpreters", "build", *(BUILDS[n].name for n in names),
                 f"--cpython-version={versions}", *_build_args(session.posargs), external=True)
 
 
@@ -62,6 +63,8 @@ def build(session: nox.Session) -> None:
 def _venv(session: nox.Session, build_name: str) -> None:
     """Refuse any interpreter but ftbench's own build, install the pinned benchmark deps, record the venv."""
     spec = BUILDS[build_name]
+    if "--optimized" in session.posargs and not spec.optimized:
+        session.error("--optimized builds the optimized flavour only; to measure it, set FTBENCH_FLAVOUR=optimized")
     base = Path(session.run("python", "-c", "import sys; print(sys.base_prefix)", silent=True).strip())
     expected = interpreters.prefix_for(spec.version, spec.free_threaded, spec.optimized)
     if base.resolve() != expected.resolve():
@@ -81,9 +84,9 @@ for _name in BUILDS:
     def _build_one(session: nox.Session, _name=_name) -> None:
         _build(session, _name)
 
-    _build_one.__doc__ = f"Build (or reuse) and verify the CPython {_name} interpreter."
+    _build_one.__doc__ = f"Build (or reuse) and verify the CPython {_name} interpreter ({BUILDS[_name].flavour})."
 
-    @nox.session(name=f"venv-{_name}", python=_name, requires=[f"build-{_name}"])
+    @nox.session(name=f"venv-{_name}", python=BUILDS[_name].name, requires=[f"build-{_name}"])
     def _venv_one(session: nox.Session, _name=_name) -> None:
         _venv(session, _name)
 
@@ -91,9 +94,10 @@ for _name in BUILDS:
 
 
 def _python_of(session: nox.Session, variant: str) -> str:
-    python = json.loads(VENVS.read_text()).get(REGISTRY[variant].build.name) if VENVS.exists() else None
+    build = REGISTRY[variant].build.session
+    python = json.loads(VENVS.read_text()).get(build) if VENVS.exists() else None
     if not python or not Path(python).exists():
-        session.error(f"no benchmark venv for {variant}: run nox -s venv-{REGISTRY[variant].build.name}")
+        session.error(f"no benchmark venv for {variant}: run nox -s venv-{build}")
     return python
 
 
@@ -108,7 +112,7 @@ def _bench(session: nox.Session, names: list[str]) -> None:
 
 
 for _variant, _spec in REGISTRY.items():
-    @nox.session(name=f"bench-{_variant}", python=False, requires=[f"venv-{_spec.build.name}"])
+    @nox.session(name=f"bench-{_variant}", python=False, requires=[f"venv-{_spec.build.session}"])
     def _bench_one(session: nox.Session, _variant=_variant) -> None:
         _bench(session, [_variant])
 
@@ -134,7 +138,7 @@ def _pyperformance(session: nox.Session, *names: str) -> None:
 
 
 for _variant, _spec in REGISTRY.items():
-    @nox.session(name=f"pyperformance-{_variant}", requires=[f"build-{_spec.build.name}"], default=False)
+    @nox.session(name=f"pyperformance-{_variant}", requires=[f"build-{_spec.build.session}"], default=False)
     def _pyperformance_one(session: nox.Session, _name=_variant) -> None:
         _pyperformance(session, _name)
 

@@ -11,6 +11,8 @@ comparison. For each CPython version there are three variants::
 The versions come from ``FTBENCH_CPYTHON_VERSION`` (default 3.13.5; a comma-separated list, e.g.
 ``3.13.5,3.14.0``, gives a campaign over several versions). Adding a version is that one change:
 nox sessions, the runner, the GIL check, the analysis and the plots all iterate this registry.
+``FTBENCH_FLAVOUR`` (plain or optimized, i.e. PGO + LTO) picks the builds behind the same names:
+the flavours are built, cached and measured apart, never mixed in one campaign.
 Stdlib only: the host Python, the benchmark venvs and the analysis all import it.
 """
 
@@ -27,6 +29,7 @@ KNOWN_SHA256 = {
     "3.13.5": "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640",
 }
 VERSION_ENV = "FTBENCH_CPYTHON_VERSION"
+FLAVOUR_ENV = "FTBENCH_FLAVOUR"  # plain (default) or optimized: which builds the sessions use
 ROLES = ("baseline", "free-threaded", "control")
 FLAVOURS = ("plain", "optimized")  # optimized: PGO + LTO
 
@@ -56,6 +59,11 @@ class Build:
     def key(self) -> str:
         """Its directory in the build cache: one per version, GIL mode and flavour."""
         return self.version + ("t" if self.free_threaded else "") + ("" if self.flavour == "plain" else "-opt")
+
+    @property
+    def session(self) -> str:
+        """Its nox session suffix: the name, plus -opt for the optimized flavour (a venv of its own)."""
+        return self.name + ("" if self.flavour == "plain" else "-opt")
 
     @property
     def optimized(self) -> bool:
@@ -110,10 +118,18 @@ def versions(text: str | None = None) -> tuple[str, ...]:
     return out
 
 
-def variants_of(version: str, flavour: str = "plain") -> tuple[Variant, ...]:
-    """The three variants of one CPython version, baseline first."""
+def flavour_of(text: str | None = None) -> str:
+    """The build flavour of a campaign: ``text``, else FTBENCH_FLAVOUR, else plain."""
+    flavour = text or os.environ.get(FLAVOUR_ENV) or "plain"
     if flavour not in FLAVOURS:
-        raise VariantError(f"unknown build flavour {flavour!r}; valid: {', '.join(FLAVOURS)}")
+        raise VariantError(f"unknown build flavour {flavour!r} (from {FLAVOUR_ENV} or --flavour); "
+                           f"valid: {', '.join(FLAVOURS)}")
+    return flavour
+
+
+def variants_of(version: str, flavour: str | None = None) -> tuple[Variant, ...]:
+    """The three variants of one CPython version, baseline first."""
+    flavour = flavour_of(flavour)
     default, free = Build(version, False, flavour), Build(version, True, flavour)
     # PYTHON_GIL is removed for the first two so a stray setting in the user's shell cannot change
     # what they measure; the control forces the GIL on in the very same free-threaded binary.
@@ -122,8 +138,12 @@ def variants_of(version: str, flavour: str = "plain") -> tuple[Variant, ...]:
             Variant(f"{free.name}-gil", free, "control", (("PYTHON_GIL", "1"),)))
 
 
-def registry(version_list: str | tuple[str, ...] | None = None, flavour: str = "plain") -> dict[str, Variant]:
-    """Every variant of the campaign's versions, by name, in a stable order (version, then role)."""
+def registry(version_list: str | tuple[str, ...] | None = None, flavour: str | None = None) -> dict[str, Variant]:
+    """Every variant of the campaign's versions, by name, in a stable order (version, then role).
+
+    One flavour per registry (``flavour``, else FTBENCH_FLAVOUR, else plain): variant names stay
+    3.13, 3.13t, 3.13t-gil, and the builds behind them are all plain or all optimized.
+    """
     if version_list is None or isinstance(version_list, str):
         version_list = versions(version_list)
     return {v.name: v for version in version_list for v in variants_of(version, flavour)}

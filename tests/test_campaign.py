@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -288,6 +289,31 @@ def test_the_default_host_label_carries_the_machine_and_the_profile(monkeypatch)
     label = bench.host_label(None)
     assert label.startswith("vm-") and label != "vm" and len(label) == len("vm-") + 6
     assert bench.host_label(None, "quick") == label + "-quick"
+    assert bench.host_label(None, "rigorous", "optimized") == label + "-opt-rigorous"
+
+
+def test_the_optimized_flavour_is_chosen_by_the_environment_and_measured_apart(tmp_path, monkeypatch):
+    """FTBENCH_FLAVOUR=optimized: the same variant names on the -opt builds, their own venvs and results set."""
+    from harness.measure import bench
+
+    monkeypatch.setenv(variants.FLAVOUR_ENV, "optimized")
+    table = variants.registry()
+    assert list(table) == list(NAMES) and {v.build.flavour for v in table.values()} == {"optimized"}
+    assert [b.session for b in variants.builds(table).values()] == [f"{NAMES[0]}-opt", f"{NAMES[1]}-opt"]
+    args = bench.parse_args(["--variant", NAMES[1], "--results", str(tmp_path)])
+    assert args.host.endswith("-opt") and args.host == bench.host_label(None, flavour="optimized")
+    nox_list = subprocess.run([sys.executable, "-m", "nox", "--list"], capture_output=True, text=True, cwd=REPO,
+                              timeout=60, env={**os.environ, variants.FLAVOUR_ENV: "optimized"})
+    sessions = {ln.split()[1] for ln in nox_list.stdout.splitlines() if ln[:2] in ("- ", "* ")}
+    assert {f"build-{NAMES[1]}-opt", f"venv-{NAMES[1]}-opt", f"bench-{NAMES[1]}", "bench"} <= sessions, nox_list.stdout
+    assert f"venv-{NAMES[1]}" not in sessions  # the plain venv is never reused for an optimized build
+
+    monkeypatch.setenv(variants.FLAVOUR_ENV, "fast")
+    with pytest.raises(variants.VariantError, match="unknown build flavour 'fast'"):
+        variants.registry()
+    monkeypatch.delenv(variants.FLAVOUR_ENV)
+    with pytest.raises(bench.UsageError, match="FTBENCH_FLAVOUR=optimized"):
+        bench.parse_args(["--variant", NAMES[1], "--optimized", "--results", str(tmp_path)])
 
 
 def test_outcome_defaults():

@@ -277,7 +277,11 @@ def test_measure_records_the_provenance_of_the_running_interpreter(tmp_path, mon
     assert measure.interpreter_provenance() == {
         "ftbench_source_sha256": "ab" * 32, "ftbench_source_origin": "debian:trixie:python3.13",
         "ftbench_configure_args": "--prefix=/p --disable-gil",
-        "ftbench_build_date": "2026-01-01T00:00:00+00:00", "ftbench_compiler": "GCC 12.2.0"}
+        "ftbench_build_date": "2026-01-01T00:00:00+00:00", "ftbench_compiler": "GCC 12.2.0",
+        "ftbench_flavour": "plain"}
+    interpreters.write_json_atomic(tmp_path / interpreters.PROVENANCE, {
+        "configure_args": ["--enable-optimizations", "--with-lto"], "optimized": True})
+    assert measure.interpreter_provenance()["ftbench_flavour"] == "optimized"
 
 
 def test_a_prefix_without_stamp_is_not_reused(cache, fake_source, no_header_checks):

@@ -146,7 +146,7 @@ def test_empty_results_is_refused_and_nothing_appears_in_the_cwd(sandbox):
 
 @pytest.mark.parametrize(("node", "label"), [
     ("lab-pc1.example.org", "lab-pc1.example.org"), ("../../evil host", "evil_host"), ("", "host"),
-    ("..", "host"), ("日本", "host"), ("-x", "x"), ("a" * 100, "a" * 48)])
+    ("..", "host"), ("日本", "host"), ("-x", "x"), ("a" * 100, "a" * 40)])
 def test_the_default_host_label_is_sanitised(monkeypatch, node, label):
     monkeypatch.setattr(bench.platform, "node", lambda: node)
     got = bench.host_label(None)  # the sanitised hostname, then the machine's fingerprint

@@ -36,9 +36,7 @@ from harness.measure.server import MAX_LATENCY, parse_latency
 from harness.measure.workload import ALL_STRATEGIES, SIZES, discover
 from harness.provision import fingerprint
 
-# A results set holding this file is a published run (committed to the repository): a run that was
-# not given --host measures beside it, into <label>-local, so a fresh clone always measures.
-PUBLISHED = "PUBLISHED"
+PUBLISHED = fingerprint.PUBLISHED  # see fingerprint.default_label
 DEFAULT_TIMEOUT = 600.0  # seconds per benchmark (all pyperf processes); the slowest default one takes ~40 s
 # Worker counts a benchmark may ask for: max(MIN_WORKER_CAP, WORKERS_PER_CORE x cores). The default
 # sweeps stay below it (cpu: up to 2 x cores, io: up to 64); above it a typo (--workers 300 for 30)
@@ -48,13 +46,18 @@ WORKERS_PER_CORE = 4
 # An explicit --workers above WORKERS_PER_CORE x cores for the `processes` strategy is allowed but
 # named in one warning line: the timings then measure the scheduler as much as the workload.
 HOST_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-MAX_HOST_LABEL = 64  # characters: a directory name, and a label pyperf records in every run
+MAX_HOST_LABEL = fingerprint.MAX_HOST_LABEL
 PYTHON_CHECK_TIMEOUT = 60.0  # seconds for a --python to say what it is
 # What a --python is asked once: its version, its GIL mode, and whether a benchmark can run on it.
 PYTHON_CHECK = """
-import importlib.util, json, platform, sys, sysconfig
+import importlib.util, json, os, platform, sys, sysconfig
+try:
+    with open(os.path.join(sys.base_prefix, "ftbench-provenance.json")) as f:
+        optimized = bool(json.load(f).get("optimized"))
+except (OSError, ValueError):
+    optimized = None
 print(json.dumps({"version": platform.python_version(), "minor": "%d.%d" % sys.version_info[:2],
-                  "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+                  "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")), "optimized": optimized,
                   "missing": [m for m in ("pyperf", "harness") if importlib.util.find_spec(m) is None]}))
 """
 
@@ -104,13 +107,17 @@ def parse_args(argv):
                    help="let aiohttp/yarl/multidict use their C extensions where installed")
     p.add_argument("--option", action="append", default=[], help="KEY=VALUE passed to workloads")
     p.add_argument("--source", help="(for the build session: the CPython source tarball)")
-    p.add_argument("--optimized", action="store_true", help="(for the build session: PGO + LTO)")
+    p.add_argument("--optimized", action="store_true",
+                   help="(for the build session: PGO + LTO; a campaign's flavour is FTBENCH_FLAVOUR)")
     args = p.parse_args(argv)
     if args.profile and args.profile_flag and args.profile != args.profile_flag:
         raise UsageError(f"--profile {args.profile} contradicts --{args.profile_flag}")
     args.profile = args.profile or args.profile_flag or "default"
     args.variant_names = _variants(args)
     args.variant_specs = [variants.get(n) for n in args.variant_names]
+    if args.optimized and not args.variant_specs[0].build.optimized:
+        raise UsageError("--optimized only selects the build; to measure the optimized builds set "
+                         "FTBENCH_FLAVOUR=optimized")
     args.python_paths = _pythons(args.python)
     _choice("profile", args.profile, PROFILES)
     args.size = args.size or args.profile
@@ -121,13 +128,12 @@ def parse_args(argv):
         args.latency = parse_latency(args.latency)
     except ValueError as e:
         raise UsageError(f"--{e}") from None
-    explicit = args.host is not None
-    args.host = host_label(args.host, args.profile)
-    if not explicit and (Path(args.results) / "raw" / args.host / PUBLISHED).exists():
-        # a published run of this very machine is read by the analysis, never resumed by a new clone
-        args.host = f"{args.host}-local"
     if not args.results.strip():
         raise UsageError(f"--results {args.results!r}: empty; give a directory, e.g. --results results")
+    if args.host is None:  # a published run of this machine is read by the analysis, never resumed
+        args.host = fingerprint.beside_published(args.results, host_label(None, args.profile,
+                                                                          args.variant_specs[0].build.flavour))
+    args.host = host_label(args.host)
     options = {}
     for option in args.option:
         key, eq, value = option.partition("=")
@@ -168,17 +174,16 @@ def _pythons(items: list[str]) -> dict[str, str]:
     return out
 
 
-def host_label(text: str | None, profile: str = "default") -> str:
+def host_label(text: str | None, profile: str = "default", flavour: str = "plain") -> str:
     """The checked host label (a directory under results/raw/), or the default one.
 
     The default is the sanitised hostname plus a short machine fingerprint (plus the profile unless
     it is the default): a fresh clone measures into its own results set on any machine, even one
     whose hostname is the published run's label, and a --quick smoke run never meets a default run.
+    The optimized flavour adds ``-opt``: its results never join a plain build's.
     """
     if text is None:  # the hostname, made a label: other characters become '_', a bad start is dropped
-        label = re.sub(r"[^A-Za-z0-9._-]", "_", platform.node()).lstrip("._-")[:MAX_HOST_LABEL - 16] or "host"
-        label = f"{label}-{fingerprint.short(fingerprint.machine())}"
-        return label if profile == "default" else f"{label}-{profile}"
+        return fingerprint.default_label(flavour, "" if profile == "default" else f"-{profile}")
     if not HOST_LABEL.fullmatch(text) or len(text) > MAX_HOST_LABEL:
         raise UsageError(f"--host {text!r}: expected a label of letters, digits, '.', '_' and '-' that starts "
                          f"with a letter or digit (at most {MAX_HOST_LABEL} characters), e.g. --host lab-pc1")
@@ -372,6 +377,10 @@ def check_python(spec: variants.Variant, path: str) -> str:
         raise UsageError(f"{where}: a {got}, but variant {spec.name} runs on the {need} build; {fix}")
     if missing:
         raise UsageError(f"{where}: cannot import {', '.join(missing)} (not a benchmark venv); {fix}")
+    if info.get("optimized") is not None and bool(info["optimized"]) != spec.build.optimized:
+        got = "optimized" if info["optimized"] else "plain"
+        raise UsageError(f"{where}: a {got} build, but this campaign's flavour is {spec.build.flavour} "
+                         f"(FTBENCH_FLAVOUR); {fix}")
     return absolute
 
 

@@ -99,6 +99,7 @@ def interpreter_provenance() -> dict:
         "ftbench_source_sha256": prov.get("source_sha256", "unknown"),
         "ftbench_source_origin": prov.get("source_origin", "unknown"),
         "ftbench_configure_args": " ".join(prov.get("configure_args", [])) or "none",
+        "ftbench_flavour": "optimized" if prov.get("optimized") else "plain",
         "ftbench_build_date": prov.get("build_date", "unknown"),
         "ftbench_compiler": prov.get("compiler", "unknown"),
     }

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 
@@ -111,6 +112,27 @@ def _run_here(ns: dict) -> str:
 def short(fp: dict) -> str:
     """The few characters of a fingerprint that go into a default host label."""
     return fp["id"][:6]
+
+
+# A results set holding this file is a published run (committed to the repository): a run that was
+# not given a host label measures beside it, into <label>-local, so a fresh clone always measures.
+PUBLISHED = "PUBLISHED"
+MAX_HOST_LABEL = 64  # characters: a directory name, and a label pyperf records in every run
+
+
+def default_label(flavour: str = "plain", suffix: str = "") -> str:
+    """The label of a run given none: ``<hostname>-<machine>[-opt][suffix]``.
+
+    The machine fingerprint keeps another machine's results (even under the same hostname) apart,
+    and the flavour keeps optimized builds apart from plain ones.
+    """
+    host = re.sub(r"[^A-Za-z0-9._-]", "_", platform.node()).lstrip("._-")[:MAX_HOST_LABEL - 24] or "host"
+    return f"{host}-{short(machine())}{'-opt' if flavour == 'optimized' else ''}{suffix}"
+
+
+def beside_published(results: str, label: str) -> str:
+    """``label``, or ``label-local`` when ``results/raw/<label>`` is a published set (read, never resumed)."""
+    return f"{label}-local" if os.path.exists(os.path.join(results, "raw", label, PUBLISHED)) else label
 
 
 def describe_difference(old: dict | None, new: dict) -> str:

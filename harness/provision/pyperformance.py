@@ -36,7 +36,6 @@ import argparse
 import functools
 import json
 import os
-import platform
 import re
 import shlex
 import signal
@@ -250,7 +249,8 @@ def run(names: list[str], benchmarks: str, speed: str = "fast", results: Path = 
     table = variants.registry() if table is None else table
     chosen = [variants.get(n, table) for n in names]
     cmd = cmd or command()
-    host = host or re.sub(r"[^\w.-]", "_", platform.node()) or "host"
+    # the campaign's default label: beside its results, in a set of this machine and flavour
+    host = host or fingerprint.beside_published(str(results), fingerprint.default_label(chosen[0].build.flavour))
     work_dir().mkdir(parents=True, exist_ok=True)
     settings = {"pyperformance": PYPERFORMANCE_VERSION, "speed": speed}
     stores = {v.name: Store(results, host, v, settings, fresh) for v in chosen}
@@ -291,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", default=None, help="comma-separated variant names (default: every variant)")
     p.add_argument("--speed", choices=SPEEDS, default="fast", help="pyperf's --fast, --rigorous, ... (default fast)")
     p.add_argument("--results", default="results", help="results directory (raw/<host>/pyperformance/ inside)")
-    p.add_argument("--host", default=None, help="host label of the results directory (default: hostname)")
+    p.add_argument("--host", default=None,
+                   help="host label of the results directory (default: the campaign's, <hostname>-<machine>[-opt])")
     p.add_argument("--offline", action="store_true", help="PIP_NO_INDEX=1: reuse venvs made by an online run")
     p.add_argument("--fresh", action="store_true", help="forget earlier results of these variants")
     p.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per benchmark x variant call")
