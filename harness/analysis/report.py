@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from harness.analysis import flavours
 from harness.analysis.claims import (
     _first,
     _fmt_ratio,
@@ -280,6 +281,7 @@ def write_report(res: Results, path: str | Path) -> Path:
            "ratio and its 95% CI. n/a: the claim is not about that variant.", "",
            markdown_table(claims_matrix(claims, _variant_key())) if len(claims)
            else "No claim applies to these results.", "",
+           *reruns_md(res), *flavours.section_markdown(res.flavours),
            "## Measurement hygiene", "",
            "Precision reached (95% CI half-width of the mean over processes), runs flagged for "
            "foreign load, busy cores and peak memory of the process tree, per strategy (busy "
@@ -307,6 +309,35 @@ def write_report(res: Results, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out))
     return path
+
+
+def reruns_md(res: Results) -> list[str]:
+    """REPORT.md lines: how well a rerun of the same machine reproduces each published set."""
+    if not res.reruns:
+        return []
+    out = ["## Reproducibility: a rerun of the same machine", "",
+           "A second default campaign of the same machine and builds (`results/reruns/raw/<host>-rerun`), "
+           "compared with `nox -s reproduce` (`python -m harness.analysis reproduce`). Headline verdicts: "
+           "the single-thread slowdown and the selection-aware best gain of every workload and "
+           "non-baseline variant, three-valued against the margin. Two honest 95% intervals of equal "
+           "width hold each other's estimate about 83% of the time.", ""]
+    for host, rerun, got in res.reruns:
+        pct = lambda x: "n/a" if x != x else f"{100 * x:.0f}%"  # noqa: E731
+        out += [f"### {host} vs {rerun}", "",
+                f"- headline verdicts agree: **{pct(got['headline_agree'])}** of {got['headline_n']}",
+                f"- direction and significance (CI excludes 1) of the same ratios agree: "
+                f"{pct(got['significance_agree'])}",
+                f"- best-option family agrees: {pct(got['best_family_agree'])} of {got['best_family_n']}",
+                f"- all ratio verdicts agree: {pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}",
+                f"- estimates of {host} inside {rerun}'s 95% CIs: **{pct(got['a_inside_b'])}**; of {rerun} "
+                f"inside {host}'s: **{pct(got['b_inside_a'])}** (of {got['ci_n']} ratios with CIs on both sides)"]
+        diff = got["table"][~got["table"]["agree"].astype(bool)]
+        if len(diff):
+            out.append("- headline verdicts that differ: " + "; ".join(
+                f"{r['workload']} {r['variant']} {r['metric']} ({r['verdict_a']} vs {r['verdict_b']})"
+                for r in diff.to_dict("records")))
+        out.append("")
+    return out
 
 
 def _variant_key():

@@ -8,6 +8,8 @@ Pipeline (``python -m harness.analysis [--raw results/raw] [--out results] [--ma
     summary_table     -> results/summary.csv      (ratios pivoted per host x workload x variant)
     scaling_table     -> results/scaling.csv      (every strategy x workers point, "why" lens)
     lecture_claims    -> results/claims.csv       (confirmed / refuted / inconclusive)
+    flavours.compare  -> results/flavours.csv     (plain vs optimized builds of one machine)
+    rerun_agreement   -> results/reproducibility.csv (a rerun in results/reruns/raw/<host>-rerun)
     write_report      -> results/REPORT.md        (plus PNGs from harness.analysis.plots)
 
 The raw pyperf values are the source of truth; the pyperf process (run) is the unit of every
@@ -33,6 +35,7 @@ import pandas as pd
 
 from harness import metadata as md
 from harness import variants as reg
+from harness.analysis import flavours
 from harness.analysis.claims import (
     CLAIMS,
     LECTURE_CPU_WORKLOADS,
@@ -76,7 +79,8 @@ __all__ = [
     # loading, tables and the pipeline (this module)
     "AnalysisError", "BENCHMARK_COLUMNS", "NoResults", "RATIO_COLUMNS", "Results",
     "baseline_variant", "benchmarks_table", "load_raw", "main", "open_results", "ratios_table",
-    "analyse", "reference_workers", "regenerate", "reproduce", "role", "run_metadata",
+    "analyse", "analyse_set", "reference_workers", "regenerate", "rerun_agreement", "reproduce", "role",
+    "run_metadata",
     "scaling_table", "strategies",
     "summary_table", "variant_order",
     # harness.analysis.stats
@@ -828,6 +832,8 @@ class Results:
     scaling: pd.DataFrame | None = None
     claims: pd.DataFrame | None = None
     metadata: pd.DataFrame | None = None
+    flavours: pd.DataFrame | None = None  # plain vs optimized builds of one machine (harness.analysis.flavours)
+    reruns: list = field(default_factory=list)  # (host, rerun host, reproduce() of the two)
     figures: list = field(default_factory=list)
     report: Path | None = None
     margin: float = MARGIN
@@ -858,7 +864,18 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
     names = list(dict.fromkeys(raw["variant"]))
     res.claims = lecture_claims(_cells(raw), margin, roles={v: role(v) for v in names},
                                 baselines={v: baseline_variant(v, names) for v in names})
+    res.flavours = flavours.compare(ratios, res.metadata, flavours.machine_ids(raw_dir), margin)
     return res
+
+
+def rerun_agreement(res: Results, raw_dir: str | Path, margin: float = MARGIN) -> list:
+    """For each host with a rerun (``reruns/raw/<host>-rerun`` beside raw/): reproduce() of the two."""
+    out = []
+    hosts = set(res.ratios["host"])
+    for host, rerun in flavours.reruns(raw_dir).items():
+        if host in hosts:
+            out.append((host, rerun.name, reproduce(_only_host(res, host), analyse_set(rerun, margin))))
+    return out
 
 
 def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "results",
@@ -873,6 +890,11 @@ def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "resul
     res.summary.to_csv(out / "summary.csv", index=False, float_format="%.6g")
     res.scaling.to_csv(out / "scaling.csv", index=False, float_format="%.6g")
     res.claims.to_csv(out / "claims.csv", index=False)
+    res.flavours.to_csv(out / "flavours.csv", index=False, float_format="%.6g")
+    res.reruns = rerun_agreement(res, raw_dir, margin)
+    if res.reruns:
+        pd.concat([got["table"].assign(host=host, rerun=rerun) for host, rerun, got in res.reruns]) \
+            .to_csv(out / "reproducibility.csv", index=False)
     if figures:
         from harness.analysis import plots
 
@@ -915,25 +937,19 @@ def reproduce(a: Results, b: Results) -> dict:
     key = ["workload", "variant", "metric", "strategy", "workers"]
     ra, rb = a.ratios, b.ratios
     m = ra.merge(rb, on=key, suffixes=("_a", "_b"))
-    head = m[m["metric"].isin(HEADLINE_METRICS)]
     rows = []
-    for r in head.to_dict("records"):
-        ca = _call({"significant": r["significant_a"], "value": r["value_a"]})
-        cb = _call({"significant": r["significant_b"], "value": r["value_b"]})
-        rows.append({"workload": r["workload"], "variant": r["variant"], "metric": r["metric"],
-                     "a": ca, "b": cb, "agree": ca == cb})
-    # the best option is chosen per set, so gain_best rows may name different options: match them
-    # on workload x variant x metric only
-    for metric in ("gain_best",):
-        ga = ra[ra["metric"] == metric].set_index(["workload", "variant"])
-        gb = rb[rb["metric"] == metric].set_index(["workload", "variant"])
+    # one headline row per workload x variant x metric: the best option is chosen per set, so
+    # gain_best rows may name different options and are matched without strategy x workers
+    for metric in HEADLINE_METRICS:
+        ga = ra[ra["metric"] == metric].drop_duplicates(["workload", "variant"]).set_index(["workload", "variant"])
+        gb = rb[rb["metric"] == metric].drop_duplicates(["workload", "variant"]).set_index(["workload", "variant"])
         for idx in ga.index.intersection(gb.index):
-            if any(x["workload"] == idx[0] and x["variant"] == idx[1] and x["metric"] == metric
-                   for x in rows):
-                continue
-            ca, cb = _call(ga.loc[idx].to_dict()), _call(gb.loc[idx].to_dict())
-            rows.append({"workload": idx[0], "variant": idx[1], "metric": metric, "a": ca,
-                         "b": cb, "agree": ca == cb})
+            x, y = ga.loc[idx].to_dict(), gb.loc[idx].to_dict()
+            ca, cb = _call(x), _call(y)
+            rows.append({"workload": idx[0], "variant": idx[1], "metric": metric,
+                         "verdict_a": x["verdict"], "verdict_b": y["verdict"],
+                         "agree": x["verdict"] == y["verdict"],
+                         "a": ca, "b": cb, "agree_significance": ca == cb})
     sa = a.summary.set_index(["workload", "variant"])
     sb = b.summary.set_index(["workload", "variant"])
     common = sa.index.intersection(sb.index)
@@ -948,12 +964,35 @@ def reproduce(a: Results, b: Results) -> dict:
     return {
         "headline_agree": float(np.mean([r["agree"] for r in rows])) if rows else nan,
         "headline_n": len(rows),
+        "significance_agree": float(np.mean([r["agree_significance"] for r in rows])) if rows else nan,
         "best_family_agree": float(np.mean(fam)) if fam else nan, "best_family_n": len(fam),
         "ratio_verdicts_agree": float(agree_all.mean()) if len(m) else nan, "ratios_n": len(m),
         "a_inside_b": float(a_in_b.mean()) if len(ci) else nan,
         "b_inside_a": float(b_in_a.mean()) if len(ci) else nan, "ci_n": len(ci),
-        "table": pd.DataFrame(rows, columns=["workload", "variant", "metric", "a", "b", "agree"]),
+        "table": pd.DataFrame(rows, columns=["workload", "variant", "metric", "verdict_a", "verdict_b", "agree",
+                                             "a", "b", "agree_significance"]),
     }
+
+
+def analyse_set(path: str | Path, margin: float = MARGIN) -> Results:
+    """One results set: a host directory (``results/raw/<host>``) or a raw directory of one host."""
+    path = Path(path)
+    if path.is_dir() and any(path.glob("*.json")):  # a host directory: analyse it alone
+        res = analyse(path.parent, margin)
+        return _only_host(res, path.name)
+    res = analyse(path, margin)
+    hosts = list(dict.fromkeys(res.ratios["host"]))
+    if len(hosts) > 1:
+        raise AnalysisError(f"{path}: holds {len(hosts)} hosts ({', '.join(hosts)}); give one host's "
+                            f"directory, e.g. {Path(path) / hosts[0]}")
+    return res
+
+
+def _only_host(res: Results, host: str) -> Results:
+    keep = lambda df: df[df["host"] == host].reset_index(drop=True)  # noqa: E731
+    return Results(raw=keep(res.raw), benchmarks=keep(res.benchmarks), ratios=keep(res.ratios),
+                   summary=keep(res.summary), scaling=keep(res.scaling), metadata=keep(res.metadata),
+                   claims=res.claims, margin=res.margin)
 
 
 def _pct(x: float) -> str:
@@ -964,18 +1003,21 @@ def reproduce_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m harness.analysis reproduce",
         description="Compare the verdicts of two result sets of the same machine (a rerun).")
-    parser.add_argument("raw_a", help="raw results directory of the first run (results/raw)")
-    parser.add_argument("raw_b", help="raw results directory of the rerun")
+    parser.add_argument("raw_a", help="the first run: a host's results set (results/raw/<host>) or a raw "
+                                      "directory holding one host")
+    parser.add_argument("raw_b", help="the rerun, likewise")
     parser.add_argument("--margin", type=float, default=MARGIN, help="equivalence margin")
     args = parser.parse_args(argv)
     try:
-        a, b = analyse(args.raw_a, args.margin), analyse(args.raw_b, args.margin)
+        a, b = analyse_set(args.raw_a, args.margin), analyse_set(args.raw_b, args.margin)
     except AnalysisError as exc:
         print(f"ftbench: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     got = reproduce(a, b)
-    print(f"headline verdicts agree (direction and significance of slowdown and best gain): "
-          f"{_pct(got['headline_agree'])} of {got['headline_n']}")
+    print(f"headline verdicts agree (slowdown and best gain, three-valued against the +-{100 * args.margin:g}% "
+          f"margin): {_pct(got['headline_agree'])} of {got['headline_n']}")
+    print(f"direction and significance (CI excludes 1) of the same ratios agree: "
+          f"{_pct(got['significance_agree'])} of {got['headline_n']}")
     print(f"best-option family agrees: {_pct(got['best_family_agree'])} of "
           f"{got['best_family_n']}")
     print(f"all ratio verdicts agree: {_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}")
@@ -985,7 +1027,7 @@ def reproduce_main(argv: list[str]) -> int:
     if len(diff):
         print("disagreements:")
         for r in diff.to_dict("records"):
-            print(f"  {r['workload']} {r['variant']} {r['metric']}: {r['a']} vs {r['b']}")
+            print(f"  {r['workload']} {r['variant']} {r['metric']}: {r['verdict_a']} vs {r['verdict_b']}")
     return 0
 
 

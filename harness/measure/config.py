@@ -28,14 +28,15 @@ class Precision:
     warmups: int
 
 
-# default: sized for ONE interleaved campaign of 3 variants x ~90 benchmarks on 2 cores in <= 40 min.
-# From the published run's timings (mean value 0.5 s, ~0.5 s of start-up per pyperf process): a
-# process of 1 warm-up + 2 values costs ~2 s, so the 3 minimum rounds of 3 variants cost ~29 min for
-# the suite; the budget (all variants of a benchmark together, never overrun: a round that would not
-# fit is not started) caps the suite at ~36 min when no benchmark reaches the target.
+# default: sized for ONE interleaved campaign of 3 variants x 129 benchmarks on 2 cores in <= 40 min.
+# Measured on the plain builds (results/raw/vm-471cc7, budget 20 s): the 3 minimum rounds alone cost
+# ~40 min (a process of 1 warm-up + 2 values, ~0.45 s of start-up and bookkeeping each; the slowest
+# round, io_download sequential, 39 s), extra rounds another ~7 min: 47 min. A budget of 15 s (all
+# variants of a benchmark together, never overrun: a round that would not fit is not started) keeps
+# the extra rounds to the benchmarks whose rounds are short, where they buy the most precision.
 PRECISION = {
     "quick": Precision(min_processes=1, max_processes=1, target=None, budget=30.0, values=2, warmups=1),
-    "default": Precision(min_processes=3, max_processes=8, target=0.02, budget=20.0, values=2, warmups=1),
+    "default": Precision(min_processes=3, max_processes=8, target=0.02, budget=15.0, values=2, warmups=1),
     "rigorous": Precision(min_processes=6, max_processes=30, target=0.01, budget=300.0, values=5, warmups=1),
 }
 
