@@ -414,6 +414,32 @@ def test_real_builds_are_verified_and_share_one_source():
     assert r.stdout.strip() == "True"
 
 
+@pytest.mark.slow
+def test_cached_optimized_builds_are_pgo_lto_builds_of_the_same_source():
+    """The optimized flavour, when one is cached (``nox -s build -- --optimized``; too slow for CI to make)."""
+    version = interpreters.DEFAULT_VERSION
+    prefixes = {ft: interpreters.prefix_for(version, ft, optimized=True) for ft in (False, True)}
+    missing = [str(p) for p in prefixes.values() if not (p / interpreters.STAMP).exists()]
+    if missing:
+        pytest.skip(f"no optimized build cached ({', '.join(missing)}): nox -s build -- --optimized")
+    prov = {ft: interpreters.provenance(version, ft, optimized=True) for ft in (False, True)}
+    plain = interpreters.provenance(version, False)
+    for ft, p in prov.items():
+        assert p["optimized"] is True and {"--enable-optimizations", "--with-lto"} <= set(p["configure_args"])
+        assert p["configure_args"][0] == f"--prefix={prefixes[ft]}"  # its own directory, never the plain one
+        python = interpreters.executable(version, ft, optimized=True)
+        info = interpreters.verify(python, version, ft)
+        assert (info["gil_disabled"] or 0, info["gil_enabled"]) == ((1, False) if ft else (0, True))
+        r = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_config_var('PY_CFLAGS'))"],
+                           capture_output=True, text=True, check=True)
+        assert "-fprofile-use" in r.stdout and "-flto" in r.stdout, r.stdout  # PGO data used, LTO on
+    assert prov[True]["source_sha256"] == prov[False]["source_sha256"]
+    if plain:
+        assert plain["source_sha256"] == prov[False]["source_sha256"]  # one source for both flavours
+    strip = {ft: [a for a in p["configure_args"] if not a.startswith("--prefix=")] for ft, p in prov.items()}
+    assert [a for a in strip[True] if a != "--disable-gil"] == strip[False]
+
+
 # --- another CPython version needs no code change ------------------------------------------------------
 
 

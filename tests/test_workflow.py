@@ -107,7 +107,7 @@ def test_one_artifact_per_host(wf):
     host = "${{ steps.host.outputs.host }}"
     run = _step(bench, run="nox -s bench")
     assert run["env"] == {"PROFILE": "${{ inputs.profile }}", "WORKLOADS": "${{ inputs.workloads }}",
-                          "HOST": host}
+                          "HOST": host, "FTBENCH_FLAVOUR": "${{ inputs.flavour }}"}
     assert '--host "$HOST"' in run["run"] and "--results campaign" in run["run"]
     upload = _step(bench, uses="actions/upload-artifact@", name="raw results")
     assert upload["with"]["name"] == f"ftbench-raw-{host}"
@@ -116,6 +116,28 @@ def test_one_artifact_per_host(wf):
     cache = [s for s in bench["steps"] if s.get("uses", "").startswith("actions/cache/")]
     assert {s["with"]["key"] for s in cache} == {"${{ steps.host.outputs.cache-key }}"}
     assert {s["with"]["path"] for s in cache} == {"~/.cache/ftbench"}
+    key_step = _step(bench, id="host")
+    assert "python -m harness.provision.interpreters cache-key" in key_step["run"]
+    assert _step(bench, run="nox -s build")["env"] == {"FTBENCH_FLAVOUR": "${{ inputs.flavour }}"}
+
+
+def test_the_cache_key_changes_exactly_with_what_a_build_stamp_holds(monkeypatch):
+    """Same sources and configure arguments: same key; another flavour, version or checksum: another key."""
+    from harness import variants
+    from harness.provision import interpreters
+
+    def key(**env):
+        for k in ("FTBENCH_FLAVOUR", "FTBENCH_CPYTHON_VERSION", "FTBENCH_CPYTHON_SHA256"):
+            monkeypatch.delenv(k, raising=False)
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        return interpreters.cache_key(variants.builds().values())
+
+    plain = key()
+    assert plain == key() and plain.startswith("ftbench-cpython-")
+    assert len({plain, key(FTBENCH_FLAVOUR="optimized"),
+                key(FTBENCH_CPYTHON_VERSION="3.14.0", FTBENCH_CPYTHON_SHA256="ab" * 32),
+                key(FTBENCH_CPYTHON_VERSION="3.14.0", FTBENCH_CPYTHON_SHA256="cd" * 32)}) == 4
 
 
 def test_merge_needs_every_leg(wf):

@@ -430,12 +430,15 @@ def section_markdown(slowdowns: pd.DataFrame, geo: pd.DataFrame | None = None,
             pl = placement[(placement["host"] == host) & (placement["variant"] == variant)]
             if len(pl):
                 out.append("- **ftbench's workloads in this distribution** (their sequential slowdown "
-                           "from the campaign; share of pyperformance benchmarks with a smaller one):")
+                           f"from the campaign, and the share of these {g['k']} pyperformance benchmarks "
+                           "with a smaller slowdown):")
                 for r in pl.to_dict("records"):
                     rng = ("" if _isnan(r["percentile_low"]) or _isnan(r["percentile_high"])
-                           else f", {_pct(r['percentile_low'])}-{_pct(r['percentile_high'])} over its CI")
-                    out.append(f"  - {r['workload']}: {fmt_ratio(r['slowdown'], r['ci_low'], r['ci_high'])}"
-                               f", above {_pct(r['percentile'])} of the benchmarks{rng}")
+                           else f" ({_pct(r['percentile_low'])}-{_pct(r['percentile_high'])} over its CI)")
+                    kind = f" ({r['kind']})" if r.get("kind") not in (None, "cpu") and not _isnan(r["kind"]) else ""
+                    out.append(f"  - {r['workload']}{kind}: "
+                               f"{fmt_ratio(r['slowdown'], r['ci_low'], r['ci_high'])}; "
+                               f"{_pct(r['percentile'])} of the benchmarks pay less{rng}")
         out.append("")
     out += ["### Published figures (quotations, not our measurements)", "",
             "Published elsewhere, on other (PGO+LTO) builds and other machines, for orientation only; "

@@ -8,6 +8,7 @@ GIL and the free-threaded build, not from a different release or flag set. Build
 
     python -m harness.provision.interpreters build NAME...   # variants or builds of harness.variants
     python -m harness.provision.interpreters path NAME...    # the verified executable
+    python -m harness.provision.interpreters cache-key        # what a CI cache of the builds is keyed by
 
 Which versions and variants exist is harness.variants' business (``FTBENCH_CPYTHON_VERSION``); this
 module only knows how to fetch, configure, compile, install and verify a :class:`~harness.variants.Build`.
@@ -388,6 +389,21 @@ def ensure(version: str, free_threaded: bool, source: str | None = None, optimiz
         return python
 
 
+def cache_key(builds) -> str:
+    """A key that changes exactly when a cached build would not be reused: for CI caches.
+
+    The stamp of a build is its source sha256 plus its configure arguments (prefix, flavour and
+    --disable-gil included); the key hashes both for every build, with the OS and architecture.
+    """
+    facts = []
+    for b in builds:
+        sha = KNOWN_SHA256.get(b.version) or os.environ.get("FTBENCH_CPYTHON_SHA256") or f"unknown-{b.version}"
+        facts.append([b.key, sha, configure_args(prefix_for(b.version, b.free_threaded, b.optimized),
+                                                 b.free_threaded, b.optimized)])
+    digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:16]
+    return f"ftbench-cpython-{platform.system().lower()}-{platform.machine().lower()}-{digest}"
+
+
 def _cc_version() -> str:
     cc = os.environ.get("CC", "cc").split()
     r = subprocess.run([*cc, "--version"], capture_output=True, text=True)
@@ -476,9 +492,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.provision.interpreters",
                                      description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, helptext in (("build", "build (or reuse) and verify"), ("path", "print the executable")):
+    for name, helptext in (("build", "build (or reuse) and verify"), ("path", "print the executable"),
+                           ("cache-key", "print a key of the builds' sources and configure arguments")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("variants", nargs="+", help="variant or build names of harness.variants")
+        p.add_argument("variants", nargs="*" if name == "cache-key" else "+",
+                       help="variant or build names of harness.variants" + (" (default: all)" if name == "cache-key"
+                                                                           else ""))
         p.add_argument("--cpython-version", default=None,
                        help=f"X.Y.Z[,X.Y.Z...] (default: ${registry.VERSION_ENV}, else {DEFAULT_VERSION})")
         p.add_argument("--source", help="path or URL of Python-X.Y.Z.tar.xz (or FTBENCH_CPYTHON_SOURCE)")
@@ -488,10 +507,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             table = registry.registry(args.cpython_version, "optimized" if args.optimized else None)
-            chosen = [registry.get(v, table) for v in args.variants]
+            chosen = [registry.get(v, table) for v in args.variants or table]
         except registry.VariantError as e:
             raise ProvisionError(str(e)) from None
         builds = list(dict.fromkeys(v.build for v in chosen))  # X.Yt and X.Yt-gil are one build
+        if args.command == "cache-key":
+            print(cache_key(builds))
+            return 0
         if args.command == "path":
             for b in builds:
                 python = executable(b.version, b.free_threaded, b.optimized)
