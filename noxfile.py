@@ -163,7 +163,7 @@ def analysis(session: nox.Session) -> None:
 
 @nox.session
 def reproduce(session: nox.Session) -> None:
-    """Compare the verdicts of two result sets of one machine: nox -s reproduce -- RAW_A RAW_B."""
+    """Compare the verdicts of two result sets of one machine: nox -s reproduce -- SET_A SET_B."""
     session.install("-e", ".[analysis]")
     session.run("python", "-m", "harness.analysis", "reproduce", *session.posargs)
 
