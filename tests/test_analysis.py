@@ -418,7 +418,7 @@ def test_reads_what_the_runner_writes(tmp_path):
 def test_cli_writes_everything(tmp_path, capsys):
     model_results(tmp_path / "raw")
     assert analysis.main(["--raw", str(tmp_path / "raw"), "--out", str(tmp_path)]) == 0
-    for name in ("benchmarks.csv", "ratios.csv", "summary.csv", "scaling.csv", "claims.csv",
+    for name in ("benchmarks.csv", "ratios.csv", "summary.csv", "scaling.csv", "claims.csv", "flavours.csv",
                  "REPORT.md"):
         assert (tmp_path / name).stat().st_size > 0
     report = (tmp_path / "REPORT.md").read_text()
@@ -511,10 +511,12 @@ def test_notebook_executes_on_the_committed_results_and_reproduces_them(tmp_path
     published = REPO / "results"
     assert (published / "raw").is_dir(), "no published run under results/raw"
     shutil.copytree(published / "raw", tmp_path / "raw")
+    if (published / "reruns").is_dir():  # a rerun beside the published set: the report compares the two
+        shutil.copytree(published / "reruns", tmp_path / "reruns")
     text, images = _execute_notebook(tmp_path, monkeypatch)
     assert images >= 5 and "refuted" in text
-    for name in ("benchmarks.csv", "ratios.csv", "summary.csv", "scaling.csv", "claims.csv",
-                 "REPORT.md"):
+    for name in ("benchmarks.csv", "ratios.csv", "summary.csv", "scaling.csv", "claims.csv", "flavours.csv",
+                 "REPORT.md", *(["reproducibility.csv"] if (published / "reruns").is_dir() else [])):
         assert (tmp_path / name).read_text() == (published / name).read_text(), name
     res = analysis.regenerate(tmp_path / "raw", tmp_path / "again", figures=False)
     readme = (REPO / "README.md").read_text()

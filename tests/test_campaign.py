@@ -207,7 +207,7 @@ def _snapshot(d: Path) -> dict[str, bytes]:
 
 def test_another_machines_results_are_refused_in_one_line_and_left_byte_identical(tmp_path, capsys):
     raw = tmp_path / "results" / "raw" / "vm"
-    shutil.copytree(REPO / "results" / "raw" / "vm", raw)  # the published run: no fingerprint recorded
+    shutil.copytree(REPO / "tests" / "data" / "old-format" / "vm", raw)  # the first format: no fingerprint
     before = _snapshot(raw)
     fake = FakeMeasure()
     assert campaign.run(_config(tmp_path, host="vm", profile="default", size="default",

@@ -249,11 +249,12 @@ def section_markdown(df: pd.DataFrame) -> str:
             "slowdown). Break-even p* solves p* (S f_t - f_b) = (1 - f_b) - S (1 - f_t). "
             "*already*: the threads already win at the measured cores (measured); *never*: the "
             f"lines do not cross. The 95% range is Monte Carlo ({DRAWS} draws of S and the two "
-            "speedups from their CIs); *never in* is the share of draws that never cross. Contention, "
+            "speedups from their CIs), with the shares of draws that never cross and that already win "
+            "at the measured cores. Contention, "
             "memory bandwidth and pool costs on more cores are outside the model. I/O-bound "
             "workloads get no projection.", ""]
     head = ["host", "workload", "variant", "vs", "measured at", "slowdown S", "f threads",
-            "f processes (baseline)", "break-even cores", "95% range", "never in", "note"]
+            "f processes (baseline)", "break-even cores", "95% range", "draws never / already", "note"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in df.to_dict("records"):
         if r["status"] == "already":
@@ -264,9 +265,15 @@ def section_markdown(df: pd.DataFrame) -> str:
             be = f"{r['break_even_cores']:.1f} (ceil {int(r['break_even_ceil'])})"
         else:
             be = "-"
-        rng = ("-" if isinstance(r["low"], float) and math.isnan(r["low"])
-               else f"{_fmt_cores(r['low'])}-{_fmt_cores(r['high'])} (median {_fmt_cores(r['median'])})")
-        never = "-" if math.isnan(r["never_share"]) else f"{100 * r['never_share']:.0f}%"
+        low, high = float(r["low"]), float(r["high"])
+        if math.isnan(low):
+            rng = "-"
+        elif math.isinf(low):
+            rng = "never"
+        else:
+            rng = f"{_fmt_cores(low)}-{_fmt_cores(high)} (median {_fmt_cores(float(r['median']))})"
+        never = ("-" if math.isnan(r["never_share"])
+                 else f"{100 * r['never_share']:.0f}% / {100 * r['already_share']:.0f}%")
         at_p = "-" if math.isnan(r["cores_measured"]) else f"{int(r['cores_measured'])} cores"
         lines.append("| " + " | ".join(_cell(x) for x in (
             r["host"], r["workload"], r["variant"], r["baseline"], at_p,
