@@ -46,6 +46,7 @@ import os
 from IPython.display import Image, Markdown, display
 
 from harness import analysis
+from harness.analysis import flavours, report
 
 RESULTS = os.environ.get("FTBENCH_RESULTS", "results")
 res = analysis.open_results(RESULTS)
@@ -137,6 +138,19 @@ for path in res.figure_paths("memory"):
 # %%
 if not res.empty:
     display(analysis.claims_matrix(res.claims))
+
+# %% [markdown]
+# ## Reproducibility and build flavours
+#
+# A rerun of the same machine (kept in `results/reruns/raw/<host>-rerun/`) compared verdict by
+# verdict with the published set; and, where one machine was measured on both the plain and the
+# optimized (PGO + LTO) builds, how much of the single-thread price PGO + LTO changes.
+
+# %%
+if not res.empty:
+    display(Markdown("\n".join(report.reruns_md(res)) or "No rerun beside these results."))
+    display(Markdown("\n".join(flavours.section_markdown(res.flavours))
+                     or "No machine measured on both build flavours."))
 
 # %% [markdown]
 # ## Benchmarks that were not measured

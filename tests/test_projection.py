@@ -89,6 +89,9 @@ def test_wider_inputs_give_a_wider_interval_and_the_seed_is_fixed():
     assert wide["high"] - wide["low"] > 3 * (narrow["high"] - narrow["low"])
     again = projection.project(table(se=0.01)).iloc[0]
     assert (again["low"], again["high"]) == (wide["low"], wide["high"])
+    # a workload's draws do not depend on the other rows of the table
+    both = projection.project(pd.concat([table(se=0.01, workload="a"), table(se=0.01)])).set_index("workload")
+    assert (both.loc["w", "low"], both.loc["w", "high"]) == (wide["low"], wide["high"])
 
 
 def test_never_and_already_cases_in_project():

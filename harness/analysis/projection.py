@@ -23,10 +23,11 @@ not cross at any p >= p0. A serial fraction outside [0, 1] (speedup above p0, or
 serial fraction: it is clipped to [0, 1] and noted (then the model at p0 no longer equals the
 measurement exactly).
 
-Uncertainty: Monte Carlo (fixed seed) drawing S and the two speedups from log-t distributions with
-the se_log and df of their ratios-table rows, computing p* per draw: the median and the 2.5-97.5%
-range of p*, and the share of draws that never cross. The three inputs are drawn independently
-(S and the threads speedup share the free-threaded sequential mean; that correlation is ignored).
+Uncertainty: Monte Carlo (fixed seed, one stream per host x workload x variant) drawing S and the
+two speedups from log-t distributions with the se_log and df of their ratios-table rows, computing
+p* per draw: the median and the 2.5-97.5% range of p*, and the share of draws that never cross.
+The three inputs are drawn independently (S and the threads speedup share the free-threaded
+sequential mean; that correlation is ignored).
 Amdahl assumes the serial fraction stays what it was at p0: contention, memory bandwidth and
 the cost of a process pool on more cores are outside the model, hence "projection".
 
@@ -36,6 +37,7 @@ I/O-bound workloads (kind == "io") get no projection: cores are not what limits 
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -130,7 +132,6 @@ def project(ratios: pd.DataFrame, seed: int = SEED, draws: int = DRAWS) -> pd.Da
     for col in ("value", "se_log", "df", "workers", "cpu_count"):
         r[col] = _num(r, col)
     r["host"] = r["host"].astype(str)
-    rng = np.random.default_rng(seed)
     rows = []
     for host, h in r.groupby("host", sort=True):
         names = list(dict.fromkeys(h["variant"].astype(str)))
@@ -141,6 +142,8 @@ def project(ratios: pd.DataFrame, seed: int = SEED, draws: int = DRAWS) -> pd.Da
                 continue
             base = baseline_variant(variant, names)
             kind = g["kind"].iloc[0] if "kind" in g else None
+            # one stream per row: a workload's interval does not depend on what else the table holds
+            rng = np.random.default_rng([seed, zlib.crc32(f"{host}\0{workload}\0{variant}".encode())])
             rows.append(_project_one(h, host, workload, kind, variant, base, cpu, rng, draws))
     out = pd.DataFrame(rows, columns=list(COLUMNS))
     return out.sort_values(["host", "workload", "variant"], kind="stable").reset_index(drop=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from harness.analysis import flavours
+from harness.analysis import flavours, projection, standard
 from harness.analysis.claims import (
     _first,
     _fmt_ratio,
@@ -281,6 +281,8 @@ def write_report(res: Results, path: str | Path) -> Path:
            "ratio and its 95% CI. n/a: the claim is not about that variant.", "",
            markdown_table(claims_matrix(claims, _variant_key())) if len(claims)
            else "No claim applies to these results.", "",
+           standard.section_markdown(res.standard, res.standard_geomean, res.standard_placement, m), "",
+           projection.section_markdown(res.projection), "",
            *reruns_md(res), *flavours.section_markdown(res.flavours),
            "## Measurement hygiene", "",
            "Precision reached (95% CI half-width of the mean over processes), runs flagged for "

@@ -10,6 +10,8 @@ Pipeline (``python -m harness.analysis [--raw results/raw] [--out results] [--ma
     lecture_claims    -> results/claims.csv       (confirmed / refuted / inconclusive)
     flavours.compare  -> results/flavours.csv     (plain vs optimized builds of one machine)
     rerun_agreement   -> results/reproducibility.csv (a rerun in results/reruns/raw/<host>-rerun)
+    standard          -> results/pyperformance_{slowdowns,geomean}.csv (the standard suite's price)
+    projection        -> results/projection.csv   (projected break-even cores: a projection)
     write_report      -> results/REPORT.md        (plus PNGs from harness.analysis.plots)
 
 The raw pyperf values are the source of truth; the pyperf process (run) is the unit of every
@@ -35,7 +37,7 @@ import pandas as pd
 
 from harness import metadata as md
 from harness import variants as reg
-from harness.analysis import flavours
+from harness.analysis import flavours, projection, standard
 from harness.analysis.claims import (
     CLAIMS,
     LECTURE_CPU_WORKLOADS,
@@ -833,6 +835,10 @@ class Results:
     claims: pd.DataFrame | None = None
     metadata: pd.DataFrame | None = None
     flavours: pd.DataFrame | None = None  # plain vs optimized builds of one machine (harness.analysis.flavours)
+    standard: pd.DataFrame | None = None  # pyperformance slowdowns per benchmark (harness.analysis.standard)
+    standard_geomean: pd.DataFrame | None = None
+    standard_placement: pd.DataFrame | None = None  # where each ftbench workload sits among them
+    projection: pd.DataFrame | None = None  # projected break-even cores (harness.analysis.projection)
     reruns: list = field(default_factory=list)  # (host, rerun host, reproduce() of the two)
     figures: list = field(default_factory=list)
     report: Path | None = None
@@ -865,6 +871,10 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
     res.claims = lecture_claims(_cells(raw), margin, roles={v: role(v) for v in names},
                                 baselines={v: baseline_variant(v, names) for v in names})
     res.flavours = flavours.compare(ratios, res.metadata, flavours.machine_ids(raw_dir), margin)
+    res.standard = standard.slowdowns(standard.load(raw_dir), margin)
+    res.standard_geomean = standard.geomean(res.standard, margin)
+    res.standard_placement = standard.placement(res.standard, ratios)
+    res.projection = projection.project(ratios)
     return res
 
 
@@ -891,6 +901,9 @@ def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "resul
     res.scaling.to_csv(out / "scaling.csv", index=False, float_format="%.6g")
     res.claims.to_csv(out / "claims.csv", index=False)
     res.flavours.to_csv(out / "flavours.csv", index=False, float_format="%.6g")
+    res.standard.to_csv(out / "pyperformance_slowdowns.csv", index=False, float_format="%.6g")
+    res.standard_geomean.to_csv(out / "pyperformance_geomean.csv", index=False, float_format="%.6g")
+    res.projection.to_csv(out / "projection.csv", index=False, float_format="%.6g")
     res.reruns = rerun_agreement(res, raw_dir, margin)
     if res.reruns:
         pd.concat([got["table"].assign(host=host, rerun=rerun) for host, rerun, got in res.reruns]) \
