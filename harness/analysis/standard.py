@@ -52,29 +52,20 @@ PLACEMENT_COLUMNS = ("host", "variant", "role", "workload", "kind", "slowdown", 
 class Reference:
     """A figure published elsewhere: a quotation for orientation, not a measurement of ours."""
 
-    version: str  # the free-threaded build it is about
+    version: str  # the free-threaded build it is about, as the source names it
     factor: float  # approximate single-thread time factor vs the default build (> 1: slower)
     text: str  # what the source says
     source: str
     label: str = "published elsewhere, on other (PGO+LTO) builds and machines; not measured here"
 
 
-PUBLISHED_REFERENCES = (
-    Reference("3.13t", 1.40,
-              "In 3.13 the free-threaded build's overhead is about 40% on the pyperformance suite "
-              "(largely because the specializing adaptive interpreter is disabled in it)",
-              "CPython 3.13 documentation, HOWTO 'Python experimental support for free threading', "
-              "section 'Single-threaded performance' (the 3.13 What's New calls it 'a substantial "
-              "single-threaded performance hit')"),
-    Reference("3.13t", 1.19,
-              "3.13.0 free-threaded (NOGIL) vs 3.13.0 default build: overall geometric mean 1.19x "
-              "slower on pyperformance (linux x86-64, GCC 9)",
-              "faster-cpython/benchmarking-public, results/bm-20241007-3.13.0-60403a5-NOGIL"),
-    Reference("3.14t", 1.075,
-              "The performance penalty on single-threaded code in free-threaded mode is now roughly "
-              "5-10%, depending on the platform and C compiler used",
-              "CPython 3.14 documentation, What's New In Python 3.14 (free-threaded mode, PEP 779)"),
-)
+def _references() -> tuple[Reference, ...]:
+    """The quotations, kept as data beside this module (published_references.json): not code, not ours."""
+    with open(Path(__file__).with_name("published_references.json"), encoding="utf-8") as f:
+        return tuple(Reference(r["about"], r["factor"], r["text"], r["source"]) for r in json.load(f))
+
+
+PUBLISHED_REFERENCES = _references()
 
 
 # ---------------------------------------------------------------------------------------------
