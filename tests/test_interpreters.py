@@ -430,7 +430,7 @@ def test_cached_optimized_builds_are_pgo_lto_builds_of_the_same_source():
         python = interpreters.executable(version, ft, optimized=True)
         info = interpreters.verify(python, version, ft)
         assert (info["gil_disabled"] or 0, info["gil_enabled"]) == ((1, False) if ft else (0, True))
-        r = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_config_var('PY_CFLAGS'))"],
+        r = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_config_var('PY_CFLAGS_NODIST'))"],
                            capture_output=True, text=True, check=True)
         assert "-fprofile-use" in r.stdout and "-flto" in r.stdout, r.stdout  # PGO data used, LTO on
     assert prov[True]["source_sha256"] == prov[False]["source_sha256"]
