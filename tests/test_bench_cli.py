@@ -103,7 +103,7 @@ def _plan(*argv, cores=2):
 
 
 def test_default_sweep_depends_on_the_cores_for_cpu_only():
-    for cores, sweep in ((2, [1, 2, 4]), (8, [1, 2, 4, 8, 16]), (3, [1, 2, 4, 6])):
+    for cores, sweep in ((2, [2, 4]), (8, [2, 4, 8, 16]), (3, [2, 4, 6]), (1, [2])):
         names = _plan(cores=cores)
         cpu = [n for n in names if n.startswith("cpu_sum_squares/")]
         assert cpu == ["cpu_sum_squares/sequential/1",
