@@ -121,7 +121,7 @@ def test_a_fresh_clone_measures_beside_the_published_run_and_a_quick_smoke_run_n
     if not (results / "raw" / mine).exists():  # another machine than the published run's: stand one in
         shutil.copytree(REPO / "tests" / "data" / "old-format" / "vm", results / "raw" / mine)
         (results / "raw" / mine / fingerprint.PUBLISHED).write_text("published (test)\n")
-    before = {p: p.read_bytes() for p in (results / "raw" / mine).iterdir()}
+    before = {p: p.read_bytes() for p in (results / "raw" / mine).rglob("*") if p.is_file()}
     published_before = {p: p.read_bytes() for p in (results / "raw").rglob("*") if p.is_file()}
     args = ("--size", "tiny", "--workloads", "cpu_sum_squares", "--strategies", "threads", "--workers", "2",
             "--results", str(results))
@@ -134,6 +134,6 @@ def test_a_fresh_clone_measures_beside_the_published_run_and_a_quick_smoke_run_n
     sets = sorted(p.name for p in (results / "raw").iterdir())
     published = sorted(p.parent.name for p in (results / "raw").glob("*/PUBLISHED"))
     assert len(sets) == len(published) + 2 and any(s.endswith("-quick") for s in sets), sets
-    assert {p: p.read_bytes() for p in (results / "raw" / mine).iterdir()} == before
+    assert {p: p.read_bytes() for p in (results / "raw" / mine).rglob("*") if p.is_file()} == before
     assert (results / "raw" / f"{mine}-local").is_dir()
     assert all(p.read_bytes() == data for p, data in published_before.items())  # no published file touched
