@@ -70,10 +70,10 @@ def processes_time(p, f_b):
 def _break_even(S, f_t, f_b, p_min):
     """Vectorised break_even: inf where never, p_min where already."""
     S, f_t, f_b = (np.asarray(x, dtype=float) for x in (S, f_t, f_b))
-    a = S * f_t - f_b  # threads_ft(p) - processes_base(p) = a + b / p
-    b = S * (1 - f_t) - (1 - f_b)
-    holds = a * p_min + b <= 0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN and inf inputs: handled below
+        a = S * f_t - f_b  # threads_ft(p) - processes_base(p) = a + b / p
+        b = S * (1 - f_t) - (1 - f_b)
+        holds = a * p_min + b <= 0
         cross = np.where(a < 0, -b / a, np.inf)
     out = np.where(holds, float(p_min), cross)
     return np.where(np.isnan(S) | np.isnan(f_t) | np.isnan(f_b), np.nan, out)
