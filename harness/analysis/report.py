@@ -329,6 +329,8 @@ def reruns_md(res: Results) -> list[str]:
                 f"- headline verdicts agree: **{pct(got['headline_agree'])}** of {got['headline_n']}",
                 f"- direction and significance (CI excludes 1) of the same ratios agree: "
                 f"{pct(got['significance_agree'])}",
+                f"- headline verdicts that contradict (both decided, and different): {got['contradictions']} of "
+                f"{got['headline_n']}; the others that differ are decided in one run and inconclusive in the other",
                 f"- best-option family agrees: {pct(got['best_family_agree'])} of {got['best_family_n']}",
                 f"- all ratio verdicts agree: {pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}",
                 f"- estimates of {host} inside {rerun}'s 95% CIs: **{pct(got['a_inside_b'])}**; of {rerun} "

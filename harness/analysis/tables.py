@@ -931,6 +931,7 @@ def open_results(results_dir: str | Path = "results") -> Results:
 # Reproducibility: do two result sets of the same machine give the same verdicts?
 
 HEADLINE_METRICS = ("slowdown", "gain_best")
+DECIDED = {"greater", "less", "equivalent"}
 
 
 def _call(r: dict) -> str:
@@ -978,6 +979,10 @@ def reproduce(a: Results, b: Results) -> dict:
         "headline_agree": float(np.mean([r["agree"] for r in rows])) if rows else nan,
         "headline_n": len(rows),
         "significance_agree": float(np.mean([r["agree_significance"] for r in rows])) if rows else nan,
+        # two decided verdicts that differ (greater vs less or equivalent): the rerun contradicts,
+        # where "decided vs inconclusive" only means one run had too little precision to decide
+        "contradictions": sum(1 for r in rows if r["verdict_a"] != r["verdict_b"]
+                              and {r["verdict_a"], r["verdict_b"]} <= DECIDED),
         "best_family_agree": float(np.mean(fam)) if fam else nan, "best_family_n": len(fam),
         "ratio_verdicts_agree": float(agree_all.mean()) if len(m) else nan, "ratios_n": len(m),
         "a_inside_b": float(a_in_b.mean()) if len(ci) else nan,
@@ -1031,6 +1036,8 @@ def reproduce_main(argv: list[str]) -> int:
           f"margin): {_pct(got['headline_agree'])} of {got['headline_n']}")
     print(f"direction and significance (CI excludes 1) of the same ratios agree: "
           f"{_pct(got['significance_agree'])} of {got['headline_n']}")
+    print(f"headline verdicts that contradict (both decided, different): {got['contradictions']} of "
+          f"{got['headline_n']}")
     print(f"best-option family agrees: {_pct(got['best_family_agree'])} of "
           f"{got['best_family_n']}")
     print(f"all ratio verdicts agree: {_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}")
