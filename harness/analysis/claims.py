@@ -61,13 +61,21 @@ def _isnan(v) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
-def _fmt_ratio(row, col: str) -> str:
-    r = _get(row, col)
-    if isinstance(r, float) and math.isnan(r):
+def fmt_ratio(value, low, high) -> str:
+    """'2.31x [2.20-2.43]'; '[CI n/a]' without an interval; '-' without a value."""
+    if value is None or pd.isna(value):
         return "-"
-    lo, hi = _get(row, f"{col}_ci_low"), _get(row, f"{col}_ci_high")
-    ci = " [CI n/a]" if isinstance(lo, float) and math.isnan(lo) else f" [{lo:.2f}-{hi:.2f}]"
-    return f"{r:.2f}x{ci}"
+    ci = " [CI n/a]" if pd.isna(low) or pd.isna(high) else f" [{low:.2f}-{high:.2f}]"
+    return f"{value:.2f}x{ci}"
+
+
+def fmt_pct(x: float) -> str:
+    """A share as '83%'; 'n/a' when there is none."""
+    return "n/a" if x != x else f"{100 * x:.0f}%"
+
+
+def _fmt_ratio(row, col: str) -> str:
+    return fmt_ratio(_get(row, col), _get(row, f"{col}_ci_low"), _get(row, f"{col}_ci_high"))
 
 
 # ---------------------------------------------------------------------------------------------

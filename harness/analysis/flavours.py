@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.analysis.stats import MARGIN, ratio_verdict, t_quantile
+from harness.analysis.claims import fmt_ratio
+from harness.analysis.stats import MARGIN, log_interval, ratio_verdict, welch
 
 RERUN_SUFFIX = "-rerun"
 FLAVOUR_COLUMNS = ("machine", "workload", "variant", "plain_host", "optimized_host",
@@ -67,15 +68,10 @@ def host_flavours(metadata: pd.DataFrame) -> dict[str, str]:
 def _combine(a: dict, b: dict, margin: float) -> dict:
     """b / a for two independent ratios with their log-scale se and df: value, CI, verdict."""
     value = b["value"] / a["value"]
-    se = math.hypot(a["se_log"], b["se_log"]) if pd.notna(a["se_log"]) and pd.notna(b["se_log"]) \
-        else math.nan
-    if math.isnan(se):
+    if pd.isna(a["se_log"]) or pd.isna(b["se_log"]):
         return {"value": value, "low": math.nan, "high": math.nan, "verdict": "n/a"}
-    parts = [(a["se_log"] ** 2, a["df"]), (b["se_log"] ** 2, b["df"])]
-    denom = sum(v * v / d for v, d in parts if d and d > 0)
-    df = max(se ** 4 / denom, 1.0) if denom > 0 else 1.0
-    t = t_quantile(df)
-    low, high = value * math.exp(-t * se), value * math.exp(t * se)
+    se, df = welch([(a["se_log"] ** 2, a["df"]), (b["se_log"] ** 2, b["df"])])
+    low, high = log_interval(value, se, df)
     return {"value": value, "low": low, "high": high, "verdict": ratio_verdict(low, high, margin)}
 
 
@@ -105,13 +101,6 @@ def compare(ratios: pd.DataFrame, metadata: pd.DataFrame, machines: dict[str, st
     return pd.DataFrame(rows, columns=list(FLAVOUR_COLUMNS))
 
 
-def _x(v, lo, hi) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    ci = "CI n/a" if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f}-{hi:.2f}"
-    return f"{v:.2f}x [{ci}]"
-
-
 def section_markdown(df: pd.DataFrame) -> list[str]:
     """REPORT.md lines: the flavour comparison, or nothing when no machine has both flavours."""
     if df is None or not len(df):
@@ -127,7 +116,7 @@ def section_markdown(df: pd.DataFrame) -> list[str]:
                 "| workload | slowdown, plain | slowdown, optimized | optimized / plain | verdict |",
                 "|---|---|---|---|---|"]
         for r in g.to_dict("records"):
-            cells = [_x(r[c], r[f"{c}_ci_low"], r[f"{c}_ci_high"])
+            cells = [fmt_ratio(r[c], r[f"{c}_ci_low"], r[f"{c}_ci_high"])
                      for c in ("slowdown_plain", "slowdown_optimized", "optimized_vs_plain")]
             out.append(f"| {r['workload']} | {' | '.join(cells)} | {r['verdict']} |")
         out += ["", f"Geometric mean over these {len(g)} workloads: plain {g['slowdown_plain'].pipe(_gm):.2f}x, "

@@ -21,6 +21,7 @@ from harness.analysis.claims import (
     _isnan,
     _str,
     claims_matrix,
+    fmt_pct,
 )
 
 if TYPE_CHECKING:
@@ -324,17 +325,16 @@ def reruns_md(res: Results) -> list[str]:
            "non-baseline variant, three-valued against the margin. Two honest 95% intervals of equal "
            "width hold each other's estimate about 83% of the time.", ""]
     for host, rerun, got in res.reruns:
-        pct = lambda x: "n/a" if x != x else f"{100 * x:.0f}%"  # noqa: E731
         out += [f"### {host} vs {rerun}", "",
-                f"- headline verdicts agree: **{pct(got['headline_agree'])}** of {got['headline_n']}",
+                f"- headline verdicts agree: **{fmt_pct(got['headline_agree'])}** of {got['headline_n']}",
                 f"- direction and significance (CI excludes 1) of the same ratios agree: "
-                f"{pct(got['significance_agree'])}",
+                f"{fmt_pct(got['significance_agree'])}",
                 f"- headline verdicts that contradict (both decided, and different): {got['contradictions']} of "
                 f"{got['headline_n']}; the others that differ are decided in one run and inconclusive in the other",
-                f"- best-option family agrees: {pct(got['best_family_agree'])} of {got['best_family_n']}",
-                f"- all ratio verdicts agree: {pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}",
-                f"- estimates of {host} inside {rerun}'s 95% CIs: **{pct(got['a_inside_b'])}**; of {rerun} "
-                f"inside {host}'s: **{pct(got['b_inside_a'])}** (of {got['ci_n']} ratios with CIs on both sides)"]
+                f"- best-option family agrees: {fmt_pct(got['best_family_agree'])} of {got['best_family_n']}",
+                f"- all ratio verdicts agree: {fmt_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}",
+                f"- estimates of {host} inside {rerun}'s 95% CIs: **{fmt_pct(got['a_inside_b'])}**; of {rerun} "
+                f"inside {host}'s: **{fmt_pct(got['b_inside_a'])}** (of {got['ci_n']} ratios with CIs on both sides)"]
         diff = got["table"][~got["table"]["agree"].astype(bool)]
         if len(diff):
             out.append("- headline verdicts that differ: " + "; ".join(

@@ -28,8 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.analysis.claims import fmt_ratio
 from harness.analysis.order import baseline_variant, role, variant_order
-from harness.analysis.stats import MARGIN, contrast, process_means, ratio_verdict, t_quantile
+from harness.analysis.stats import MARGIN, contrast, log_interval, process_means, ratio_verdict, welch
 
 __all__ = ["GEOMEAN_COLUMNS", "LOAD_COLUMNS", "PLACEMENT_COLUMNS", "PUBLISHED_REFERENCES",
            "SLOWDOWN_COLUMNS", "Reference", "geomean", "load", "placement", "section_markdown",
@@ -287,14 +288,9 @@ def geomean(slowdowns: pd.DataFrame, margin: float = MARGIN) -> pd.DataFrame:
             if no_ci:
                 notes.append(f"CI n/a: no interval for {', '.join(no_ci)} (one process)")
             else:
-                var = float(np.sum(se ** 2))
-                row["se_log"] = math.sqrt(var) / k
-                denom = float(np.sum(se ** 4 / dfs))
-                df = var * var / denom if denom > 0 else float(np.sum(dfs))
-                row["df"] = max(df, 1.0)
-                half = t_quantile(row["df"]) * row["se_log"]
-                row["ci_low"] = float(np.exp(logs.mean() - half))
-                row["ci_high"] = float(np.exp(logs.mean() + half))
+                se_sum, row["df"] = welch(zip((se ** 2).tolist(), dfs.tolist(), strict=True))
+                row["se_log"] = se_sum / k
+                row["ci_low"], row["ci_high"] = log_interval(row["geomean"], row["se_log"], row["df"])
                 row["verdict"] = ratio_verdict(row["ci_low"], row["ci_high"], margin)
         else:
             notes.append("no benchmark ran on both this variant and its baseline")
@@ -357,14 +353,6 @@ def _isnan(v) -> bool:
         return v is None or v is pd.NA or math.isnan(float(v))
     except (TypeError, ValueError):
         return False
-
-
-def fmt_ratio(value, low, high) -> str:
-    """'2.31x [2.20-2.43]'; '[CI n/a]' without an interval; '-' without a value."""
-    if _isnan(value):
-        return "-"
-    ci = " [CI n/a]" if _isnan(low) or _isnan(high) else f" [{low:.2f}-{high:.2f}]"
-    return f"{value:.2f}x{ci}"
 
 
 def _pct(v) -> str:

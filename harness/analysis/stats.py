@@ -29,7 +29,8 @@ import numpy as np
 
 __all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "contrast",
            "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
-           "ratio_verdict", "significant", "t_quantile", "usable_cores", "value_bootstrap_ratio"]
+           "log_interval", "ratio_verdict", "significant", "t_quantile", "usable_cores", "value_bootstrap_ratio",
+           "welch"]
 
 N_BOOT = 2000  # resamples of the (old, value-level) bootstrap kept for comparison
 SEED = 20250701
@@ -130,12 +131,29 @@ class Contrast(tuple):
 
     def at(self, confidence: float) -> tuple[float, float]:
         """The interval at another confidence level (e.g. Bonferroni-adjusted for a family)."""
-        if math.isnan(self.se):
-            return math.nan, math.nan
-        if self.se == 0:
-            return self.value, self.value
-        t = t_quantile(self.df, confidence)
-        return self.value * math.exp(-t * self.se), self.value * math.exp(t * self.se)
+        return log_interval(self.value, self.se, self.df, confidence)
+
+
+def log_interval(value: float, se: float, df: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """value * exp(-+ t(df) * se): the t interval of a ratio estimated on the log scale."""
+    if math.isnan(se):
+        return math.nan, math.nan
+    if se == 0:
+        return value, value
+    t = t_quantile(df, confidence)
+    return value * math.exp(-t * se), value * math.exp(t * se)
+
+
+def welch(parts) -> tuple[float, float]:
+    """(se, df) of a sum of independent estimates given as (variance, df): Welch-Satterthwaite.
+
+    df = (sum v)^2 / sum(v^2 / df_i), at least 1 (the sum of the df when every variance is 0).
+    """
+    parts = list(parts)
+    var = sum(v for v, _ in parts)
+    denom = sum(v * v / d for v, d in parts)
+    df = var * var / denom if denom > 0 else float(sum(d for _, d in parts))
+    return math.sqrt(var), max(df, 1.0)
 
 
 def contrast(terms, confidence: float = CONFIDENCE) -> Contrast:
@@ -145,7 +163,7 @@ def contrast(terms, confidence: float = CONFIDENCE) -> Contrast:
     df = se^4 / sum (s_i^2 / (n_i m_i^2))^2 / (n_i - 1). A side with no process gives NaN;
     a side with one process gives the value with an "n/a" interval (NaN bounds).
     """
-    logv, var, parts, n_min = 0.0, 0.0, [], math.inf
+    logv, parts, n_min = 0.0, [], math.inf
     for means, sign in terms:
         m = np.asarray(means, dtype=float)
         n = len(m)
@@ -156,17 +174,13 @@ def contrast(terms, confidence: float = CONFIDENCE) -> Contrast:
         n_min = min(n_min, n)
         if n >= 2:
             v = float(m.var(ddof=1)) / (n * mu * mu)
-            var += v
             parts.append((v, n - 1))
     value = math.exp(logv)
     if n_min < 2:
         return Contrast(value, math.nan, math.nan, math.nan, math.nan, int(n_min))
-    se = math.sqrt(var)
-    denom = sum(v * v / d for v, d in parts)
-    df = var * var / denom if denom > 0 else float(sum(d for _, d in parts))
-    c = Contrast(value, math.nan, math.nan, max(df, 1.0), se, int(n_min))
-    low, high = c.at(confidence)
-    return Contrast(value, low, high, c.df, se, int(n_min))
+    se, df = welch(parts)
+    low, high = log_interval(value, se, df, confidence)
+    return Contrast(value, low, high, df, se, int(n_min))
 
 
 def significant(low: float, high: float) -> bool:

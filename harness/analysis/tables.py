@@ -45,6 +45,7 @@ from harness.analysis.claims import (
     _first,
     _str,
     claims_matrix,
+    fmt_pct,
     lecture_claims,
 )
 from harness.analysis.order import baseline_variant, role, strategies, variant_order
@@ -158,8 +159,9 @@ def _variant_files(host_dir: Path) -> list[str]:
     return sorted(names)
 
 
-def load_raw(root: str | Path = "results/raw", keep_flagged: bool = False) -> pd.DataFrame:
-    """One row per host x variant x planned benchmark, with the pyperf values as a tuple.
+def load_raw(root: str | Path = "results/raw", keep_flagged: bool = False,
+             host: str | None = None) -> pd.DataFrame:
+    """One row per host x variant x planned benchmark, with the pyperf values as a tuple (``host``: that one only).
 
     Raises NoResults when there is nothing to read and AnalysisError, naming the file, when a
     file is corrupt, truncated or inconsistent. Nothing is dropped: a benchmark the CSV lists as
@@ -169,7 +171,8 @@ def load_raw(root: str | Path = "results/raw", keep_flagged: bool = False) -> pd
     if not root.is_dir():
         raise NoResults(f"{root}: no such directory; run the benchmarks first")
     rows = []
-    for host_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for host_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                           and host in (None, p.name)):
         for variant in _variant_files(host_dir):
             rows += _load_variant(host_dir.name, variant, host_dir, keep_flagged)
     if not rows:
@@ -859,9 +862,9 @@ class Results:
 
 
 def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
-            keep_flagged: bool = False) -> Results:
-    """Every table from one raw directory, nothing written."""
-    raw = load_raw(raw_dir, keep_flagged)
+            keep_flagged: bool = False, host: str | None = None) -> Results:
+    """Every table from one raw directory (``host``: of that host alone), nothing written."""
+    raw = load_raw(raw_dir, keep_flagged, host)
     ratios = ratios_table(raw, margin)
     res = Results(raw=raw, benchmarks=benchmarks_table(raw), ratios=ratios,
                   summary=summary_table(raw, ratios, margin),
@@ -871,7 +874,8 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
     res.claims = lecture_claims(_cells(raw), margin, roles={v: role(v) for v in names},
                                 baselines={v: baseline_variant(v, names) for v in names})
     res.flavours = flavours.compare(ratios, res.metadata, flavours.machine_ids(raw_dir), margin)
-    res.standard = standard.slowdowns(standard.load(raw_dir), margin)
+    suite = standard.load(raw_dir)
+    res.standard = standard.slowdowns(suite if host is None else suite[suite["host"] == host], margin)
     res.standard_geomean = standard.geomean(res.standard, margin)
     res.standard_placement = standard.placement(res.standard, ratios)
     res.projection = projection.project(ratios)
@@ -996,8 +1000,7 @@ def analyse_set(path: str | Path, margin: float = MARGIN) -> Results:
     """One results set: a host directory (``results/raw/<host>``) or a raw directory of one host."""
     path = Path(path)
     if path.is_dir() and any(path.glob("*.json")):  # a host directory: analyse it alone
-        res = analyse(path.parent, margin)
-        return _only_host(res, path.name)
+        return analyse(path.parent, margin, host=path.name)
     res = analyse(path, margin)
     hosts = list(dict.fromkeys(res.ratios["host"]))
     if len(hosts) > 1:
@@ -1011,10 +1014,6 @@ def _only_host(res: Results, host: str) -> Results:
     return Results(raw=keep(res.raw), benchmarks=keep(res.benchmarks), ratios=keep(res.ratios),
                    summary=keep(res.summary), scaling=keep(res.scaling), metadata=keep(res.metadata),
                    claims=res.claims, margin=res.margin)
-
-
-def _pct(x: float) -> str:
-    return "n/a" if x != x else f"{100 * x:.0f}%"
 
 
 def reproduce_main(argv: list[str]) -> int:
@@ -1033,16 +1032,16 @@ def reproduce_main(argv: list[str]) -> int:
         return 1
     got = reproduce(a, b)
     print(f"headline verdicts agree (slowdown and best gain, three-valued against the +-{100 * args.margin:g}% "
-          f"margin): {_pct(got['headline_agree'])} of {got['headline_n']}")
+          f"margin): {fmt_pct(got['headline_agree'])} of {got['headline_n']}")
     print(f"direction and significance (CI excludes 1) of the same ratios agree: "
-          f"{_pct(got['significance_agree'])} of {got['headline_n']}")
+          f"{fmt_pct(got['significance_agree'])} of {got['headline_n']}")
     print(f"headline verdicts that contradict (both decided, different): {got['contradictions']} of "
           f"{got['headline_n']}")
-    print(f"best-option family agrees: {_pct(got['best_family_agree'])} of "
+    print(f"best-option family agrees: {fmt_pct(got['best_family_agree'])} of "
           f"{got['best_family_n']}")
-    print(f"all ratio verdicts agree: {_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}")
-    print(f"estimates of A inside B's 95% CIs: {_pct(got['a_inside_b'])}; of B inside A's: "
-          f"{_pct(got['b_inside_a'])} (of {got['ci_n']} ratios with CIs on both sides)")
+    print(f"all ratio verdicts agree: {fmt_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}")
+    print(f"estimates of A inside B's 95% CIs: {fmt_pct(got['a_inside_b'])}; of B inside A's: "
+          f"{fmt_pct(got['b_inside_a'])} (of {got['ci_n']} ratios with CIs on both sides)")
     diff = got["table"][~got["table"]["agree"]]
     if len(diff):
         print("disagreements:")
