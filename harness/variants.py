@@ -122,7 +122,7 @@ def flavour_of(text: str | None = None) -> str:
     """The build flavour of a campaign: ``text``, else FTBENCH_FLAVOUR, else plain."""
     flavour = text or os.environ.get(FLAVOUR_ENV) or "plain"
     if flavour not in FLAVOURS:
-        raise VariantError(f"unknown build flavour {flavour!r} (from {FLAVOUR_ENV} or --flavour); "
+        raise VariantError(f"unknown build flavour {flavour!r} (from {FLAVOUR_ENV}); "
                            f"valid: {', '.join(FLAVOURS)}")
     return flavour
 

@@ -23,6 +23,7 @@ from harness.measure import campaign
 from harness.measure.campaign import Outcome, Planned, half_width, interleave, round_order
 from harness.measure.config import PRECISION, Campaign, Precision
 from harness.measure.workload import discover
+from harness.provision import fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = tuple(variants.registry())  # the default version's three variants
@@ -372,7 +373,7 @@ def test_a_published_run_of_this_machine_is_measured_beside_not_resumed(tmp_path
     (tmp_path / "raw" / label).mkdir(parents=True)
     args = bench.parse_args(["--variant", "3.13t", "--results", str(tmp_path)])
     assert args.host == label  # not published: the default label, resumed as usual
-    (tmp_path / "raw" / label / bench.PUBLISHED).write_text("published\n")
+    (tmp_path / "raw" / label / fingerprint.PUBLISHED).write_text("published\n")
     args = bench.parse_args(["--variant", "3.13t", "--results", str(tmp_path)])
     assert args.host == f"{label}-local"
     args = bench.parse_args(["--variant", "3.13t", "--results", str(tmp_path), "--host", label])

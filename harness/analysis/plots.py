@@ -87,10 +87,6 @@ def _color(variant: str) -> str:
     return ROLE_COLORS.get(role(variant), "gray")
 
 
-def _variants(names):
-    return variant_order(names)
-
-
 def _point(ax, x, y, lo, hi, color, marker, sig, label=None):
     """A marker with its CI as an error bar; hollow when the ratio is not significant."""
     if not _nan(lo) and not _nan(hi):
@@ -110,7 +106,6 @@ def scaling_figure(scaling, host: str, workload: str, path: Path) -> Path:
     import numpy as np
     from matplotlib.lines import Line2D
 
-
     data = scaling[(scaling["host"] == host) & (scaling["workload"] == workload)
                    & (scaling["strategy"] != "sequential")].copy()
     weak = data["weak_efficiency"].notna()
@@ -122,7 +117,7 @@ def scaling_figure(scaling, host: str, workload: str, path: Path) -> Path:
     for ax in axes[1:]:
         ax.sharey(axes[0])
     xmax = max(data["workers"].max(), 2) if len(data) else 2
-    variants = _variants(data["variant"])
+    variants = variant_order(data["variant"])
     for ax, strategy in zip(axes, strats, strict=True):
         sub = data[data["strategy"] == strategy]
         for variant in variants:
@@ -187,7 +182,7 @@ def busy_figure(scaling, host: str, path: Path) -> Path | None:
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color=_color(v), marker="o", ls="none", label=v)
-               for v in _variants(data["variant"])]
+               for v in variant_order(data["variant"])]
     handles += [Line2D([], [], color="gray", marker=STRATEGY_STYLE.get(s, ("-", "o"))[1],
                        ls="none", label=s) for s in dict.fromkeys(data["strategy"])]
     fig.legend(handles=handles, loc="outside right center", fontsize=FONT)
@@ -257,7 +252,7 @@ def headline_figure(summary, host: str, path: Path) -> Path:
         ax.yaxis.set_major_formatter(ScalarFormatter())
         ax.yaxis.set_minor_formatter(ScalarFormatter())
     handles += [Line2D([], [], marker="o", ls="none", color=_color(v), label=v)
-                for v in _variants(data["variant"])]
+                for v in variant_order(data["variant"])]
     handles += [Line2D([], [], marker=m, ls="none", color="gray", label=w)
                 for w, m in markers.items()]
     ax.set_xlabel("single-thread slowdown vs baseline (> 1: slower)")

@@ -36,7 +36,6 @@ from harness.measure.server import MAX_LATENCY, parse_latency
 from harness.measure.workload import ALL_STRATEGIES, SIZES, discover
 from harness.provision import fingerprint
 
-PUBLISHED = fingerprint.PUBLISHED  # see fingerprint.default_label
 DEFAULT_TIMEOUT = 600.0  # seconds per benchmark (all pyperf processes); the slowest default one takes ~40 s
 # Worker counts a benchmark may ask for: max(MIN_WORKER_CAP, WORKERS_PER_CORE x cores). The default
 # sweeps stay below it (cpu: up to 2 x cores, io: up to 64); above it a typo (--workers 300 for 30)

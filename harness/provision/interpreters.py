@@ -179,13 +179,18 @@ def _from_debian(version: str, work: Path) -> tuple[Path, str]:
     raise ProvisionError("; ".join(errors))
 
 
+def expected_sha256(version: str) -> str | None:
+    """The sha256 a version's tarball must have: the registry's, else FTBENCH_CPYTHON_SHA256."""
+    return KNOWN_SHA256.get(version) or os.environ.get("FTBENCH_CPYTHON_SHA256")
+
+
 def resolve_source(version: str, explicit: str | None = None) -> tuple[Path, str, str]:
     """Find a verified source tarball: (path, where it came from, sha256).
 
     Order: an explicit path or URL; the verified copy cached by an earlier run; python.org;
     Debian's source package. The cached copy means a warm run never touches the network.
     """
-    expected = KNOWN_SHA256.get(version) or os.environ.get("FTBENCH_CPYTHON_SHA256")
+    expected = expected_sha256(version)
     explicit = explicit or os.environ.get("FTBENCH_CPYTHON_SOURCE")
     if explicit:
         if re.match(r"https?://", explicit):
@@ -397,7 +402,7 @@ def cache_key(builds) -> str:
     """
     facts = []
     for b in builds:
-        sha = KNOWN_SHA256.get(b.version) or os.environ.get("FTBENCH_CPYTHON_SHA256") or f"unknown-{b.version}"
+        sha = expected_sha256(b.version) or f"unknown-{b.version}"
         facts.append([b.key, sha, configure_args(prefix_for(b.version, b.free_threaded, b.optimized),
                                                  b.free_threaded, b.optimized)])
     digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:16]
