@@ -188,7 +188,7 @@ def _project_one(h, host, workload, kind, variant, base, cpu, rng, draws) -> dic
         return fail("a ratio is missing or not positive")
     notes = []
     raw_t, raw_b = karp_flatt(sp_t, workers, cpu), karp_flatt(sp_b, workers, cpu)
-    f_t, f_b = float(_serial_fraction(sp_t, p0)), float(_serial_fraction(sp_b, p0))
+    f_t, f_b = (min(max(raw, 0.0), 1.0) for raw in (raw_t, raw_b))  # the model's serial fractions
     for name, raw, f in (("threads", raw_t, f_t), (f"{base} processes", raw_b, f_b)):
         if raw != f:
             notes.append(f"{name}: Karp-Flatt {raw:.3f} outside [0, 1], taken as {f:g}")
