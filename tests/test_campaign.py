@@ -147,6 +147,26 @@ def test_effective_precision_takes_the_workloads_pyperf_overrides():
     assert high.min_processes == 12 and high.max_processes == 12
 
 
+def test_the_sequential_reference_gets_a_higher_floor_and_never_a_lower_one():
+    ref = PRECISION["default"].for_reference()
+    assert (ref.min_processes, ref.max_processes) == (6, 8)
+    assert (ref.target, ref.budget, ref.values) == (0.02, 15.0, 2)  # only the floor changes
+    assert PRECISION["quick"].for_reference() == PRECISION["quick"]  # no reference floor: unchanged
+    high = campaign.effective_precision(PRECISION["default"], {"processes": 12}).for_reference()
+    assert (high.min_processes, high.max_processes) == (12, 12)  # a workload's higher floor stays
+    assert PRECISION["rigorous"].for_reference().min_processes == 12
+
+
+def test_the_floor_outlasts_the_budget():
+    """The budget stops extra rounds, never the floor: 6 rounds of a reference even when one round
+    already spends the budget."""
+    ticks = iter(range(10**6))
+    prec = PRECISION["default"].for_reference()
+    out = interleave(["A", "B"], lambda v, r: ("ok", "", fake_bench(1.0 + 0.1 * (r % 2))), prec,
+                     clock=lambda: 20.0 * next(ticks))
+    assert out["A"].processes == 6 and out["A"].stop_reason == "budget"
+
+
 # --- the campaign with a fake pyperf process ---------------------------------------------------------
 
 
@@ -189,6 +209,14 @@ def test_a_campaign_interleaves_records_and_summarises(tmp_path, capsys):
     for v in NAMES:
         assert f"speedup vs sequential on {v}" in out
     assert "threads          2: 2.00x" in out and str(raw) in out
+
+
+def test_a_default_campaign_gives_each_sequential_reference_its_floor(tmp_path):
+    fake = FakeMeasure()  # identical values: the 2% target is met as soon as the floor allows
+    assert campaign.run(_config(tmp_path, profile="default", precision=PRECISION["default"]), PLANNED,
+                        measure=fake) == 0
+    rounds = {name: max(r for n, v, r in fake.calls if n == name) for name, _, _ in fake.calls}
+    assert rounds == {"cpu_sum_squares/sequential/1": 6, "cpu_sum_squares/threads/2": 4}  # 4: the workload's own
 
 
 def test_the_summary_is_printed_when_everything_was_already_measured(tmp_path, capsys):

@@ -104,3 +104,25 @@ def test_stopping_on_the_estimated_precision_undercovers():
                            old=False)
     _show("equal means, precision target 2% from 3 processes, cap 20", got)
     assert 0.80 < got["new"]["coverage"] < 0.95
+
+
+def test_the_verdicts_of_two_reruns_of_one_truth_agree_more_with_more_processes():
+    """What a rerun can agree on: two campaigns of the same truths (ratios 0.9-1.6; process means
+    1-3% noisy, as the published campaign's are) agree on the three-valued verdict more often with
+    more processes per side, never 100%: a truth near the margin is decided in one run and
+    inconclusive in the other, hardly ever contradicted. Why each workload's sequential reference gets 6
+    processes (config.Precision.for_reference), and why 95% agreement needs about 15."""
+    got = {n: simulate.rerun_agreement(n_sim=4000, processes=n, noise=(0.01, 0.04)) for n in (3, 6, 15, 30)}
+    print("\nrerun agreement, noise 1-4%: " + ", ".join(f"{n} processes {g['agree']:.1%}" for n, g in got.items()))
+    agree = [g["agree"] for g in got.values()]
+    assert agree == sorted(agree) and agree[0] < agree[1]
+    assert agree[0] < 0.92 and agree[2] >= 0.95 and agree[3] < 0.99
+    # almost every disagreement is decided vs inconclusive, not greater vs less or equivalent
+    assert all(g["decided_vs_inconclusive"] >= 0.9 for g in got.values())
+
+
+def test_vectorised_verdicts_are_the_scalar_ones():
+    lows = np.array([1.06, 0.5, 0.97, 0.99, np.nan])
+    highs = np.array([1.2, 0.9, 1.04, 1.1, np.nan])
+    want = [stats.ratio_verdict(lo, hi) for lo, hi in zip(lows[:4], highs[:4], strict=True)]
+    assert list(simulate.verdicts(lows[:4], highs[:4])) == want == ["greater", "less", "equivalent", "inconclusive"]

@@ -20,7 +20,7 @@ import numpy as np
 
 from harness.analysis.stats import MARGIN, t_quantile
 
-__all__ = ["compare", "sample", "welch_log_ratio", "old_bootstrap_ratio"]
+__all__ = ["compare", "rerun_agreement", "sample", "verdicts", "welch_log_ratio", "old_bootstrap_ratio"]
 
 
 def sample(rng, n_sim: int, processes: int, values: int, sigma, rho: float = 0.3,
@@ -144,3 +144,34 @@ def _old_ragged(a, b, n_boot: int = 400, seed: int = 1):
         lo.append(q[0])
         hi.append(q[1])
     return np.array(r), np.array(lo), np.array(hi)
+
+
+def verdicts(low: np.ndarray, high: np.ndarray, margin: float = MARGIN) -> np.ndarray:
+    """Vectorised stats.ratio_verdict: greater / less / equivalent / inconclusive."""
+    up, down = 1 + margin, 1 / (1 + margin)
+    return np.select([low > up, high < down, (low >= down) & (high <= up)],
+                     ["greater", "less", "equivalent"], "inconclusive")
+
+
+def rerun_agreement(n_sim: int = 2000, processes: int = 3, values: int = 2, true_range=(0.9, 1.6),
+                    rho: float = 0.3, noise=(0.02, 0.10), margin: float = MARGIN, seed: int = 11) -> dict:
+    """How often two campaigns of one truth give the same three-valued verdict on a ratio a / b.
+
+    Each comparison draws a true ratio uniformly from ``true_range`` (the published slowdowns span
+    about 1.0-1.5) and its noise from ``noise``; campaign 1 and campaign 2 each measure a and b with
+    ``processes`` processes per side. Returns the share of comparisons whose verdicts agree, and the
+    share of disagreements where one verdict is decided and the other inconclusive.
+    """
+    rng = np.random.default_rng(seed)
+    truth = rng.uniform(*true_range, n_sim)
+    sigma = rng.uniform(*noise, n_sim)
+    calls = []
+    for _ in range(2):
+        a = sample(rng, n_sim, processes, values, sigma, rho).mean(2) * truth[:, None]
+        b = sample(rng, n_sim, processes, values, sigma, rho).mean(2)
+        _, lo, hi = welch_log_ratio(a, b)
+        calls.append(verdicts(lo, hi, margin))
+    agree = calls[0] == calls[1]
+    half_decided = ~agree & ((calls[0] == "inconclusive") | (calls[1] == "inconclusive"))
+    return {"n_sim": n_sim, "processes": processes, "agree": float(agree.mean()),
+            "decided_vs_inconclusive": float(half_decided.sum() / max((~agree).sum(), 1))}

@@ -499,6 +499,8 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
             if not these:
                 continue
             prec = effective_precision(config.precision, p.workload.pyperf.get(config.profile))
+            if p.strategy == "sequential":
+                prec = prec.for_reference()
             pyperf_args = ["--processes=1", f"--values={prec.values}", f"--warmups={prec.warmups}"]
             url = server.url if server and p.workload.needs_server else ""
 
