@@ -69,7 +69,7 @@ _KEYS = (
     Key("compiler", str, "", "benchmark", "same", "compiler of the build"),
     # how the sample was gathered (benchmark scope: written by the campaign)
     Key("precision", float, "", "benchmark", "same", "95% CI half-width of the mean over processes, relative"),
-    Key("stop_reason", str, "", "benchmark", "same", "target, cap, budget or fixed"),
+    Key("stop_reason", str, "", "benchmark", "same", "target, decided, cap, budget or fixed"),
     # measured by each worker process (run scope: harness.measure.probe)
     Key("round", int, "", "run", "join", "interleaving round this process ran in"),
     Key("gil_enabled", str, "", "run", "any_yes", "yes if the GIL was enabled after the run"),

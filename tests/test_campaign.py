@@ -65,11 +65,11 @@ def test_rounds_alternate_abc_cba():
 
 
 def test_half_width_is_t_based_over_process_means():
-    assert half_width([1.0, 2.0, 3.0]) == pytest.approx(4.303 * 1.0 / math.sqrt(3) / 2.0)
+    assert half_width([1.0, 2.0, 3.0]) == pytest.approx(4.3027 * 1.0 / math.sqrt(3) / 2.0)
     assert half_width([1.0, 1.0]) == 0.0
     assert half_width([5.0]) == math.inf  # one process: no interval
-    assert campaign.t975(1) == 12.706 and campaign.t975(30) == 2.042
-    assert campaign.t975(200) == pytest.approx(1.972, abs=0.002)
+    assert campaign.t_quantile(1) == 12.7062 and campaign.t_quantile(30) == 2.0423
+    assert campaign.t_quantile(200) == pytest.approx(1.972, abs=0.002)
     # over process means, not values: one process of values 1 and 3 is one mean of 2
     bench = pyperf.Benchmark([pyperf.Run([1.0, 3.0], metadata={"name": "b", "loops": 1}, collect_metadata=False),
                               pyperf.Run([2.0, 2.0], metadata={"name": "b", "loops": 1}, collect_metadata=False)])
@@ -147,24 +147,55 @@ def test_effective_precision_takes_the_workloads_pyperf_overrides():
     assert high.min_processes == 12 and high.max_processes == 12
 
 
-def test_the_sequential_reference_gets_a_higher_floor_and_never_a_lower_one():
+def test_the_sequential_reference_may_take_more_rounds_and_a_larger_budget():
     ref = PRECISION["default"].for_reference()
-    assert (ref.min_processes, ref.max_processes) == (6, 8)
-    assert (ref.target, ref.budget, ref.values) == (0.02, 15.0, 2)  # only the floor changes
-    assert PRECISION["quick"].for_reference() == PRECISION["quick"]  # no reference floor: unchanged
-    high = campaign.effective_precision(PRECISION["default"], {"processes": 12}).for_reference()
-    assert (high.min_processes, high.max_processes) == (12, 12)  # a workload's higher floor stays
-    assert PRECISION["rigorous"].for_reference().min_processes == 12
+    assert (ref.min_processes, ref.max_processes, ref.budget) == (3, 15, 120.0)
+    assert (ref.target, ref.values, ref.decision_confidence) == (0.02, 2, 0.99)
+    assert PRECISION["quick"].for_reference() == PRECISION["quick"]  # no reference rule: unchanged
+    high = campaign.effective_precision(PRECISION["default"], {"processes": 20}).for_reference()
+    assert (high.min_processes, high.max_processes) == (20, 20)  # a workload's higher floor stays
+    assert PRECISION["rigorous"].for_reference().max_processes == 30
 
 
-def test_the_floor_outlasts_the_budget():
-    """The budget stops extra rounds, never the floor: 6 rounds of a reference even when one round
-    already spends the budget."""
+def _ratio(factor, noise):
+    """A measures 1.0 +- noise (alternating), B ``factor`` times A's value of the same round."""
+    return lambda v, r: ("ok", "", fake_bench((1 + noise * (-1) ** r) * (factor if v == "B" else 1.0)))
+
+
+def test_a_reference_far_from_the_margin_is_decided_at_the_floor():
+    prec = PRECISION["default"].for_reference()
+    out = interleave(["A", "B"], _ratio(1.5, 0.02), prec, decided=campaign.slowdowns_decided({"B": "A"}, 0.99))
+    assert out["A"].processes == 3 and out["A"].stop_reason == "decided"
+
+
+def test_a_reference_near_the_margin_takes_rounds_until_the_cap():
+    """1.05 +- noise: inconclusive at every look, so every round up to the cap is taken (the
+    precision target alone would have stopped it at 3: each side is within 2%)."""
+    prec = PRECISION["default"].for_reference()
+    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.slowdowns_decided({"B": "A"}, 0.99))
+    assert out["A"].processes == 15 and out["A"].stop_reason == "cap"
+    assert interleave(["A", "B"], _ratio(1.05, 0.002), prec)["A"].stop_reason == "target"
+
+
+def test_a_reference_stops_on_its_budget_and_a_failed_baseline_leaves_nothing_to_decide():
     ticks = iter(range(10**6))
     prec = PRECISION["default"].for_reference()
-    out = interleave(["A", "B"], lambda v, r: ("ok", "", fake_bench(1.0 + 0.1 * (r % 2))), prec,
-                     clock=lambda: 20.0 * next(ticks))
-    assert out["A"].processes == 6 and out["A"].stop_reason == "budget"
+    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.slowdowns_decided({"B": "A"}, 0.99),
+                     clock=lambda: 25.0 * next(ticks))  # each round ~50 s of the 120 s budget
+    assert out["A"].stop_reason == "budget" and 3 <= out["A"].processes < 15
+    decided = campaign.slowdowns_decided({"B": "A"}, 0.99)
+    assert decided({"A": Outcome(), "B": Outcome()}, ["B"])  # A failed: no ratio to decide
+
+
+def test_the_campaign_decides_as_the_analysis_reports():
+    """One margin and one verdict rule for the campaign's stopping and the analysis's report."""
+    from harness.analysis import stats
+
+    assert campaign.MARGIN == stats.MARGIN and campaign.ratio_verdict is stats.ratio_verdict
+    a, b = [1.0, 1.1, 1.05, 0.98], [1.2, 1.25, 1.22]
+    value, low, high = campaign.ratio_interval(a, b)
+    c = stats.contrast([(a, 1), (b, -1)])
+    assert (value, low, high) == pytest.approx((c.value, c.low, c.high))
 
 
 # --- the campaign with a fake pyperf process ---------------------------------------------------------
@@ -211,12 +242,20 @@ def test_a_campaign_interleaves_records_and_summarises(tmp_path, capsys):
     assert "threads          2: 2.00x" in out and str(raw) in out
 
 
-def test_a_default_campaign_gives_each_sequential_reference_its_floor(tmp_path):
-    fake = FakeMeasure()  # identical values: the 2% target is met as soon as the floor allows
+def test_a_default_campaign_measures_each_sequential_reference_until_its_slowdowns_are_decided(tmp_path):
+    calls = []
+
+    def measure(p, v, r, pyperf_args, url):  # 3.13t and the control 1.05x the baseline: on the margin
+        calls.append((p.name, r))
+        factor = 1.0 if v == "3.13" else 1.05
+        return "ok", "", fake_bench((1 + 0.002 * (-1) ** r) * factor, v, name=p.name)
+
     assert campaign.run(_config(tmp_path, profile="default", precision=PRECISION["default"]), PLANNED,
-                        measure=fake) == 0
-    rounds = {name: max(r for n, v, r in fake.calls if n == name) for name, _, _ in fake.calls}
-    assert rounds == {"cpu_sum_squares/sequential/1": 6, "cpu_sum_squares/threads/2": 4}  # 4: the workload's own
+                        measure=measure) == 0
+    rounds = {name: max(r for n, r in calls if n == name) for name, _ in calls}
+    assert rounds == {"cpu_sum_squares/sequential/1": 15, "cpu_sum_squares/threads/2": 4}  # 4: the workload's own
+    state = json.loads((tmp_path / "results" / "raw" / "h" / "3.13.state.json").read_text())
+    assert state["settings"]["precision"]["reference_max_processes"] == 15  # what the set was measured with
 
 
 def test_the_summary_is_printed_when_everything_was_already_measured(tmp_path, capsys):

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from harness.analysis.stats import MARGIN, t_quantile
+from harness.analysis.stats import CONFIDENCE, MARGIN, t_quantile
 
 __all__ = ["compare", "rerun_agreement", "sample", "verdicts", "welch_log_ratio", "old_bootstrap_ratio"]
 
@@ -35,7 +35,7 @@ def sample(rng, n_sim: int, processes: int, values: int, sigma, rho: float = 0.3
 _tq = np.vectorize(lambda d: t_quantile(float(d)), otypes=[float])
 
 
-def welch_log_ratio(pa: np.ndarray, pb: np.ndarray, na=None, nb=None):
+def welch_log_ratio(pa: np.ndarray, pb: np.ndarray, na=None, nb=None, confidence: float = CONFIDENCE):
     """Vectorised stats.contrast([(a, 1), (b, -1)]) on process means of shape (S, n).
 
     ``na``/``nb``: how many leading processes of each row count (the precision shape), else all.
@@ -54,7 +54,8 @@ def welch_log_ratio(pa: np.ndarray, pb: np.ndarray, na=None, nb=None):
     ua, ub = va / (na * ma**2), vb / (nb * mb**2)
     se = np.sqrt(ua + ub)
     df = (ua + ub) ** 2 / (ua**2 / (na - 1) + ub**2 / (nb - 1))
-    t = _tq(np.maximum(df, 1.0))
+    t = _tq(np.maximum(df, 1.0)) if confidence == CONFIDENCE else np.array(
+        [t_quantile(float(d), confidence) for d in np.maximum(df, 1.0)])
     r = ma / mb
     return r, r * np.exp(-t * se), r * np.exp(t * se)
 
@@ -153,25 +154,59 @@ def verdicts(low: np.ndarray, high: np.ndarray, margin: float = MARGIN) -> np.nd
                      ["greater", "less", "equivalent"], "inconclusive")
 
 
+def _true_verdicts(truth: np.ndarray, margin: float) -> np.ndarray:
+    up, down = 1 + margin, 1 / (1 + margin)
+    return np.select([truth > up, truth < down], ["greater", "less"], "equivalent")
+
+
+def _campaign(rng, truth, sigma, processes, values, rho, margin, extend_to, stop_confidence=CONFIDENCE):
+    """Verdicts (95% CIs) of one simulated campaign, and the processes per side it used: with
+    ``extend_to``, rounds are added until a ``stop_confidence`` interval decides (or the cap)."""
+    cap = extend_to or processes
+    s = len(truth)
+    a = sample(rng, s, cap, values, sigma, rho).mean(2) * truth[:, None]
+    b = sample(rng, s, cap, values, sigma, rho).mean(2)
+    call = np.full(s, "inconclusive", dtype=object)
+    used = np.full(s, cap)
+    open_ = np.ones(s, dtype=bool)
+    for n in range(processes, cap + 1):  # one look per added round, as the campaign would
+        nn = np.full(s, n)
+        _, lo, hi = welch_log_ratio(a, b, nn, nn)
+        v = verdicts(lo, hi, margin)
+        decides = v if stop_confidence == CONFIDENCE else verdicts(
+            *welch_log_ratio(a, b, nn, nn, stop_confidence)[1:], margin)
+        stop = open_ & ((decides != "inconclusive") | (n == cap))
+        call[stop], used[stop] = v[stop], n
+        open_ &= ~stop
+    return call.astype(str), used
+
+
 def rerun_agreement(n_sim: int = 2000, processes: int = 3, values: int = 2, true_range=(0.9, 1.6),
-                    rho: float = 0.3, noise=(0.02, 0.10), margin: float = MARGIN, seed: int = 11) -> dict:
+                    rho: float = 0.3, noise=(0.02, 0.10), margin: float = MARGIN, seed: int = 11,
+                    extend_to: int | None = None, stop_confidence: float = CONFIDENCE) -> dict:
     """How often two campaigns of one truth give the same three-valued verdict on a ratio a / b.
 
     Each comparison draws a true ratio uniformly from ``true_range`` (the published slowdowns span
     about 1.0-1.5) and its noise from ``noise``; campaign 1 and campaign 2 each measure a and b with
-    ``processes`` processes per side. Returns the share of comparisons whose verdicts agree, and the
-    share of disagreements where one verdict is decided and the other inconclusive.
+    ``processes`` processes per side, or, with ``extend_to``, add processes while the verdict is
+    inconclusive by a ``stop_confidence`` interval, up to ``extend_to`` (the campaign's rule for a
+    workload's sequential reference). Returns the share of comparisons whose verdicts agree, the
+    share of disagreements where one verdict is decided and the other inconclusive, the share of
+    decided verdicts that are wrong (the truth is on another side of the margin) and of all
+    comparisons (wrong_calls), and the mean processes per side.
     """
     rng = np.random.default_rng(seed)
     truth = rng.uniform(*true_range, n_sim)
     sigma = rng.uniform(*noise, n_sim)
-    calls = []
-    for _ in range(2):
-        a = sample(rng, n_sim, processes, values, sigma, rho).mean(2) * truth[:, None]
-        b = sample(rng, n_sim, processes, values, sigma, rho).mean(2)
-        _, lo, hi = welch_log_ratio(a, b)
-        calls.append(verdicts(lo, hi, margin))
-    agree = calls[0] == calls[1]
-    half_decided = ~agree & ((calls[0] == "inconclusive") | (calls[1] == "inconclusive"))
-    return {"n_sim": n_sim, "processes": processes, "agree": float(agree.mean()),
-            "decided_vs_inconclusive": float(half_decided.sum() / max((~agree).sum(), 1))}
+    runs = [_campaign(rng, truth, sigma, processes, values, rho, margin, extend_to, stop_confidence)
+            for _ in range(2)]
+    (c1, n1), (c2, n2) = runs
+    agree = c1 == c2
+    half_decided = ~agree & ((c1 == "inconclusive") | (c2 == "inconclusive"))
+    decided = c1 != "inconclusive"
+    wrong = decided & (c1 != _true_verdicts(truth, margin))
+    return {"n_sim": n_sim, "processes": processes, "extend_to": extend_to, "agree": float(agree.mean()),
+            "decided_vs_inconclusive": float(half_decided.sum() / max((~agree).sum(), 1)),
+            "wrong": float(wrong.sum() / max(decided.sum(), 1)), "wrong_calls": float(wrong.mean()),
+            "decided": float(decided.mean()),
+            "mean_processes": float(np.r_[n1, n2].mean())}

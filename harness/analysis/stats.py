@@ -23,9 +23,10 @@ p = min(workers, cores), and are undefined where they mean nothing (p = 1, waiti
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 
 import numpy as np
+
+from harness.intervals import CONFIDENCE, MARGIN, ratio_verdict, t_quantile
 
 __all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "contrast",
            "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
@@ -34,47 +35,6 @@ __all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "
 
 N_BOOT = 2000  # resamples of the (old, value-level) bootstrap kept for comparison
 SEED = 20250701
-CONFIDENCE = 0.95
-MARGIN = 0.05  # practical equivalence margin: +-5% is "no practical difference"
-_T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-         2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-         2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423)
-
-
-def t_quantile(df: float, confidence: float = CONFIDENCE) -> float:
-    """Two-sided Student's t quantile for real ``df`` >= 1 (Hill 1970, ACM algorithm 396).
-
-    Exact table values for integer df <= 30 at 95%; Hill's expansion otherwise (error < 1e-4
-    for df >= 1). NaN for df < 1 or NaN.
-    """
-    if df is None or not df >= 1:
-        return math.nan
-    if confidence == CONFIDENCE and float(df).is_integer() and df <= len(_T975):
-        return _T975[int(df) - 1]
-    p = 1 - confidence  # two-sided tail probability
-    n = float(df)
-    if n == 1:
-        return math.cos(p * math.pi / 2) / math.sin(p * math.pi / 2)
-    if n == 2:
-        return math.sqrt(2 / (p * (2 - p)) - 2)
-    a = 1 / (n - 0.5)
-    b = 48 / (a * a)
-    c = ((20700 * a / b - 98) * a - 16) * a + 96.36
-    d = ((94.5 / (b + c) - 3) / b + 1) * math.sqrt(a * math.pi / 2) * n
-    x = d * p
-    y = x ** (2 / n)
-    if y > 0.05 + a:
-        x = NormalDist().inv_cdf(p * 0.5)
-        y = x * x
-        if n < 5:
-            c += 0.3 * (n - 4.5) * (x + 0.6)
-        c = (((0.05 * d * x - 5) * x - 7) * x - 2) * x + b + c
-        y = (((((0.4 * y + 6.3) * y + 36) * y + 94.5) / c - y - 3) / b + 1) * x
-        y = math.expm1(a * y * y)
-    else:
-        y = ((1 / (((n + 6) / (n * y) - 0.089 * d - 0.822) * (n + 2) * 3) + 0.5 / (n + 4)) * y
-             - 1) * (n + 1) / (n + 2) + 1 / y
-    return math.sqrt(n * y)
 
 
 def process_means(runs) -> np.ndarray:
@@ -188,20 +148,6 @@ def significant(low: float, high: float) -> bool:
     if low is None or high is None or math.isnan(low) or math.isnan(high):
         return False
     return not low <= 1.0 <= high
-
-
-def ratio_verdict(low: float, high: float, margin: float = MARGIN) -> str:
-    """greater / less / equivalent / inconclusive against the band [1/(1+m), 1+m]; n/a: no CI."""
-    if low is None or high is None or math.isnan(low) or math.isnan(high):
-        return "n/a"
-    up, down = 1 + margin, 1 / (1 + margin)
-    if low > up:
-        return "greater"
-    if high < down:
-        return "less"
-    if down <= low and high <= up:
-        return "equivalent"
-    return "inconclusive"
 
 
 def usable_cores(workers, cores) -> int | None:

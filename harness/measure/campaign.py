@@ -15,8 +15,12 @@ can check from the runs' dates that the variants' samples span the same minutes.
 Precision. After ``min_processes`` rounds, rounds are added while any variant's relative 95% CI
 half-width of the mean over process means (t quantile, df = processes - 1) exceeds the target,
 up to ``max_processes`` rounds, and only while the next round still fits in the benchmark's
-``budget`` seconds; ``ftbench_precision`` and ``ftbench_stop_reason`` (fixed, target, cap,
-budget) are recorded. A run the probe flagged for foreign load is said live, kept in the JSON
+``budget`` seconds. A workload's sequential benchmark, the reference of every ratio of its
+workload, is measured instead until every variant's slowdown against its baseline is decided
+(greater, less or equivalent against the margin, by a 99% interval: :func:`slowdowns_decided`), up
+to the profile's ``reference_max_processes`` rounds within ``reference_budget`` seconds.
+``ftbench_precision`` and ``ftbench_stop_reason`` (fixed, target, decided, cap, budget) are
+recorded. A run the probe flagged for foreign load is said live, kept in the JSON
 (the analysis leaves it out), left out of the precision and re-measured (at most MAX_REMEASURE
 times per variant and benchmark).
 
@@ -56,6 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import metadata, variants
+from harness.intervals import MARGIN, ratio_interval, ratio_verdict, t_quantile
 from harness.measure.config import Campaign, Precision
 from harness.measure.results import ResultsError, VariantStore
 from harness.provision import fingerprint
@@ -253,21 +258,6 @@ def summary(stores: dict[str, VariantStore]) -> str:
 
 # --- precision: a 95% CI of the mean over process means ------------------------------------------------
 
-# Student's t, 0.975 quantile, df 1..30 (beyond: a Cornish-Fisher expansion around the normal's 1.96).
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-         2.045, 2.042)
-
-
-def t975(df: int) -> float:
-    if df < 1:
-        return math.inf
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-
-
 def process_means(bench) -> list[float]:
     """The mean of each pyperf process (run) of ``bench``, leaving out runs flagged for foreign load."""
     return [statistics.fmean(r.values) for r in bench.get_runs() if r.values
@@ -281,7 +271,7 @@ def half_width(means: list[float]) -> float:
     mean = statistics.fmean(means)
     if mean <= 0:
         return math.inf
-    return t975(len(means) - 1) * statistics.stdev(means) / math.sqrt(len(means)) / mean
+    return t_quantile(len(means) - 1) * statistics.stdev(means) / math.sqrt(len(means)) / mean
 
 
 @dataclass
@@ -305,16 +295,36 @@ def round_order(names: list[str], r: int) -> list[str]:
     return list(names) if r % 2 == 0 else list(reversed(names))
 
 
+def slowdowns_decided(baselines: dict[str, str], confidence: float, margin: float = MARGIN):
+    """The stopping rule of a workload's sequential benchmark: every variant's ratio to its baseline
+    (``baselines``: variant -> baseline, the slowdown the analysis reports) is decided (greater, less
+    or equivalent against the margin) by its ``confidence`` interval over process means. Deciding
+    on a stricter interval than the analysis's 95% keeps the error of stopping at the first decided
+    look near the nominal level (harness.analysis.simulate.rerun_agreement, tests/test_known_truth.py)."""
+    def decided(out: dict[str, Outcome], active: list[str]) -> bool:
+        for v, base in baselines.items():
+            if v in active and base in active:  # a failed side leaves no ratio to decide
+                _, low, high = ratio_interval(process_means(out[v].bench), process_means(out[base].bench),
+                                              confidence)
+                if ratio_verdict(low, high, margin) in ("inconclusive", "n/a"):
+                    return False
+        return True
+
+    return decided
+
+
 def interleave(names: list[str], measure, prec: Precision, label: str = "", clock=time.monotonic,
-               log=print) -> dict[str, Outcome]:
+               log=print, decided=None) -> dict[str, Outcome]:
     """Measure one benchmark on ``names`` in interleaved rounds until the precision rule stops.
 
     ``measure(variant, round) -> (status, error, Benchmark | None)`` runs ONE pyperf process (a
     fresh interpreter). At least ``prec.min_processes`` rounds; then more while any variant's
     relative CI half-width exceeds ``prec.target``, up to ``prec.max_processes`` rounds or while the
-    next round still fits in ``prec.budget`` seconds. ``stop_reason``: fixed (no target), target,
-    cap or budget. A run flagged for foreign load stays in the benchmark, is left out of the
-    precision, and is re-measured at once (at most MAX_REMEASURE times per variant).
+    next round still fits in ``prec.budget`` seconds. With ``decided(outcomes, active) -> bool`` (a
+    workload's sequential reference: :func:`slowdowns_decided`) rounds are added until it is true
+    instead of until the target. ``stop_reason``: fixed (no target), target, decided, cap or budget.
+    A run flagged for foreign load stays in the benchmark, is left out of the precision, and is
+    re-measured at once (at most MAX_REMEASURE times per variant).
     """
     import pyperf
 
@@ -358,7 +368,9 @@ def interleave(names: list[str], measure, prec: Precision, label: str = "", cloc
         round_seconds = clock() - t_round
         if prec.target is None:
             reason = "fixed"
-        elif all(out[v].precision <= prec.target for v in active):
+        elif decided is not None and decided(out, active):
+            reason = "decided"
+        elif decided is None and all(out[v].precision <= prec.target for v in active):
             reason = "target"
         elif r >= prec.max_processes:
             reason = "cap"
@@ -499,8 +511,11 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
             if not these:
                 continue
             prec = effective_precision(config.precision, p.workload.pyperf.get(config.profile))
-            if p.strategy == "sequential":
+            decided = None
+            bases = {v: b.name for v in these if (b := variants.baseline_of(v)) and b.name in these and b.name != v}
+            if p.strategy == "sequential" and bases and prec.target:  # the reference: measured until decided
                 prec = prec.for_reference()
+                decided = slowdowns_decided(bases, prec.decision_confidence)
             pyperf_args = ["--processes=1", f"--values={prec.values}", f"--warmups={prec.warmups}"]
             url = server.url if server and p.workload.needs_server else ""
 
@@ -516,7 +531,7 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
                 return status, error, bench
 
             t0 = time.monotonic()
-            outcomes = interleave(these, one, prec, label=p.name)
+            outcomes = interleave(these, one, prec, label=p.name, decided=decided)
             seconds = time.monotonic() - t0
             for v in these:
                 o = outcomes[v]
