@@ -374,18 +374,25 @@ README_START, README_END = "<!-- headline:start -->", "<!-- headline:end -->"
 
 
 def readme_headline(res: Results) -> str:
-    """The README's headline block: the machine it was measured on, then the headline table."""
-    lines = []
-    for host, g in res.metadata.groupby("host", sort=False):
-        first = g.iloc[0]
-        lines.append(f"Measured on host `{host}`: {first['cpu_model']}, {first['cpu_count']} CPUs; "
-                     f"CPython {first['python_version']} builds from source sha256 "
-                     f"`{(_str(first['source_sha256']) or '?')[:12]}`; profile {first['profile']}; "
-                     f"{g['date_first'].min()} .. {g['date_last'].max()}.")
+    """The README's headline block: the newest campaign alone (the machine it was measured on, then
+    its headline table), and the names of the other published sets, whose tables are in REPORT.md."""
+    ends = pd.to_datetime(res.metadata["date_last"], errors="coerce").groupby(res.metadata["host"], sort=False).max()
+    newest = ends.fillna(pd.Timestamp.min).idxmax()
+    g = res.metadata[res.metadata["host"] == newest]
+    first = g.iloc[0]
+    lines = [f"Measured on host `{newest}`: {first['cpu_model']}, {first['cpu_count']} CPUs; "
+             f"CPython {first['python_version']} builds from source sha256 "
+             f"`{(_str(first['source_sha256']) or '?')[:12]}`; profile {first['profile']}; "
+             f"{g['date_first'].min()} .. {g['date_last'].max()}."]
+    others = [h for h in ends.index if h != newest]
+    if others:
+        lines.append("Also published, with their tables in results/REPORT.md: "
+                     + ", ".join(f"`{h}`" for h in others) + ".")
     lines.append(f"Ratios with 95% CIs over pyperf processes; margin +-{100 * res.margin:g}%; "
                  "(n.s.): inconclusive; best option chosen on half the processes, estimated on "
                  "the other half (see results/REPORT.md).")
-    return "\n".join([*lines, "", markdown_table(headline_table(res.summary))])
+    summary = res.summary[res.summary["host"] == newest]
+    return "\n".join([*lines, "", markdown_table(headline_table(summary))])
 
 
 def update_readme(path: str | Path, res: Results) -> bool:
