@@ -35,7 +35,7 @@ def test_a_rerun_of_the_same_model_mostly_agrees(tmp_path, capsys):
     a, b = _sets(tmp_path, 100)
     assert analysis.main(["reproduce", str(a), str(b)]) == 0
     out = capsys.readouterr().out
-    assert "headline verdicts agree" in out and "inside B's 95% CIs" in out
+    assert "headline verdicts agree" in out and "inside B's 95% CIs" in out and "by metric: slowdown" in out
     got = analysis.reproduce(analysis.analyse(a), analysis.analyse(b))
     assert got["headline_agree"] >= 0.75
     assert got["a_inside_b"] >= 0.75  # 1% noise, honest intervals: a rerun falls inside
@@ -55,6 +55,9 @@ def test_a_changed_machine_disagrees(tmp_path):
         SLOWDOWN.update(old)
     got = analysis.reproduce(analysis.analyse(a), analysis.analyse(slow))
     assert got["headline_agree"] < 1.0
+    k, n = got["by_metric"]["slowdown"]
+    assert n > 0 and k < n  # the slowdowns are where the machine changed
+    assert sum(n for _, n in got["by_metric"].values()) == got["headline_n"]
     assert got["a_inside_b"] < 0.75
     assert got["contradictions"] > 0  # 3.13t now faster single-threaded: slowdown "greater" became "less"
 

@@ -326,7 +326,8 @@ def reruns_md(res: Results) -> list[str]:
            "width hold each other's estimate about 83% of the time.", ""]
     for host, rerun, got in res.reruns:
         out += [f"### {host} vs {rerun}", "",
-                f"- headline verdicts agree: **{fmt_pct(got['headline_agree'])}** of {got['headline_n']}",
+                f"- headline verdicts agree: **{fmt_pct(got['headline_agree'])}** of {got['headline_n']} ("
+                + "; ".join(f"{m}: {k} of {n}" for m, (k, n) in got["by_metric"].items()) + ")",
                 f"- direction and significance (CI excludes 1) of the same ratios agree: "
                 f"{fmt_pct(got['significance_agree'])}",
                 f"- headline verdicts that contradict (both decided, and different): {got['contradictions']} of "

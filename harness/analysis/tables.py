@@ -985,6 +985,9 @@ def reproduce(a: Results, b: Results) -> dict:
         "significance_agree": float(np.mean([r["agree_significance"] for r in rows])) if rows else nan,
         # two decided verdicts that differ (greater vs less or equivalent): the rerun contradicts,
         # where "decided vs inconclusive" only means one run had too little precision to decide
+        # per headline metric: (agreeing, compared), e.g. slowdowns reproduce while gains do not
+        "by_metric": {mt: (sum(1 for r in rows if r["metric"] == mt and r["agree"]),
+                           sum(1 for r in rows if r["metric"] == mt)) for mt in HEADLINE_METRICS},
         "contradictions": sum(1 for r in rows if r["verdict_a"] != r["verdict_b"]
                               and {r["verdict_a"], r["verdict_b"]} <= DECIDED),
         "best_family_agree": float(np.mean(fam)) if fam else nan, "best_family_n": len(fam),
@@ -1033,6 +1036,7 @@ def reproduce_main(argv: list[str]) -> int:
     got = reproduce(a, b)
     print(f"headline verdicts agree (slowdown and best gain, three-valued against the +-{100 * args.margin:g}% "
           f"margin): {fmt_pct(got['headline_agree'])} of {got['headline_n']}")
+    print("  by metric: " + "; ".join(f"{m} {k} of {n}" for m, (k, n) in got["by_metric"].items()))
     print(f"direction and significance (CI excludes 1) of the same ratios agree: "
           f"{fmt_pct(got['significance_agree'])} of {got['headline_n']}")
     print(f"headline verdicts that contradict (both decided, different): {got['contradictions']} of "
