@@ -11,7 +11,7 @@ import math
 import statistics
 from statistics import NormalDist
 
-__all__ = ["CONFIDENCE", "MARGIN", "ratio_interval", "ratio_verdict", "t_quantile"]
+__all__ = ["CONFIDENCE", "MARGIN", "log_interval", "ratio_interval", "ratio_verdict", "t_quantile", "welch"]
 
 CONFIDENCE = 0.95
 MARGIN = 0.05  # practical equivalence margin: +-5% is "no practical difference"
@@ -56,6 +56,28 @@ def t_quantile(df: float, confidence: float = CONFIDENCE) -> float:
     return math.sqrt(n * y)
 
 
+def log_interval(value: float, se: float, df: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """value * exp(-+ t(df) * se): the t interval of a ratio estimated on the log scale."""
+    if math.isnan(se):
+        return math.nan, math.nan
+    if se == 0:
+        return value, value
+    t = t_quantile(df, confidence)
+    return value * math.exp(-t * se), value * math.exp(t * se)
+
+
+def welch(parts) -> tuple[float, float]:
+    """(se, df) of a sum of independent estimates given as (variance, df): Welch-Satterthwaite.
+
+    df = (sum v)^2 / sum(v^2 / df_i), at least 1 (the sum of the df when every variance is 0).
+    """
+    parts = list(parts)
+    var = sum(v for v, _ in parts)
+    denom = sum(v * v / d for v, d in parts)
+    df = var * var / denom if denom > 0 else float(sum(d for _, d in parts))
+    return math.sqrt(var), max(df, 1.0)
+
+
 def ratio_interval(num: list[float], den: list[float], confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     """mean(num) / mean(den) with its Welch t interval on the log scale, from process means.
 
@@ -68,14 +90,8 @@ def ratio_interval(num: list[float], den: list[float], confidence: float = CONFI
     value = ma / mb
     if len(num) < 2 or len(den) < 2:
         return value, math.nan, math.nan
-    ua = statistics.variance(num) / (len(num) * ma * ma)
-    ub = statistics.variance(den) / (len(den) * mb * mb)
-    if ua + ub == 0:
-        return value, value, value
-    df = (ua + ub) ** 2 / (ua * ua / (len(num) - 1) + ub * ub / (len(den) - 1))
-    t = t_quantile(max(df, 1.0), confidence)
-    se = math.sqrt(ua + ub)
-    return value, value * math.exp(-t * se), value * math.exp(t * se)
+    se, df = welch((statistics.variance(x) / (len(x) * m * m), len(x) - 1) for x, m in ((num, ma), (den, mb)))
+    return (value, *log_interval(value, se, df, confidence))
 
 
 def ratio_verdict(low: float, high: float, margin: float = MARGIN) -> str:

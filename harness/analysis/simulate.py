@@ -32,7 +32,7 @@ def sample(rng, n_sim: int, processes: int, values: int, sigma, rho: float = 0.3
     return mu * (1 + sigma * (math.sqrt(rho) * u_p + math.sqrt(1 - rho) * u_v))
 
 
-_tq = np.vectorize(lambda d: t_quantile(float(d)), otypes=[float])
+_tq = np.vectorize(lambda d, c: t_quantile(float(d), c), otypes=[float])
 
 
 def welch_log_ratio(pa: np.ndarray, pb: np.ndarray, na=None, nb=None, confidence: float = CONFIDENCE):
@@ -54,8 +54,7 @@ def welch_log_ratio(pa: np.ndarray, pb: np.ndarray, na=None, nb=None, confidence
     ua, ub = va / (na * ma**2), vb / (nb * mb**2)
     se = np.sqrt(ua + ub)
     df = (ua + ub) ** 2 / (ua**2 / (na - 1) + ub**2 / (nb - 1))
-    t = _tq(np.maximum(df, 1.0)) if confidence == CONFIDENCE else np.array(
-        [t_quantile(float(d), confidence) for d in np.maximum(df, 1.0)])
+    t = _tq(np.maximum(df, 1.0), confidence)
     r = ma / mb
     return r, r * np.exp(-t * se), r * np.exp(t * se)
 

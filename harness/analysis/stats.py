@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from harness.intervals import CONFIDENCE, MARGIN, ratio_verdict, t_quantile
+from harness.intervals import CONFIDENCE, MARGIN, log_interval, ratio_verdict, t_quantile, welch
 
 __all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "contrast",
            "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
@@ -92,28 +92,6 @@ class Contrast(tuple):
     def at(self, confidence: float) -> tuple[float, float]:
         """The interval at another confidence level (e.g. Bonferroni-adjusted for a family)."""
         return log_interval(self.value, self.se, self.df, confidence)
-
-
-def log_interval(value: float, se: float, df: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """value * exp(-+ t(df) * se): the t interval of a ratio estimated on the log scale."""
-    if math.isnan(se):
-        return math.nan, math.nan
-    if se == 0:
-        return value, value
-    t = t_quantile(df, confidence)
-    return value * math.exp(-t * se), value * math.exp(t * se)
-
-
-def welch(parts) -> tuple[float, float]:
-    """(se, df) of a sum of independent estimates given as (variance, df): Welch-Satterthwaite.
-
-    df = (sum v)^2 / sum(v^2 / df_i), at least 1 (the sum of the df when every variance is 0).
-    """
-    parts = list(parts)
-    var = sum(v for v, _ in parts)
-    denom = sum(v * v / d for v, d in parts)
-    df = var * var / denom if denom > 0 else float(sum(d for _, d in parts))
-    return math.sqrt(var), max(df, 1.0)
 
 
 def contrast(terms, confidence: float = CONFIDENCE) -> Contrast:

@@ -983,11 +983,11 @@ def reproduce(a: Results, b: Results) -> dict:
         "headline_agree": float(np.mean([r["agree"] for r in rows])) if rows else nan,
         "headline_n": len(rows),
         "significance_agree": float(np.mean([r["agree_significance"] for r in rows])) if rows else nan,
-        # two decided verdicts that differ (greater vs less or equivalent): the rerun contradicts,
-        # where "decided vs inconclusive" only means one run had too little precision to decide
         # per headline metric: (agreeing, compared), e.g. slowdowns reproduce while gains do not
         "by_metric": {mt: (sum(1 for r in rows if r["metric"] == mt and r["agree"]),
                            sum(1 for r in rows if r["metric"] == mt)) for mt in HEADLINE_METRICS},
+        # two decided verdicts that differ (greater vs less or equivalent): the rerun contradicts,
+        # where "decided vs inconclusive" only means one run had too little precision to decide
         "contradictions": sum(1 for r in rows if r["verdict_a"] != r["verdict_b"]
                               and {r["verdict_a"], r["verdict_b"]} <= DECIDED),
         "best_family_agree": float(np.mean(fam)) if fam else nan, "best_family_n": len(fam),

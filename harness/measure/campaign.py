@@ -512,10 +512,11 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
                 continue
             prec = effective_precision(config.precision, p.workload.pyperf.get(config.profile))
             decided = None
-            bases = {v: b.name for v in these if (b := variants.baseline_of(v)) and b.name in these and b.name != v}
-            if p.strategy == "sequential" and bases and prec.target:  # the reference: measured until decided
-                prec = prec.for_reference()
-                decided = slowdowns_decided(bases, prec.decision_confidence)
+            if p.strategy == "sequential" and prec.target:  # the reference: measured until its slowdowns are decided
+                bases = {v: b.name for v in these if (b := variants.baseline_of(v)) and b.name in these and b.name != v}
+                if bases:
+                    prec = prec.for_reference()
+                    decided = slowdowns_decided(bases, prec.decision_confidence)
             pyperf_args = ["--processes=1", f"--values={prec.values}", f"--warmups={prec.warmups}"]
             url = server.url if server and p.workload.needs_server else ""
 
