@@ -70,6 +70,8 @@ _KEYS = (
     # how the sample was gathered (benchmark scope: written by the campaign)
     Key("precision", float, "", "benchmark", "same", "95% CI half-width of the mean over processes, relative"),
     Key("stop_reason", str, "", "benchmark", "same", "target, decided, cap, budget or fixed"),
+    Key("stage", str, "", "benchmark", "same",
+        "confirm: a best option measured again after its workload's sweep (name .../confirm)"),
     # measured by each worker process (run scope: harness.measure.probe)
     Key("round", int, "", "run", "join", "interleaving round this process ran in"),
     Key("gil_enabled", str, "", "run", "any_yes", "yes if the GIL was enabled after the run"),

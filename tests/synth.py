@@ -38,10 +38,11 @@ class Spec:
     figures: dict = field(default_factory=dict)
     run_meta: list = field(default_factory=list)  # extra metadata per run (newer runs' keys)
     meta: dict = field(default_factory=dict)  # extra metadata on every run (benchmark scope)
+    stage: str = ""  # "confirm": the campaign's confirmation of a best option
 
     @property
     def name(self) -> str:
-        return f"{self.workload}/{self.strategy}/{self.workers}"
+        return f"{self.workload}/{self.strategy}/{self.workers}" + (f"/{self.stage}" if self.stage else "")
 
 
 def run_metadata(spec: Spec, host: str, variant: str, cpu_count: int, run_index: int) -> dict:
@@ -69,6 +70,7 @@ def run_metadata(spec: Spec, host: str, variant: str, cpu_count: int, run_index:
         "ftbench_build_date": "2025-06-30T12:00:00", "ftbench_compiler": "gcc 14.2",
         **{f"ftbench_figure_{k}": v for k, v in spec.figures.items()},
         **spec.meta,
+        **({"ftbench_stage": spec.stage} if spec.stage else {}),
         **(spec.run_meta[run_index] if run_index < len(spec.run_meta) else {}),
     }
 

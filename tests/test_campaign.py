@@ -148,13 +148,13 @@ def test_effective_precision_takes_the_workloads_pyperf_overrides():
 
 
 def test_the_sequential_reference_may_take_more_rounds_and_a_larger_budget():
-    ref = PRECISION["default"].for_reference()
+    ref = PRECISION["default"].for_decision()
     assert (ref.min_processes, ref.max_processes, ref.budget) == (3, 15, 120.0)
     assert (ref.target, ref.values, ref.decision_confidence) == (0.02, 2, 0.99)
-    assert PRECISION["quick"].for_reference() == PRECISION["quick"]  # no reference rule: unchanged
-    high = campaign.effective_precision(PRECISION["default"], {"processes": 20}).for_reference()
+    assert PRECISION["quick"].for_decision() == PRECISION["quick"]  # no reference rule: unchanged
+    high = campaign.effective_precision(PRECISION["default"], {"processes": 20}).for_decision()
     assert (high.min_processes, high.max_processes) == (20, 20)  # a workload's higher floor stays
-    assert PRECISION["rigorous"].for_reference().max_processes == 30
+    assert PRECISION["rigorous"].for_decision().max_processes == 30
 
 
 def _ratio(factor, noise):
@@ -163,27 +163,27 @@ def _ratio(factor, noise):
 
 
 def test_a_reference_far_from_the_margin_is_decided_at_the_floor():
-    prec = PRECISION["default"].for_reference()
-    out = interleave(["A", "B"], _ratio(1.5, 0.02), prec, decided=campaign.slowdowns_decided({"B": "A"}, 0.99))
+    prec = PRECISION["default"].for_decision()
+    out = interleave(["A", "B"], _ratio(1.5, 0.02), prec, decided=campaign.ratios_decided({"B": "A"}, 0.99))
     assert out["A"].processes == 3 and out["A"].stop_reason == "decided"
 
 
 def test_a_reference_near_the_margin_takes_rounds_until_the_cap():
     """1.05 +- noise: inconclusive at every look, so every round up to the cap is taken (the
     precision target alone would have stopped it at 3: each side is within 2%)."""
-    prec = PRECISION["default"].for_reference()
-    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.slowdowns_decided({"B": "A"}, 0.99))
+    prec = PRECISION["default"].for_decision()
+    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.ratios_decided({"B": "A"}, 0.99))
     assert out["A"].processes == 15 and out["A"].stop_reason == "cap"
     assert interleave(["A", "B"], _ratio(1.05, 0.002), prec)["A"].stop_reason == "target"
 
 
 def test_a_reference_stops_on_its_budget_and_a_failed_baseline_leaves_nothing_to_decide():
     ticks = iter(range(10**6))
-    prec = PRECISION["default"].for_reference()
-    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.slowdowns_decided({"B": "A"}, 0.99),
+    prec = PRECISION["default"].for_decision()
+    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.ratios_decided({"B": "A"}, 0.99),
                      clock=lambda: 25.0 * next(ticks))  # each round ~50 s of the 120 s budget
     assert out["A"].stop_reason == "budget" and 3 <= out["A"].processes < 15
-    decided = campaign.slowdowns_decided({"B": "A"}, 0.99)
+    decided = campaign.ratios_decided({"B": "A"}, 0.99)
     assert decided({"A": Outcome(), "B": Outcome()}, ["B"])  # A failed: no ratio to decide
 
 
@@ -445,3 +445,44 @@ def test_a_published_run_of_this_machine_is_measured_beside_not_resumed(tmp_path
     assert args.host == f"{label}-local"
     args = bench.parse_args(["--variant", "3.13t", "--results", str(tmp_path), "--host", label])
     assert args.host == label  # an explicit --host is the user's choice (a resume then checks the fingerprints)
+
+
+def test_each_variants_best_option_is_confirmed_in_fresh_processes_under_its_own_name(tmp_path, capsys):
+    calls = []
+
+    def measure(p, v, r, pyperf_args, url):  # threads x2 is the best everywhere; 3.13t's 1.5x slower
+        calls.append((p.name, v, r))
+        t = (0.5 if p.strategy == "threads" else 1.0) * (1.5 if v == "3.13t" else 1.0)
+        return "ok", "", fake_bench(t * (1 + 0.01 * (-1) ** r), v, name=p.name)
+
+    config = _config(tmp_path, profile="default", precision=PRECISION["default"])
+    assert campaign.run(config, PLANNED, measure=measure) == 0
+    raw = tmp_path / "results" / "raw" / "h"
+    for v in NAMES:
+        suite = pyperf.BenchmarkSuite.load(str(raw / f"{v}.json"))
+        sweep = suite.get_benchmark("cpu_sum_squares/threads/2")
+        confirm = suite.get_benchmark("cpu_sum_squares/threads/2/confirm")
+        assert metadata.get(confirm.get_metadata(), "stage") == "confirm"
+        assert metadata.get(sweep.get_metadata(), "stage", "") == ""  # the sweep's runs as they were
+        assert metadata.get(confirm.get_metadata(), "stop_reason") == "decided"
+        assert 3 <= confirm.get_nrun() <= 4  # 1.5x and 1.0x: decided at once, long before the cap of 15
+        state = json.loads((raw / f"{v}.state.json").read_text())
+        assert state["benchmarks"]["cpu_sum_squares/threads/2/confirm"]["stage"] == "confirm"
+    assert "confirming cpu_sum_squares best options (3.13 threads x2, 3.13t threads x2, 3.13t-gil threads x2)" \
+        in capsys.readouterr().out
+    calls.clear()
+    assert campaign.run(config, PLANNED, measure=measure) == 0  # resumed: nothing left, not even the confirmation
+    assert calls == []
+
+
+def test_a_single_variant_run_has_no_confirmation_stage(tmp_path):
+    calls = []
+
+    def measure(p, v, r, pyperf_args, url):
+        calls.append(p.name)
+        return "ok", "", fake_bench(1.0 + 0.01 * (-1) ** r, v, name=p.name)
+
+    config = _config(tmp_path, variants=("3.13t",), pythons=(("3.13t", sys.executable),), profile="default",
+                     precision=PRECISION["default"])
+    assert campaign.run(config, PLANNED, measure=measure) == 0
+    assert set(calls) == {"cpu_sum_squares/sequential/1", "cpu_sum_squares/threads/2"}

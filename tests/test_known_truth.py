@@ -121,7 +121,7 @@ def test_the_verdicts_of_two_reruns_of_one_truth_agree_more_with_more_processes(
 
 
 def test_measuring_the_reference_until_decided_agrees_as_often_as_15_processes_at_a_third_of_the_cost():
-    """The campaign's rule for a workload's sequential reference (campaign.slowdowns_decided):
+    """The campaign's rule for a workload's sequential reference (campaign.ratios_decided):
     from 3 processes, add rounds while the 99% interval leaves the verdict inconclusive, up to 15."""
     kw = dict(n_sim=4000, noise=(0.01, 0.04), processes=3, extend_to=15)
     rule = simulate.rerun_agreement(**kw, stop_confidence=0.99)

@@ -356,8 +356,12 @@ def describe_runs(res: Results) -> str:
     if res.empty:
         return f"**{res.message}**"
     m = res.metadata
-    lines = [f"{len(res.raw)} planned benchmarks, {int((res.raw['status'] == 'ok').sum())} "
-             f"measured, over {m['host'].nunique()} host(s), workloads: "
+    from harness.analysis.tables import sweep_rows  # tables imports this module
+
+    planned, confirmed = sweep_rows(res.raw), len(res.raw) - len(sweep_rows(res.raw))
+    lines = [f"{len(planned)} planned benchmarks, {int((planned['status'] == 'ok').sum())} "
+             f"measured" + (f" (and {confirmed} best options measured again to confirm them)"
+                            if confirmed else "") + ", over {m['host'].nunique()} host(s), workloads: "
              f"{', '.join(res.workloads)}.", ""]
     for host, g in m.groupby("host", sort=False):
         first = g.iloc[0]

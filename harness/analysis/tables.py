@@ -124,7 +124,7 @@ RAW_COLUMNS = (
     "name", "workload", "kind", "strategy", "workers", "status", "error", "values", "peak_rss",
     "check", "gil_reenabled_by", "date_first", "date_last", "figures", "source", *PROVENANCE,
     "runs", "n_runs_flagged", "busy_cores", "foreign_cores", "peak_tree_memory",
-    "precision_target", "stop_reason", "scaling", "rounds",
+    "precision_target", "stop_reason", "scaling", "rounds", "stage",
 )
 # Per-run metadata of newer runs (issue 11/12); absent in older results: empty columns, no error.
 RUN_KEYS = ("busy_cores", "foreign_cores", "peak_tree_memory")
@@ -284,7 +284,23 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
         **{k: merged.get(k) for k in RUN_KEYS},
         "precision_target": bmeta.get("precision"), "stop_reason": bmeta.get("stop_reason"),
         "scaling": bmeta.get("scaling"), "rounds": merged.get("round"),
+        "stage": _stage(name, meta),
     }
+
+
+CONFIRM = "confirm"
+
+
+def _stage(name: str, meta=()) -> str:
+    """confirm: a best option measured again after its workload's sweep (the campaign's confirmation
+    stage, named ``.../confirm``); sweep: everything else."""
+    return CONFIRM if name.endswith("/" + CONFIRM) or any(
+        md.get(m, "stage", "") == CONFIRM for m in meta) else "sweep"
+
+
+def sweep_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """The planned benchmarks of ``raw``, without the confirmation stage's re-measurements."""
+    return raw[raw["stage"] != CONFIRM] if "stage" in raw.columns else raw
 
 
 def _read_csv(path: Path) -> list[dict]:
@@ -330,6 +346,7 @@ def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path
         "peak_rss": int(float(rss)) if rss else None,
         "check": rec.get("check") or None,
         "figures": {}, "source": str(csv_path), "runs": (), "n_runs_flagged": 0,
+        "stage": _stage(rec["name"]),
     }
 
 
@@ -355,9 +372,9 @@ def _order(df: pd.DataFrame, by=("host", "workload", "variant", "strategy", "wor
 
 
 def benchmarks_table(raw: pd.DataFrame) -> pd.DataFrame:
-    """One row per host x variant x benchmark: statistics over processes, failures kept."""
+    """One row per host x variant x planned benchmark: statistics over processes, failures kept."""
     rows = []
-    for rec in raw.to_dict("records"):
+    for rec in sweep_rows(raw).to_dict("records"):
         runs = rec.get("runs") or ()
         if not runs and rec["values"]:  # a raw frame built without runs: one value, one process
             runs = tuple((v,) for v in rec["values"])
@@ -414,6 +431,7 @@ class _Cell:
     cores: int | None
     options: dict  # (strategy, workers) -> process means (np.ndarray)
     scaling: dict  # (strategy, workers) -> "strong" / "weak" / None
+    confirm: dict = field(default_factory=dict)  # the best option measured again: (strategy, workers) -> means
 
     @property
     def seq(self):
@@ -424,7 +442,8 @@ class _Cell:
 def _cells(raw: pd.DataFrame) -> dict:
     out: dict = {}
     ok = raw[(raw["status"] == "ok") & (raw["values"].map(len) > 0)]
-    for rec in ok.to_dict("records"):
+    stage = ok["stage"] if "stage" in ok.columns else pd.Series("sweep", index=ok.index)
+    for rec in ok[stage != CONFIRM].to_dict("records"):
         key = (rec["host"], rec["variant"], rec["workload"])
         if key not in out:
             sub = raw[(raw["host"] == rec["host"]) & (raw["variant"] == rec["variant"])
@@ -436,6 +455,10 @@ def _cells(raw: pd.DataFrame) -> dict:
         opt = (rec["strategy"], int(rec["workers"]))
         out[key].options[opt] = process_means(runs)
         out[key].scaling[opt] = _str(rec.get("scaling"))
+    for rec in ok[stage == CONFIRM].to_dict("records"):
+        cell = out.get((rec["host"], rec["variant"], rec["workload"]))
+        if cell is not None:
+            cell.confirm[(rec["strategy"], int(rec["workers"]))] = process_means(rec["runs"])
     return out
 
 
@@ -463,13 +486,17 @@ def _split(pm: np.ndarray):
 
 
 def _best(cell: _Cell, base: _Cell | None, margin: float) -> tuple[list[dict], dict]:
-    """The best option, selection-aware: chosen on half of every option's processes, its speedup
-    and its gain over the baseline's best (chosen the same way) estimated on the other half.
+    """The best option, selection-aware: chosen on one sample, its speedup and its gain over the
+    baseline's best (chosen the same way) estimated on another.
 
     The maximum of ~10 noisy means is biased upward (winner's curse); estimating on processes
-    that played no part in the choice removes that bias. With fewer than two processes per half
-    the interval is n/a (noted), never a number. Also returns the options statistically tied with
-    the fastest on all processes (not shown slower than it by more than the margin).
+    that played no part in the choice removes that bias. A campaign with a confirmation stage
+    chose each variant's best on all its sweep processes and measured it again in fresh
+    interleaved processes (``.../confirm``): the estimate uses those. Older sets split each
+    option's processes instead (chosen on one half, estimated on the other); with fewer than two
+    processes per half the interval is n/a (noted), never a number. Also returns the options
+    statistically tied with the fastest on all sweep processes (not shown slower than it by more
+    than the margin).
     """
     info: dict = {}
     opts = cell.options
@@ -482,12 +509,20 @@ def _best(cell: _Cell, base: _Cell | None, margin: float) -> tuple[list[dict], d
         _, w, s = min(cands, key=lambda c: (c[0], c[1]))
         return s, w
 
+    confirmed = bool(cell.confirm) and (base is None or not base.options or bool(base.confirm))
     splittable = all(len(v) >= 2 for v in opts.values())
-    s, w = choose(opts, 0 if splittable else None)
+    if confirmed:
+        s, w = next(iter(cell.confirm))
+        info["selection"] = (f"chosen on all sweep processes, estimated on "
+                             f"{len(cell.confirm[(s, w)])} fresh confirmation processes")
+        held = {(s, w): cell.confirm[(s, w)]}.get
+    else:
+        s, w = choose(opts, 0 if splittable else None)
+        info["selection"] = ("chosen on processes 2, 4, ..., estimated on 1, 3, ..." if splittable
+                             else "chosen and estimated on the same processes (too few to split)")
+        held = (lambda k: _split(opts[k])[1]) if splittable else opts.get
     info["best"] = (s, w)
-    info["selection"] = ("chosen on processes 2, 4, ..., estimated on 1, 3, ..." if splittable
-                         else "chosen and estimated on the same processes (too few to split)")
-    held = (lambda v: _split(v)[1]) if splittable else (lambda v: v)
+    info["best_time"] = (cell.confirm if confirmed else opts)[(s, w)].mean()
     rows = []
     seq = cell.seq
     fastest = min(opts, key=lambda k: (opts[k].mean(), k[1]))
@@ -502,22 +537,31 @@ def _best(cell: _Cell, base: _Cell | None, margin: float) -> tuple[list[dict], d
     if seq is not None:
         if s == "sequential":
             c = Contrast(1.0, math.nan, math.nan, math.nan, math.nan, 0)
-        else:
-            c = contrast([(held(seq), 1), (held(opts[(s, w)]), -1)])
+            n_seq = len(held((s, w)))
+        else:  # a confirmed option against all the sweep's sequential processes
+            ref = _split(seq)[1] if splittable and not confirmed else seq
+            c = contrast([(ref, 1), (held((s, w)), -1)])
+            n_seq = len(ref)
         rows.append(_ratio_row(cell, s, w, "best_speedup", f"{cell.variant} sequential x1", c,
-                               len(held(seq)), margin, sel))
+                               n_seq, margin, sel))
     if base is not None and base.options:
-        bsplit = all(len(v) >= 2 for v in base.options.values())
-        bs, bw = choose(base.options, 0 if bsplit and splittable else None)
+        if confirmed and base.confirm:
+            bs, bw = next(iter(base.confirm))
+            bheld = base.confirm[(bs, bw)]
+        else:
+            bsplit = all(len(v) >= 2 for v in base.options.values())
+            bs, bw = choose(base.options, 0 if bsplit and splittable else None)
+            bheld = _split(base.options[(bs, bw)])[1] if bsplit and splittable else base.options[(bs, bw)]
+            if splittable and not bsplit:
+                sel += "; baseline chosen on all processes"
         info["baseline_best"] = (bs, bw)
-        bheld = held if bsplit and splittable else (lambda v: v)
-        if splittable and not bsplit:
-            sel += "; baseline chosen on all processes"
+        info["baseline_best_time"] = (base.confirm if confirmed and base.confirm else base.options)[(bs, bw)].mean()
         if base.variant != cell.variant:  # the baseline against itself is no ratio
-            c = contrast([(bheld(base.options[(bs, bw)]), 1), (held(opts[(s, w)]), -1)])
+            c = contrast([(bheld, 1), (held((s, w)), -1)])
             rows.append(_ratio_row(cell, s, w, "gain_best", f"{base.variant} {bs} x{bw}", c,
-                                   len(bheld(base.options[(bs, bw)])), margin, sel))
-    return rows, info
+                                   len(bheld), margin, sel))
+    n = len(cell.confirm[(s, w)] if confirmed else opts[(s, w)])
+    return [r | {"n_processes": n} for r in rows], info
 
 
 def ratios_table(raw: pd.DataFrame, margin: float = MARGIN) -> pd.DataFrame:
@@ -557,8 +601,7 @@ def ratios_table(raw: pd.DataFrame, margin: float = MARGIN) -> pd.DataFrame:
                                            min(len(bpm), len(bseq)), margin)
                                 | {"n_processes": min(n, len(seq))})
         best_rows, _ = _best(cell, base if base is not None else None, margin)
-        rows += [r | {"n_processes": len(cell.options[(r["strategy"], r["workers"])])}
-                 for r in best_rows]
+        rows += best_rows
     df = pd.DataFrame(rows, columns=list(RATIO_COLUMNS))
     for col in ("cpu_count", "workers", "n_processes", "n_processes_baseline"):
         df[col] = pd.to_numeric(df[col]).astype("Int64")
@@ -605,6 +648,7 @@ def summary_table(raw: pd.DataFrame, ratios: pd.DataFrame | None = None,
     if ratios is None:
         ratios = ratios_table(raw, margin)
     cells = _cells(raw)
+    raw = sweep_rows(raw)
     names = list(dict.fromkeys(raw["variant"]))
     present = strategies(s for s in raw["strategy"] if s != "sequential")
     rows = []
@@ -671,7 +715,7 @@ def _summary_row(group, cell, base, bname, rat, present, margin) -> dict:
     _, info = _best(cell, base, margin) if cell else ([], {})
     bs, bw = info.get("best", (None, None))
     row |= {"best_strategy": bs, "best_workers": bw,
-            "best_time": cell.options[(bs, bw)].mean() if bs else math.nan,
+            "best_time": info.get("best_time", math.nan),
             "tied_with_fastest": info.get("tied"), "best_selection": info.get("selection")}
     row |= _wide("best_speedup", _pick(rat, metric="best_speedup"))
     if bs and bs != "sequential" and math.isnan(row["best_speedup_ci_low"]):
@@ -679,7 +723,7 @@ def _summary_row(group, cell, base, bname, rat, present, margin) -> dict:
                      "estimate)")
     bb = info.get("baseline_best")
     row["baseline_best"] = f"{bb[0]} x{bb[1]}" if bb else None
-    row["baseline_best_time"] = base.options[bb].mean() if bb else math.nan
+    row["baseline_best_time"] = info.get("baseline_best_time", math.nan)
     if is_base:
         row |= {"gain_best": 1.0, "gain_best_ci_low": math.nan, "gain_best_ci_high": math.nan,
                 "gain_best_significant": False, "gain_best_verdict": "baseline"}

@@ -17,7 +17,7 @@ half-width of the mean over process means (t quantile, df = processes - 1) excee
 up to ``max_processes`` rounds, and only while the next round still fits in the benchmark's
 ``budget`` seconds. A workload's sequential benchmark, the reference of every ratio of its
 workload, is measured instead until every variant's slowdown against its baseline is decided
-(greater, less or equivalent against the margin, by a 99% interval: :func:`slowdowns_decided`), up
+(greater, less or equivalent against the margin, by a 99% interval: :func:`ratios_decided`), up
 to the profile's ``reference_max_processes`` rounds within ``reference_budget`` seconds.
 ``ftbench_precision`` and ``ftbench_stop_reason`` (fixed, target, decided, cap, budget) are
 recorded. A run the probe flagged for foreign load is said live, kept in the JSON
@@ -285,6 +285,7 @@ class Outcome:
     stop_reason: str = ""
     processes: int = 0  # rounds this variant took part in
     remeasured: int = 0  # extra processes after flagged runs
+    seconds: float = 0.0  # wall time of the benchmark, all variants together
 
 
 MAX_REMEASURE = 2  # extra processes per variant per benchmark after runs flagged for foreign load
@@ -295,12 +296,13 @@ def round_order(names: list[str], r: int) -> list[str]:
     return list(names) if r % 2 == 0 else list(reversed(names))
 
 
-def slowdowns_decided(baselines: dict[str, str], confidence: float, margin: float = MARGIN):
-    """The stopping rule of a workload's sequential benchmark: every variant's ratio to its baseline
-    (``baselines``: variant -> baseline, the slowdown the analysis reports) is decided (greater, less
-    or equivalent against the margin) by its ``confidence`` interval over process means. Deciding
-    on a stricter interval than the analysis's 95% keeps the error of stopping at the first decided
-    look near the nominal level (harness.analysis.simulate.rerun_agreement, tests/test_known_truth.py)."""
+def ratios_decided(baselines: dict[str, str], confidence: float, margin: float = MARGIN):
+    """The stopping rule of a workload's sequential benchmark (the slowdown) and of its confirmation
+    stage (the best-vs-best gain): every variant's ratio to its baseline (``baselines``: variant ->
+    baseline) is decided (greater, less or equivalent against the margin) by its ``confidence``
+    interval over process means. Deciding on a stricter interval than the analysis's 95% keeps the
+    error of stopping at the first decided look near the nominal level
+    (harness.analysis.simulate.rerun_agreement, tests/test_known_truth.py)."""
     def decided(out: dict[str, Outcome], active: list[str]) -> bool:
         for v, base in baselines.items():
             if v in active and base in active:  # a failed side leaves no ratio to decide
@@ -321,7 +323,7 @@ def interleave(names: list[str], measure, prec: Precision, label: str = "", cloc
     fresh interpreter). At least ``prec.min_processes`` rounds; then more while any variant's
     relative CI half-width exceeds ``prec.target``, up to ``prec.max_processes`` rounds or while the
     next round still fits in ``prec.budget`` seconds. With ``decided(outcomes, active) -> bool`` (a
-    workload's sequential reference: :func:`slowdowns_decided`) rounds are added until it is true
+    workload's sequential reference: :func:`ratios_decided`) rounds are added until it is true
     instead of until the target. ``stop_reason``: fixed (no target), target, decided, cap or budget.
     A run flagged for foreign load stays in the benchmark, is left out of the precision, and is
     re-measured at once (at most MAX_REMEASURE times per variant).
@@ -384,6 +386,44 @@ def interleave(names: list[str], measure, prec: Precision, label: str = "", cloc
     return out
 
 
+CONFIRM = "confirm"  # the stage of a confirmation benchmark, and the last part of its name
+
+
+def confirm_name(p: Planned) -> str:
+    return f"{p.name}/{CONFIRM}"
+
+
+def best_option(store: VariantStore, options: list[Planned]) -> Planned | None:
+    """The option of ``options`` (one workload's sweep) with the lowest mean over process means on
+    ``store`` (ties: fewer workers), as the analysis chooses it; None if none was measured."""
+    measured = [(statistics.fmean(pm), p.workers, k) for k, p in enumerate(options)
+                if (pm := process_means(store.benchmark(p.name)))]
+    return options[min(measured)[2]] if measured else None
+
+
+def baseline_pairs(names: list[str]) -> dict[str, str]:
+    """variant -> its baseline, for every variant of ``names`` whose baseline is also there."""
+    return {v: b.name for v in names if (b := variants.baseline_of(v)) and b.name in names and b.name != v}
+
+
+def confirmation_plan(stores: dict[str, VariantStore], options: list[Planned]) -> dict[str, Planned]:
+    """variant -> the best option to confirm: every variant with its baseline in the campaign, and
+    that baseline; {} when no variant has one (nothing to compare) or a side has no best option."""
+    names = list(stores)
+    pairs = baseline_pairs(names)
+    sides = [v for v in names if v in pairs or v in pairs.values()]
+    plan = {v: best_option(stores[v], options) for v in sides}
+    return plan if pairs and all(plan.values()) else {}
+
+
+def _renamed(bench, name: str):
+    """``bench`` with its runs' name metadata set to ``name`` (pyperf names a benchmark by its runs)."""
+    import pyperf
+
+    runs = [r._update_metadata({"name": name}) for r in bench.get_runs()]
+    return pyperf.Benchmark(runs)
+
+
 def _meta(**values) -> dict:
     meta: dict = {}
     for name, value in values.items():
@@ -401,7 +441,7 @@ def effective_precision(prec: Precision, overrides: dict | None) -> Precision:
     """
     if not overrides:
         return prec
-    changes = {k: overrides[k] for k in ("values", "warmups") if k in overrides}
+    changes = {k: overrides[k] for k in ("values", "warmups", "reference_budget") if k in overrides}
     if "processes" in overrides:
         n = int(overrides["processes"])
         if prec.target:
@@ -496,6 +536,58 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
     failures = []
     tmp = Path(tempfile.mkdtemp(prefix="ftbench-"))
     started = time.monotonic()
+
+    def measure_round_robin(plan: dict[str, Planned], prec: Precision, decided, label: str, stage: str = ""):
+        """Interleaved rounds of ``plan`` (variant -> the option it runs): one benchmark of the sweep
+        (every variant the same option), or a confirmation (each variant its best)."""
+        some = next(iter(plan.values()))
+        pyperf_args = ["--processes=1", f"--values={prec.values}", f"--warmups={prec.warmups}"]
+        url = server.url if server and some.workload.needs_server else ""
+
+        def one(v, r):
+            if SIGNALLED:
+                raise KeyboardInterrupt
+            q = plan[v]
+            if measure is not None:
+                status, error, bench = measure(q, v, r, pyperf_args, url)
+            else:
+                status, error, bench = run_one(q, config, v, pyperf_args, url, envs[v], tmp,
+                                               tag=f"{v}-{r}{'-' + stage if stage else ''}")
+            if bench is not None and (reason := gil_verdict(bench, v, config.allow_gil)):
+                return "failed", reason, None
+            if bench is not None and stage:
+                bench.update_metadata(_meta(stage=stage))
+            return status, error, bench
+
+        t0 = time.monotonic()
+        outcomes = interleave(list(plan), one, prec, label=label, decided=decided)
+        for o in outcomes.values():
+            o.seconds = time.monotonic() - t0
+        return outcomes
+
+    def record(plan: dict[str, Planned], outcomes: dict[str, Outcome], k: int, label: str, stage: str = ""):
+        for v, q in plan.items():
+            o = outcomes[v]
+            name = confirm_name(q) if stage == CONFIRM else q.name
+            if o.bench is not None and o.status == "ok":
+                extra = {"stop_reason": o.stop_reason}
+                if math.isfinite(o.precision):
+                    extra["precision"] = round(o.precision, 6)
+                if q.workload.needs_server:
+                    extra["server_python"] = server_py
+                o.bench.update_metadata(_meta(**extra))
+                if stage:  # its own name: the sweep's benchmark of the option stays as it was measured
+                    o.bench = _renamed(o.bench, name)
+            stores[v].record(name, q.identity() | ({"stage": stage} if stage else {}), o.status, o.error,
+                             o.bench if o.status == "ok" else None, o.seconds)
+            shown = name if len(plan) == 1 else f"{name}@{v}"
+            if o.status != "ok":
+                failures.append((shown, o.status, o.error))
+            print(progress_line(k, len(planned), shown, o.status, o.error, o.bench), flush=True)
+            if o.status == "ok":
+                prec_text = f"+-{o.precision:.1%}" if math.isfinite(o.precision) else "n/a (one process)"
+                print(f"      {o.processes} processes, precision {prec_text}, stopped: {o.stop_reason}"
+                      + (f", {o.remeasured} re-measured after foreign load" if o.remeasured else ""), flush=True)
     try:
         if measure is None and any(p.workload.needs_server for p in todo):
             from harness.measure.server import Server
@@ -504,55 +596,29 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
             server.start()
             for v in names:  # the probe subtracts the server's CPU: it is not foreign load
                 envs[v]["FTBENCH_SERVER_PID"] = str(server.pid)
+        last_of = {p.workload.name: k for k, p in enumerate(planned, 1)}
         for k, p in enumerate(planned, 1):
             if SIGNALLED:  # see SIGNALLED
                 raise KeyboardInterrupt
             these = [v for v in names if not stores[v].done(p.name)]
-            if not these:
-                continue
             prec = effective_precision(config.precision, p.workload.pyperf.get(config.profile))
-            decided = None
-            if p.strategy == "sequential" and prec.target:  # the reference: measured until its slowdowns are decided
-                bases = {v: b.name for v in these if (b := variants.baseline_of(v)) and b.name in these and b.name != v}
-                if bases:
-                    prec = prec.for_reference()
-                    decided = slowdowns_decided(bases, prec.decision_confidence)
-            pyperf_args = ["--processes=1", f"--values={prec.values}", f"--warmups={prec.warmups}"]
-            url = server.url if server and p.workload.needs_server else ""
-
-            def one(v, r, p=p, pyperf_args=pyperf_args, url=url):
-                if SIGNALLED:
-                    raise KeyboardInterrupt
-                if measure is not None:
-                    status, error, bench = measure(p, v, r, pyperf_args, url)
-                else:
-                    status, error, bench = run_one(p, config, v, pyperf_args, url, envs[v], tmp, tag=f"{v}-{r}")
-                if bench is not None and (reason := gil_verdict(bench, v, config.allow_gil)):
-                    return "failed", reason, None
-                return status, error, bench
-
-            t0 = time.monotonic()
-            outcomes = interleave(these, one, prec, label=p.name, decided=decided)
-            seconds = time.monotonic() - t0
-            for v in these:
-                o = outcomes[v]
-                if o.bench is not None and o.status == "ok":
-                    extra = {"stop_reason": o.stop_reason}
-                    if math.isfinite(o.precision):
-                        extra["precision"] = round(o.precision, 6)
-                    if p.workload.needs_server:
-                        extra["server_python"] = server_py
-                    o.bench.update_metadata(_meta(**extra))
-                stores[v].record(p.name, p.identity(), o.status, o.error,
-                                 o.bench if o.status == "ok" else None, seconds)
-                label = p.name if len(names) == 1 else f"{p.name}@{v}"
-                if o.status != "ok":
-                    failures.append((label, o.status, o.error))
-                print(progress_line(k, len(planned), label, o.status, o.error, o.bench), flush=True)
-                if o.status == "ok":
-                    prec_text = f"+-{o.precision:.1%}" if math.isfinite(o.precision) else "n/a (one process)"
-                    print(f"      {o.processes} processes, precision {prec_text}, stopped: {o.stop_reason}"
-                          + (f", {o.remeasured} re-measured after foreign load" if o.remeasured else ""), flush=True)
+            if these:
+                decided, bases = None, baseline_pairs(these)
+                if p.strategy == "sequential" and prec.target and bases:  # the reference: until decided
+                    prec = prec.for_decision()
+                    decided = ratios_decided(bases, prec.decision_confidence)
+                outcomes = measure_round_robin({v: p for v in these}, prec, decided, p.name)
+                record({v: p for v in these}, outcomes, k, p.name)
+            if k == last_of[p.workload.name] and prec.target and prec.confirm_best:
+                plan = confirmation_plan(stores, [q for q in planned if q.workload.name == p.workload.name])
+                if plan and not all(stores[v].done(confirm_name(q)) for v, q in plan.items()):
+                    prec = prec.for_decision()
+                    label = f"{p.workload.name} best options (" + ", ".join(
+                        f"{v} {q.strategy} x{q.workers}" for v, q in plan.items()) + ")"
+                    print(f"  confirming {label}", flush=True)
+                    decided = ratios_decided(baseline_pairs(list(plan)), prec.decision_confidence)
+                    outcomes = measure_round_robin(plan, prec, decided, label, stage=CONFIRM)
+                    record(plan, outcomes, k, label, stage=CONFIRM)
     except KeyboardInterrupt:
         print(f"\nftbench: interrupted; everything measured so far is in {stores[names[0]].dir}; "
               "run the same command again to resume", file=sys.stderr)

@@ -33,10 +33,15 @@ class Precision:
     reference_max_processes: int = 0  # 0: the reference follows the profile's rule like any benchmark
     reference_budget: float = 0.0
     decision_confidence: float = 0.99
+    # after a workload's sweep, each variant's best option (chosen on the sweep) is measured again in
+    # fresh interleaved rounds, by the reference's rule, until every best-vs-best gain is decided:
+    # the gain is estimated on processes that played no part in the choice
+    confirm_best: bool = False
 
-    def for_reference(self) -> Precision:
-        """The precision of a workload's sequential benchmark: the denominator of every speedup of its
-        workload and both sides of the slowdown, so its error enters every headline ratio. Measured
+    def for_decision(self) -> Precision:
+        """The precision of a benchmark measured until its verdicts are decided: a workload's sequential
+        benchmark (the denominator of every speedup of its workload and both sides of the slowdown, so
+        its error enters every headline ratio) and the confirmation of its best options. Measured
         until its verdicts are decided rather than to a fixed width: a slowdown far from the margin is
         decided in the profile's minimum of rounds, one near it gets up to reference_max_processes.
         In simulation (harness.analysis.simulate.rerun_agreement) two campaigns then agree on 95% of
@@ -57,9 +62,9 @@ class Precision:
 PRECISION = {
     "quick": Precision(min_processes=1, max_processes=1, target=None, budget=30.0, values=2, warmups=1),
     "default": Precision(min_processes=3, max_processes=8, target=0.02, budget=15.0, values=2, warmups=1,
-                         reference_max_processes=15, reference_budget=120.0),
+                         reference_max_processes=15, reference_budget=120.0, confirm_best=True),
     "rigorous": Precision(min_processes=6, max_processes=30, target=0.01, budget=300.0, values=5, warmups=1,
-                          reference_max_processes=30, reference_budget=600.0),
+                          reference_max_processes=30, reference_budget=600.0, confirm_best=True),
 }
 
 

@@ -206,6 +206,10 @@ class VariantStore:
             raise ResultsError(f"{self.json_path} is being written by another ftbench run (pid {e.holder}); "
                                "wait for it to end or use --results DIR") from None
 
+    def benchmark(self, name: str):
+        """The stored pyperf Benchmark called ``name``, or None."""
+        return next((b for b in self.suite or () if b.get_name() == name), None)
+
     def done(self, name: str) -> bool:
         entry = self.state["benchmarks"].get(name)
         return bool(entry) and entry["status"] == "ok" and self.suite is not None and \
