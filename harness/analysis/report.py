@@ -252,12 +252,15 @@ def write_report(res: Results, path: str | Path) -> Path:
            f"{1 + m:g}, *less* only when it lies below 1/{1 + m:g}, *equivalent* when it lies "
            "inside that band, *inconclusive* otherwise; `(n.s.)` marks an inconclusive or n/a "
            "ratio, `(equiv.)` an equivalent one.",
-           "- **Best option, selection-aware**: each option's processes are split in two "
-           "interleaved halves; the best option (and the baseline's best) are chosen on one "
-           "half (processes 2, 4, ...) and their speedup and gain are estimated on the other "
-           "(1, 3, 5, ...), so choosing the fastest of ~10 noisy means does not inflate the "
-           "gain. With fewer than three processes per option (two to estimate) the interval is "
-           "n/a. *Tied with "
+           "- **Best option, selection-aware**: a campaign with a confirmation stage chooses each "
+           "variant's best option (and the baseline's best) on all the sweep's processes, then "
+           "measures those options again in fresh interleaved processes (`.../confirm` in the "
+           "raw JSON) until the gain is decided at 99% (up to 15 processes); speedup and gain "
+           "are estimated on the fresh processes alone, so choosing the fastest of ~10 noisy "
+           "means does not inflate the gain. Sets without it split each option's processes in "
+           "two interleaved halves, choose on one (2, 4, ...) and estimate on the other "
+           "(1, 3, 5, ...); with fewer than three processes per option the interval is n/a. "
+           "The `selection` column of ratios.csv says which. *Tied with "
            "fastest* lists the options not shown slower than the fastest (all processes) by "
            "more than the margin.",
            "- **Per-strategy figures** are read at a worker count fixed in advance (the core "
@@ -394,8 +397,8 @@ def readme_headline(res: Results) -> str:
         lines.append("Also published, with their tables in results/REPORT.md: "
                      + ", ".join(f"`{h}`" for h in others) + ".")
     lines.append(f"Ratios with 95% CIs over pyperf processes; margin +-{100 * res.margin:g}%; "
-                 "(n.s.): inconclusive; best option chosen on half the processes, estimated on "
-                 "the other half (see results/REPORT.md).")
+                 "(n.s.): inconclusive; best option chosen on the sweep, its speedup and gain "
+                 "estimated on fresh processes (see results/REPORT.md).")
     summary = res.summary[res.summary["host"] == newest]
     return "\n".join([*lines, "", markdown_table(headline_table(summary))])
 

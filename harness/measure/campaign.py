@@ -19,8 +19,14 @@ up to ``max_processes`` rounds, and only while the next round still fits in the 
 workload, is measured instead until every variant's slowdown against its baseline is decided
 (greater, less or equivalent against the margin, by a 99% interval: :func:`ratios_decided`), up
 to the profile's ``reference_max_processes`` rounds within ``reference_budget`` seconds.
-``ftbench_precision`` and ``ftbench_stop_reason`` (fixed, target, decided, cap, budget) are
-recorded. A run the probe flagged for foreign load is said live, kept in the JSON
+After a workload's last benchmark comes its confirmation stage (profiles with ``confirm_best``,
+when a variant's baseline is in the campaign): each variant's best option, chosen on all its sweep
+processes (:func:`best_option`, as the analysis chooses), is measured again in fresh interleaved
+rounds, each variant running its own best, until every best-vs-best gain is decided by the same
+99% rule, and stored as ``<workload>/<strategy>/<workers>/confirm`` (metadata ``ftbench_stage``):
+the analysis estimates the best option's speedup and gain on these processes alone, which played
+no part in the choice. ``ftbench_precision`` and ``ftbench_stop_reason`` (fixed, target, decided,
+cap, budget) are recorded. A run the probe flagged for foreign load is said live, kept in the JSON
 (the analysis leaves it out), left out of the precision and re-measured (at most MAX_REMEASURE
 times per variant and benchmark).
 

@@ -59,6 +59,8 @@ class Precision:
 # round, io_download sequential, 39 s), extra rounds another ~7 min: 47 min. A budget of 15 s (all
 # variants of a benchmark together, never overrun: a round that would not fit is not started) keeps
 # the extra rounds to the benchmarks whose rounds are short, where they buy the most precision.
+# The rules added since (references until decided, confirmation of the best options) cost more:
+# 85 min on the slower AMD VM of results/raw/vm-106a85, 29 of them those two stages.
 PRECISION = {
     "quick": Precision(min_processes=1, max_processes=1, target=None, budget=30.0, values=2, warmups=1),
     "default": Precision(min_processes=3, max_processes=8, target=0.02, budget=15.0, values=2, warmups=1,
