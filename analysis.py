@@ -33,8 +33,9 @@
 # the process means (Welch's t on the log scale), and every verdict is three-valued against a
 # practical margin of +-5%: *greater* / *less* only when the whole interval lies beyond the
 # margin, *equivalent* inside it, otherwise *inconclusive* (hollow markers in the figures). A
-# benchmark with one process has no interval ("CI n/a"). The best option is chosen on half of the
-# processes and measured on the other half, so the headline gain is not the winner's curse.
+# benchmark with one process has no interval ("CI n/a"). The best option is chosen on the sweep and
+# measured again in fresh processes (the campaign's confirmation stage; older sets: chosen on half
+# of the processes, measured on the other half), so the headline gain is not the winner's curse.
 #
 # The results directory is `$FTBENCH_RESULTS` (default `results`); running this notebook
 # regenerates `benchmarks.csv`, `ratios.csv`, `summary.csv`, `scaling.csv`, `claims.csv`,
@@ -63,7 +64,7 @@ if not res.empty:
 # ## The headline
 #
 # Per workload and variant: the sequential time, the single-thread slowdown against the baseline
-# (default) build on the same host, the best option (chosen on half the processes) and the options
+# (default) build on the same host, the best option (chosen on the sweep, estimated on fresh processes) and the options
 # statistically tied with the fastest, its speedup over the variant's own sequential run, how it
 # compares with the baseline's best option (gain > 1: the variant is faster), and the fewest
 # threads with which the variant beats the baseline's best option ("(n.s.)" when not significant).
