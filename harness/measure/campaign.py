@@ -571,7 +571,7 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
             o.seconds = time.monotonic() - t0
         return outcomes
 
-    def record(plan: dict[str, Planned], outcomes: dict[str, Outcome], k: int, label: str, stage: str = ""):
+    def record(plan: dict[str, Planned], outcomes: dict[str, Outcome], k: int, stage: str = ""):
         for v, q in plan.items():
             o = outcomes[v]
             name = confirm_name(q) if stage == CONFIRM else q.name
@@ -595,7 +595,9 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
                 print(f"      {o.processes} processes, precision {prec_text}, stopped: {o.stop_reason}"
                       + (f", {o.remeasured} re-measured after foreign load" if o.remeasured else ""), flush=True)
     try:
-        if measure is None and any(p.workload.needs_server for p in todo):
+        # a resumed campaign may still owe a workload's confirmation after its sweep is done
+        owed = todo or config.precision.confirm_best
+        if measure is None and owed and any(p.workload.needs_server for p in planned):
             from harness.measure.server import Server
 
             server = Server(latency=config.latency, seed=0, python=server_py)
@@ -614,7 +616,7 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
                     prec = prec.for_decision()
                     decided = ratios_decided(bases, prec.decision_confidence)
                 outcomes = measure_round_robin({v: p for v in these}, prec, decided, p.name)
-                record({v: p for v in these}, outcomes, k, p.name)
+                record({v: p for v in these}, outcomes, k)
             if k == last_of[p.workload.name] and prec.target and prec.confirm_best:
                 plan = confirmation_plan(stores, [q for q in planned if q.workload.name == p.workload.name])
                 if plan and not all(stores[v].done(confirm_name(q)) for v, q in plan.items()):
@@ -624,7 +626,7 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
                     print(f"  confirming {label}", flush=True)
                     decided = ratios_decided(baseline_pairs(list(plan)), prec.decision_confidence)
                     outcomes = measure_round_robin(plan, prec, decided, label, stage=CONFIRM)
-                    record(plan, outcomes, k, label, stage=CONFIRM)
+                    record(plan, outcomes, k, stage=CONFIRM)
     except KeyboardInterrupt:
         print(f"\nftbench: interrupted; everything measured so far is in {stores[names[0]].dir}; "
               "run the same command again to resume", file=sys.stderr)
