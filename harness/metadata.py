@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 PREFIX = "ftbench_"
+CONFIRM = "confirm"  # the "stage" of a confirmation benchmark, and the last part of its name
 FIGURE_PREFIX = "figure_"  # check() figures: ftbench_figure_<name>, float
 
 

@@ -288,7 +288,7 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
     }
 
 
-CONFIRM = "confirm"
+CONFIRM = md.CONFIRM
 
 
 def _stage(name: str, meta=()) -> str:

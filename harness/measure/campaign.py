@@ -392,7 +392,7 @@ def interleave(names: list[str], measure, prec: Precision, label: str = "", cloc
     return out
 
 
-CONFIRM = "confirm"  # the stage of a confirmation benchmark, and the last part of its name
+CONFIRM = metadata.CONFIRM
 
 
 def confirm_name(p: Planned) -> str:
