@@ -65,3 +65,26 @@ def test_a_changed_machine_disagrees(tmp_path):
 def test_reproduce_reports_a_bad_directory(tmp_path, capsys):
     assert analysis.main(["reproduce", str(tmp_path / "no"), str(tmp_path / "no2")]) == 1
     assert capsys.readouterr().err.startswith("ftbench: error:")
+
+
+def test_a_drift_of_parallel_efficiency_shows_in_speedups_and_not_in_cross_variant_ratios(tmp_path, capsys):
+    """Known truth: in the rerun every parallel option of every variant runs 15% slower (the second
+    core of a shared host busier), single-threaded ones do not. A variant's own speedups then move
+    out of the first run's intervals while slowdowns and same-option gains between variants stay."""
+    from dataclasses import replace
+
+    from synth import model_specs, write_variant
+
+    a = model_results(tmp_path / "a", variants=("3.13", "3.13t"), runs=4, values=2)
+    b = tmp_path / "b"
+    for i, v in enumerate(("3.13", "3.13t")):
+        specs = [s if s.workers == 1 else replace(s, runs=[[x * 1.15 for x in r] for r in s.runs])
+                 for s in model_specs(v, seed=100 + i, runs=4, values=2)]
+        write_variant(b, "h1", v, specs)
+    got = analysis.reproduce(analysis.analyse(a), analysis.analyse(b))
+    by = got["inside_by_metric"]
+    assert sum(n for _, _, n in by.values()) == got["ci_n"]
+    assert by["speedup"][0] < 0.25 and by["speedup"][1] < 0.25
+    assert by["slowdown"][0] >= 0.75 and by["gain"][0] >= 0.75
+    assert analysis.main(["reproduce", str(a), str(b)]) == 0
+    assert "by metric (A in B, B in A, ratios): " in capsys.readouterr().out

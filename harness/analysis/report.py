@@ -326,7 +326,10 @@ def reruns_md(res: Results) -> list[str]:
            "compared with `nox -s reproduce` (`python -m harness.analysis reproduce`). Headline verdicts: "
            "the single-thread slowdown and the selection-aware best gain of every workload and "
            "non-baseline variant, three-valued against the margin. Two honest 95% intervals of equal "
-           "width hold each other's estimate about 83% of the time.", ""]
+           "width hold each other's estimate about 83% of the time. Ratios of two variants measured in the "
+           "same interleaved round (slowdown, gain, speedup_ratio) are shielded from slow drift of the machine "
+           "between runs; a variant's own speedups compare options measured minutes apart and are not, so "
+           "their intervals (process to process within one run) can miss a rerun: see the line by metric.", ""]
     for host, rerun, got in res.reruns:
         out += [f"### {host} vs {rerun}", "",
                 f"- headline verdicts agree: **{fmt_pct(got['headline_agree'])}** of {got['headline_n']} ("
@@ -338,7 +341,9 @@ def reruns_md(res: Results) -> list[str]:
                 f"- best-option family agrees: {fmt_pct(got['best_family_agree'])} of {got['best_family_n']}",
                 f"- all ratio verdicts agree: {fmt_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}",
                 f"- estimates of {host} inside {rerun}'s 95% CIs: **{fmt_pct(got['a_inside_b'])}**; of {rerun} "
-                f"inside {host}'s: **{fmt_pct(got['b_inside_a'])}** (of {got['ci_n']} ratios with CIs on both sides)"]
+                f"inside {host}'s: **{fmt_pct(got['b_inside_a'])}** (of {got['ci_n']} ratios with CIs on both sides)",
+                "  - by metric: " + "; ".join(f"{m} {fmt_pct(x)} and {fmt_pct(y)} of {n}"
+                                             for m, (x, y, n) in got.get("inside_by_metric", {}).items())]
         diff = got["table"][~got["table"]["agree"].astype(bool)]
         if len(diff):
             out.append("- headline verdicts that differ: " + "; ".join(

@@ -1038,6 +1038,10 @@ def reproduce(a: Results, b: Results) -> dict:
         "ratio_verdicts_agree": float(agree_all.mean()) if len(m) else nan, "ratios_n": len(m),
         "a_inside_b": float(a_in_b.mean()) if len(ci) else nan,
         "b_inside_a": float(b_in_a.mean()) if len(ci) else nan, "ci_n": len(ci),
+        # the same per ratio family: ratios of two variants measured in one interleaved round can hold
+        # while a variant's own speedups (options measured minutes apart) drift between runs
+        "inside_by_metric": {mt: (float(a_in_b[g.index].mean()), float(b_in_a[g.index].mean()), len(g))
+                             for mt, g in ci.groupby("metric", sort=True)},
         "table": pd.DataFrame(rows, columns=["workload", "variant", "metric", "verdict_a", "verdict_b", "agree",
                                              "a", "b", "agree_significance"]),
     }
@@ -1090,6 +1094,8 @@ def reproduce_main(argv: list[str]) -> int:
     print(f"all ratio verdicts agree: {fmt_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}")
     print(f"estimates of A inside B's 95% CIs: {fmt_pct(got['a_inside_b'])}; of B inside A's: "
           f"{fmt_pct(got['b_inside_a'])} (of {got['ci_n']} ratios with CIs on both sides)")
+    print("  by metric (A in B, B in A, ratios): " + "; ".join(
+        f"{mt} {fmt_pct(x)}, {fmt_pct(y)} ({n})" for mt, (x, y, n) in got["inside_by_metric"].items()))
     diff = got["table"][~got["table"]["agree"]]
     if len(diff):
         print("disagreements:")
