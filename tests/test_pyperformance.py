@@ -28,6 +28,10 @@ FAKE = textwrap.dedent('''
     if args[0] == "list":
         print("- alpha\\n- broken_on_ft\\n- needs_missing_dep")
         sys.exit(0)
+    if args[:2] == ["venv", "show"]:
+        fake_venv = os.environ["FAKE_VENV_PYTHON"] + ("t" if opt("--python").endswith("t") else "")
+        print(f"Virtual environment path: {fake_venv}.venv (already created)")
+        sys.exit(0)
     bench, python, out = opt("--benchmarks"), opt("--python"), opt("--output")
     with open(os.environ["FAKE_LOG"], "a") as log:
         log.write(json.dumps({"bench": bench, "python": python, "gil": os.environ.get("PYTHON_GIL"),
@@ -47,7 +51,9 @@ FAKE = textwrap.dedent('''
     if bench == "hang":
         time.sleep(60)
     venv_python = os.environ["FAKE_VENV_PYTHON"] + ("t" if python.endswith("t") else "")
-    meta = {"name": bench, "python_executable": venv_python, "loops": 8}
+    meta = {"name": bench, "loops": 8}
+    if bench != os.environ.get("FAKE_COMMAND_BENCH"):  # a command benchmark's pyperf names no python
+        meta["python_executable"] = venv_python
     data = {"version": "1.0", "metadata": {"performance_version": "1.14.0", "hostname": "fake"},
             "benchmarks": [{"metadata": meta, "runs": [
                 {"metadata": {"date": "2026-11-25 12:00:00", "duration": 0.5}, "warmups": [[8, 0.1]],
@@ -77,6 +83,8 @@ def fake(tmp_path, monkeypatch):
         venv_python.write_text(f"#!/bin/sh\nFAKE_FREE_THREADED={free_threaded} exec {sys.executable} "
                                f"{tmp_path / 'fake_venv.py'} \"$@\"\n")
         venv_python.chmod(0o755)
+        (tmp_path / f"venv-python{suffix}.venv" / "bin").mkdir(parents=True)  # what `venv show` names
+        (tmp_path / f"venv-python{suffix}.venv" / "bin" / "python").symlink_to(venv_python)
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("FAKE_LOG", str(log))
     monkeypatch.setenv("FAKE_VENV_PYTHON", str(tmp_path / "venv-python"))
@@ -250,3 +258,15 @@ def test_an_import_that_re_enables_the_gil_is_recorded_on_the_free_threaded_vari
     assert "fake_ext" in statuses[ft]["benchmarks"]["alpha"]["error"]
     kept = ppf.run([ft], "alpha", "fast", tmp_path / "r2", "box", allow_gil=True, log=lambda *a: None)
     assert kept[ft]["benchmarks"]["alpha"]["status"] == "ok"
+
+
+def test_a_command_benchmark_without_python_executable_is_probed_in_the_venv_pyperformance_names(
+        fake, tmp_path, monkeypatch):
+    """2to3 and the startup benchmarks time a subprocess: pyperf records no python_executable, so the GIL
+    probe asks `pyperformance venv show` (it once fell back to the bare build, which has no pyperf)."""
+    monkeypatch.setenv("FAKE_COMMAND_BENCH", "alpha")
+    statuses = ppf.run(list(variants.registry()), "alpha", "fast", tmp_path / "r", "box", log=lambda *a: None)
+    assert {n: s["benchmarks"]["alpha"]["status"] for n, s in statuses.items()} == dict.fromkeys(statuses, "ok")
+    gil = {n: json.loads((tmp_path / "r/raw/box/pyperformance" / f"{n}.json").read_text())["benchmarks"][0]
+           ["metadata"]["ftbench_gil_enabled"] for n in statuses}
+    assert gil == {n: "yes" if v.gil_expected else "no" for n, v in variants.registry().items()}

@@ -154,6 +154,20 @@ def interpreter_id(variant: variants.Variant) -> str:
         return "unknown"
 
 
+def venv_python(cmd: list[str], python: str) -> str:
+    """The python of the venv pyperformance runs ``python``'s benchmarks in (``pyperformance venv show``).
+
+    Asked when a result does not name it: a command benchmark (2to3, python_startup, ...) runs its
+    timed command in a subprocess, and pyperf then records no ``python_executable``."""
+    proc = subprocess.run([*cmd, "venv", "show", "--python", python], cwd=work_dir(), capture_output=True,
+                          text=True, timeout=300)
+    found = re.search(r"Virtual environment path: (\S+)", proc.stdout)
+    if proc.returncode or not found:
+        raise PyperformanceError(f"pyperformance venv show --python {python}: "
+                                 f"{_last_line(proc.stdout + proc.stderr) or 'no venv path'}")
+    return str(Path(found.group(1)) / "bin" / "python")
+
+
 def gil_probe(venv_python: str, env: dict) -> str:
     """"yes"/"no": the GIL state a pyperf worker of ``venv_python`` sees in ``env``."""
     with tempfile.TemporaryDirectory(prefix="ftbench-gil-") as tmp:
@@ -266,8 +280,8 @@ def run(names: list[str], benchmarks: str, speed: str = "fast", results: Path = 
         env = variant.apply_env(base_env)
         status, error, seconds, result, text = run_one(cmd, python, bench, speed, env, offline, timeout)
         if status == "ok" and name not in gil:  # once per variant: what does a worker of its venv see?
-            venv_python = merge(None, result, {})["benchmarks"][0]["metadata"].get("python_executable", python)
-            gil[name] = gil_probe(venv_python, env)
+            named = merge(None, result, {})["benchmarks"][0]["metadata"].get("python_executable")
+            gil[name] = gil_probe(named or venv_python(cmd, python), env)
         if status == "ok" and (gil[name] == "yes") != variant.gil_expected:
             status, error, result = "failed", f"GIL enabled={gil[name]} in a worker, expected the opposite", None
         reenabled = [line.strip() for line in text.splitlines() if GIL_REENABLED in line]
