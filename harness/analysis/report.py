@@ -343,7 +343,7 @@ def reruns_md(res: Results) -> list[str]:
                 f"- estimates of {host} inside {rerun}'s 95% CIs: **{fmt_pct(got['a_inside_b'])}**; of {rerun} "
                 f"inside {host}'s: **{fmt_pct(got['b_inside_a'])}** (of {got['ci_n']} ratios with CIs on both sides)",
                 "  - by metric: " + "; ".join(f"{m} {fmt_pct(x)} and {fmt_pct(y)} of {n}"
-                                             for m, (x, y, n) in got.get("inside_by_metric", {}).items())]
+                                             for m, (x, y, n) in got["inside_by_metric"].items())]
         diff = got["table"][~got["table"]["agree"].astype(bool)]
         if len(diff):
             out.append("- headline verdicts that differ: " + "; ".join(

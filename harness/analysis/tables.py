@@ -288,19 +288,16 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
     }
 
 
-CONFIRM = md.CONFIRM
-
-
 def _stage(name: str, meta=()) -> str:
     """confirm: a best option measured again after its workload's sweep (the campaign's confirmation
     stage, named ``.../confirm``); sweep: everything else."""
-    return CONFIRM if name.endswith("/" + CONFIRM) or any(
-        md.get(m, "stage", "") == CONFIRM for m in meta) else "sweep"
+    return md.CONFIRM if name.endswith("/" + md.CONFIRM) or any(
+        md.get(m, "stage", "") == md.CONFIRM for m in meta) else "sweep"
 
 
 def sweep_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """The planned benchmarks of ``raw``, without the confirmation stage's re-measurements."""
-    return raw[raw["stage"] != CONFIRM] if "stage" in raw.columns else raw
+    return raw[raw["stage"] != md.CONFIRM] if "stage" in raw.columns else raw
 
 
 def _read_csv(path: Path) -> list[dict]:
@@ -443,7 +440,7 @@ def _cells(raw: pd.DataFrame) -> dict:
     out: dict = {}
     ok = raw[(raw["status"] == "ok") & (raw["values"].map(len) > 0)]
     stage = ok["stage"] if "stage" in ok.columns else pd.Series("sweep", index=ok.index)
-    for rec in ok[stage != CONFIRM].to_dict("records"):
+    for rec in ok[stage != md.CONFIRM].to_dict("records"):
         key = (rec["host"], rec["variant"], rec["workload"])
         if key not in out:
             sub = raw[(raw["host"] == rec["host"]) & (raw["variant"] == rec["variant"])
@@ -455,7 +452,7 @@ def _cells(raw: pd.DataFrame) -> dict:
         opt = (rec["strategy"], int(rec["workers"]))
         out[key].options[opt] = process_means(runs)
         out[key].scaling[opt] = _str(rec.get("scaling"))
-    for rec in ok[stage == CONFIRM].to_dict("records"):
+    for rec in ok[stage == md.CONFIRM].to_dict("records"):
         cell = out.get((rec["host"], rec["variant"], rec["workload"]))
         if cell is not None:
             cell.confirm[(rec["strategy"], int(rec["workers"]))] = process_means(rec["runs"])

@@ -392,11 +392,8 @@ def interleave(names: list[str], measure, prec: Precision, label: str = "", cloc
     return out
 
 
-CONFIRM = metadata.CONFIRM
-
-
 def confirm_name(p: Planned) -> str:
-    return f"{p.name}/{CONFIRM}"
+    return f"{p.name}/{metadata.CONFIRM}"
 
 
 def best_option(store: VariantStore, options: list[Planned]) -> Planned | None:
@@ -574,7 +571,7 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
     def record(plan: dict[str, Planned], outcomes: dict[str, Outcome], k: int, stage: str = ""):
         for v, q in plan.items():
             o = outcomes[v]
-            name = confirm_name(q) if stage == CONFIRM else q.name
+            name = confirm_name(q) if stage == metadata.CONFIRM else q.name
             if o.bench is not None and o.status == "ok":
                 extra = {"stop_reason": o.stop_reason}
                 if math.isfinite(o.precision):
@@ -625,8 +622,8 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
                         f"{v} {q.strategy} x{q.workers}" for v, q in plan.items()) + ")"
                     print(f"  confirming {label}", flush=True)
                     decided = ratios_decided(baseline_pairs(list(plan)), prec.decision_confidence)
-                    outcomes = measure_round_robin(plan, prec, decided, label, stage=CONFIRM)
-                    record(plan, outcomes, k, stage=CONFIRM)
+                    outcomes = measure_round_robin(plan, prec, decided, label, stage=metadata.CONFIRM)
+                    record(plan, outcomes, k, stage=metadata.CONFIRM)
     except KeyboardInterrupt:
         print(f"\nftbench: interrupted; everything measured so far is in {stores[names[0]].dir}; "
               "run the same command again to resume", file=sys.stderr)

@@ -154,7 +154,7 @@ def interpreter_id(variant: variants.Variant) -> str:
         return "unknown"
 
 
-def venv_python(cmd: list[str], python: str) -> str:
+def venv_python_of(cmd: list[str], python: str) -> str:
     """The python of the venv pyperformance runs ``python``'s benchmarks in (``pyperformance venv show``).
 
     Asked when a result does not name it: a command benchmark (2to3, python_startup, ...) runs its
@@ -281,7 +281,7 @@ def run(names: list[str], benchmarks: str, speed: str = "fast", results: Path = 
         status, error, seconds, result, text = run_one(cmd, python, bench, speed, env, offline, timeout)
         if status == "ok" and name not in gil:  # once per variant: what does a worker of its venv see?
             named = merge(None, result, {})["benchmarks"][0]["metadata"].get("python_executable")
-            gil[name] = gil_probe(named or venv_python(cmd, python), env)
+            gil[name] = gil_probe(named or venv_python_of(cmd, python), env)
         if status == "ok" and (gil[name] == "yes") != variant.gil_expected:
             status, error, result = "failed", f"GIL enabled={gil[name]} in a worker, expected the opposite", None
         reenabled = [line.strip() for line in text.splitlines() if GIL_REENABLED in line]
