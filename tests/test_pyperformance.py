@@ -144,6 +144,23 @@ def test_the_error_line_is_the_telling_one():
     assert ppf.classify(1, "a\nsegfault\n", False) == ("failed", "segfault")
 
 
+def test_a_failed_build_from_source_names_the_archive_and_its_first_error():
+    # fastapi on 3.13t, offline from crates.io: pydantic-core has no cp313t wheel and needs Rust crates
+    log = ("Collecting pydantic-core==2.50.5 (from pydantic<3.0.0,>=1.7.4->fastapi==0.121.0)\n"
+           "  Downloading pydantic_core-2.50.5.tar.gz (523 kB)\n"
+           "  error: subprocess-exited-with-error\n"
+           "      warning: spurious network error (1 try remaining): [6] Could not resolve hostname\n"
+           "      error: failed to get `ahash` as a dependency of package `pydantic-core v2.50.5 "
+           "(/tmp/pip-install-r8w/pydantic-core_47)`\n"
+           "      Error running maturin: Command '['maturin', 'pep517']' returned non-zero exit status 1.\n"
+           "error: metadata-generation-failed\n"
+           "(benchmark will be skipped)\n"
+           "ERROR: Benchmark fastapi failed: could not install requirements\nERROR: No benchmark was run\n")
+    assert ppf.classify(1, log, False) == (
+        "install-failed", "building pydantic_core-2.50.5.tar.gz from source: metadata-generation-failed "
+        "(error: failed to get `ahash` as a dependency of package `pydantic-core v2.50.5`)")
+
+
 def test_merge_pushes_common_metadata_down_and_replaces_a_rerun():
     def suite(name, value, common):
         return {"version": "1.0", "metadata": common,

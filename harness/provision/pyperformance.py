@@ -106,13 +106,36 @@ def plan(benchmarks: list[str], names: list[str]) -> list[tuple[str, str]]:
 GENERIC_ERRORS = ("ERROR: Benchmark ", "ERROR: No benchmark was run")  # pyperformance's summaries
 
 
+PIP_OWN_ERROR = re.compile(r"error: [\w-]+$")  # pip's kind of failure: metadata-generation-failed, ...
+SOURCE_ARCHIVE = re.compile(r"Downloading (\S+\.(?:tar\.gz|tar\.bz2|zip))\b")
+
+
+def _source_build_error(lines: list[str]) -> str:
+    """A failed build from source (no wheel for this interpreter, e.g. a Rust extension offline) in one
+    line: the archive, pip's kind of failure, and the build's own first error. pip's ERROR: lines then
+    only say that pyperformance skipped the benchmark."""
+    kinds = [i for i, line in enumerate(lines) if PIP_OWN_ERROR.match(line)]
+    if not kinds:
+        return ""
+    archives = [i for i in range(kinds[-1]) if SOURCE_ARCHIVE.search(lines[i])]
+    start = archives[-1] if archives else 0
+    cause = [line for line in lines[start:kinds[-1]] if line.lower().startswith("error:")
+             and not PIP_OWN_ERROR.match(line)]
+    archive = SOURCE_ARCHIVE.search(lines[start]).group(1) if archives else "a requirement"
+    cause = [re.sub(r" \(/tmp/[^)]*\)", "", line) for line in cause[:1]]  # the build's temporary dir
+    return (f"building {archive} from source: {lines[kinds[-1]][len('error: '):]}"
+            + (f" ({cause[0]})" if cause else ""))
+
+
 def _last_line(text: str) -> str:
-    """The most telling line of a call's output: pip's first error, else the exception, else the last line."""
+    """The most telling line of a call's output: pip's first error, else a failed build from source,
+    else the exception, else the last line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     pip = [line for line in lines if line.startswith("ERROR:") and not line.startswith(GENERIC_ERRORS)]
     raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Exit)(:|$)", line)]
     generic = [line for line in lines if line.startswith("ERROR:")]
-    return (pip[:1] or raised[-1:] or generic[-1:] or lines[-1:] or [""])[0][:500]
+    built = _source_build_error(lines)
+    return (pip[:1] or [built] * bool(built) or raised[-1:] or generic[-1:] or lines[-1:] or [""])[0][:500]
 
 
 def classify(returncode: int | None, output: str, produced: bool) -> tuple[str, str]:
