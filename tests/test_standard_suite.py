@@ -153,6 +153,24 @@ def test_failed_and_missing_benchmarks_are_listed_not_compared(tmp_path):
     assert "ImportError: no greenlet" in md and "Not compared (2)" in md
 
 
+def test_a_group_call_is_read_through_its_results_and_a_lost_result_is_missing(tmp_path):
+    # pyperformance's base64 call writes base16_large, base64_small...: no result is named base64
+    rng = np.random.default_rng(3)
+    d = tmp_path / "h" / "pyperformance"
+    d.mkdir(parents=True)
+    for variant, mu in ((BASE, 1.0), (FT, 1.5)):
+        _suite(d / f"{variant}.json", {"base16_large": _procs(rng, mu), "base64_small": _procs(rng, mu),
+                                       "nbody": _procs(rng, mu)})
+        _status(d / f"{variant}.status.json", {"base64": ("ok", ""), "nbody": ("ok", "")})
+    s = standard.slowdowns(standard.load(tmp_path)).set_index("benchmark")
+    assert sorted(s.index) == ["base16_large", "base64_small", "nbody"] and s["compared"].all()
+    # a single call whose result is lost, with no unnamed result to account for it: missing
+    _suite(d / f"{FT}.json", {"nbody": _procs(rng, 1.5)})
+    _status(d / f"{FT}.status.json", {"nbody": ("ok", ""), "float": ("ok", "")})
+    df = standard.load(tmp_path)
+    assert df[(df["variant"] == FT) & (df["benchmark"] == "float")]["status"].tolist() == ["missing"]
+
+
 def test_a_benchmark_only_one_side_ran_is_listed():
     rows = [_row("h", BASE, "a", [1.0, 1.01, 0.99]), _row("h", FT, "a", [1.5, 1.52, 1.49]),
             _row("h", BASE, "only_base", [1.0, 1.0])]

@@ -129,8 +129,10 @@ def load(raw_root: str | Path = "results/raw") -> pd.DataFrame:
 
     ``means`` holds the process means (np.ndarray; runs without values, e.g. calibration runs, are
     skipped), ``status``/``error`` come from ``<variant>.status.json`` (ok when there is none). A
-    benchmark that failed on a variant appears with its status and error and no means; one the
-    status file says is ok but the suite lacks is "missing". An unreadable suite file makes every
+    benchmark that failed on a variant appears with its status and error and no means. A call the
+    status file says is ok but whose name the suite lacks is a group (``argparse``, ``base64``,
+    ``async_tree``...) when the suite has results no status entry names: those are its results, so
+    it gets no row of its own; without such results it is "missing". An unreadable suite file makes every
     benchmark of the status file "unreadable". No directory: an empty frame with the columns.
     """
     root = Path(raw_root)
@@ -159,6 +161,7 @@ def _load_variant(host: str, variant: str, pdir: Path) -> list[dict]:
             if isinstance(status, dict) else {}
         suite_error = suite_error or err
     rows = []
+    unnamed = bool(set(benches) - set(status))  # results of a call named otherwise: a group's
     for name in sorted(set(benches) | set(status)):
         entry = status.get(name) or {}
         st = str(entry.get("status") or "ok")
@@ -166,6 +169,8 @@ def _load_variant(host: str, variant: str, pdir: Path) -> list[dict]:
         runs = benches.get(name)
         means = process_means(runs) if runs else np.asarray([], dtype=float)
         n_values = sum(len(r) for r in runs) if runs else 0
+        if st == "ok" and name not in benches and name in status and unnamed and not suite_error:
+            continue  # a group: its results have rows under their own names
         if st == "ok" and not len(means):
             st, error = ("unreadable", suite_error) if suite_error else (
                 "missing", f"no values in {suite_path.name}")
