@@ -117,14 +117,14 @@ def _source_build_error(lines: list[str]) -> str:
     kinds = [i for i, line in enumerate(lines) if PIP_OWN_ERROR.match(line)]
     if not kinds:
         return ""
-    archives = [i for i in range(kinds[-1]) if SOURCE_ARCHIVE.search(lines[i])]
-    start = archives[-1] if archives else 0
-    cause = [line for line in lines[start:kinds[-1]] if line.lower().startswith("error:")
-             and not PIP_OWN_ERROR.match(line)]
-    archive = SOURCE_ARCHIVE.search(lines[start]).group(1) if archives else "a requirement"
-    cause = [re.sub(r" \(/tmp/[^)]*\)", "", line) for line in cause[:1]]  # the build's temporary dir
-    return (f"building {archive} from source: {lines[kinds[-1]][len('error: '):]}"
-            + (f" ({cause[0]})" if cause else ""))
+    end, start, archive = kinds[-1], 0, "a requirement"
+    for i in range(end):  # the last archive downloaded before pip gave up is the one it was building
+        if found := SOURCE_ARCHIVE.search(lines[i]):
+            start, archive = i, found.group(1)
+    cause = next((line for line in lines[start:end]
+                  if line.lower().startswith("error:") and not PIP_OWN_ERROR.match(line)), "")
+    cause = re.sub(r" \(/tmp/[^)]*\)", "", cause)  # the build's temporary dir
+    return f"building {archive} from source: {lines[end].removeprefix('error: ')}" + (f" ({cause})" if cause else "")
 
 
 def _last_line(text: str) -> str:
@@ -135,7 +135,7 @@ def _last_line(text: str) -> str:
     raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Exit)(:|$)", line)]
     generic = [line for line in lines if line.startswith("ERROR:")]
     built = _source_build_error(lines)
-    return (pip[:1] or [built] * bool(built) or raised[-1:] or generic[-1:] or lines[-1:] or [""])[0][:500]
+    return (pip[:1] or ([built] if built else []) or raised[-1:] or generic[-1:] or lines[-1:] or [""])[0][:500]
 
 
 def classify(returncode: int | None, output: str, produced: bool) -> tuple[str, str]:
