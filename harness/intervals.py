@@ -11,7 +11,8 @@ import math
 import statistics
 from statistics import NormalDist
 
-__all__ = ["CONFIDENCE", "MARGIN", "log_interval", "ratio_interval", "ratio_verdict", "t_quantile", "welch"]
+__all__ = ["CONFIDENCE", "MARGIN", "log_interval", "paired_ratio_interval", "ratio_interval", "ratio_verdict",
+           "t_quantile", "welch"]
 
 CONFIDENCE = 0.95
 MARGIN = 0.05  # practical equivalence margin: +-5% is "no practical difference"
@@ -92,6 +93,28 @@ def ratio_interval(num: list[float], den: list[float], confidence: float = CONFI
         return value, math.nan, math.nan
     se, df = welch((statistics.variance(x) / (len(x) * m * m), len(x) - 1) for x, m in ((num, ma), (den, mb)))
     return (value, *log_interval(value, se, df, confidence))
+
+
+def paired_ratio_interval(num: dict, den: dict, confidence: float = CONFIDENCE) -> tuple[float, float, float, float]:
+    """(value, low, high, se_log) of mean(num) / mean(den) over the rounds both sides have, paired by round.
+
+    ``num``/``den``: round -> process mean. The two sides of a cross-variant ratio of one benchmark
+    run next to each other in every round, so the machine's drift over the minutes of a workload's
+    rounds moves both alike: the interval comes from the spread of the per-round relative
+    differences d_r = x_r / m_x - y_r / m_y (delta method on the log scale: se^2 = var(d) / n),
+    t with n - 1 degrees of freedom. NaN bounds with fewer than two common rounds.
+    """
+    common = sorted(set(num) & set(den))
+    x = [num[r] for r in common]
+    y = [den[r] for r in common]
+    if not common or min(x) <= 0 or min(y) <= 0:
+        return math.nan, math.nan, math.nan, math.nan
+    mx, my = statistics.fmean(x), statistics.fmean(y)
+    value = mx / my
+    if len(common) < 2:
+        return value, math.nan, math.nan, math.nan
+    se = statistics.stdev([a / mx - b / my for a, b in zip(x, y, strict=True)]) / math.sqrt(len(common))
+    return (value, *log_interval(value, se, len(common) - 1, confidence), se)
 
 
 def ratio_verdict(low: float, high: float, margin: float = MARGIN) -> str:

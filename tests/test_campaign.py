@@ -102,9 +102,9 @@ def test_a_budget_too_small_for_the_target_says_so_and_stops():
         calls.append(r)
         return "ok", "", fake_bench(1.0 + (r % 2))
 
-    out = interleave(["A"], measure, prec, clock=Clock(1.0), log=lambda m: None)
-    assert out["A"].stop_reason == "budget" and 3 <= out["A"].processes < 10
-    assert len(calls) == out["A"].processes
+    out = interleave(["A"], measure, prec, clock=Clock(1.0), log=lambda m: None)  # 1 s a process
+    assert out["A"].stop_reason == "budget" and out["A"].processes == 10  # an 11th would overrun 10 s
+    assert len(calls) == out["A"].processes and out["A"].seconds == 10.0
 
 
 def test_a_failed_variant_leaves_the_rounds_and_the_others_go_on():
@@ -158,8 +158,9 @@ def test_the_sequential_reference_may_take_more_rounds_and_a_larger_budget():
 
 
 def _ratio(factor, noise):
-    """A measures 1.0 +- noise (alternating), B ``factor`` times A's value of the same round."""
-    return lambda v, r: ("ok", "", fake_bench((1 + noise * (-1) ** r) * (factor if v == "B" else 1.0)))
+    """A measures 1.0 +- noise, B ``factor`` times 1.0 -+ noise (alternating by round, opposite
+    signs): B/A per round swings around ``factor``, as two independent processes do."""
+    return lambda v, r: ("ok", "", fake_bench((1 + noise * (-1) ** (r + (v == "B"))) * (factor if v == "B" else 1.0)))
 
 
 def test_a_reference_far_from_the_margin_is_decided_at_the_floor():
@@ -192,10 +193,11 @@ def test_the_campaign_decides_as_the_analysis_reports():
     from harness.analysis import stats
 
     assert campaign.MARGIN == stats.MARGIN and campaign.ratio_verdict is stats.ratio_verdict
-    a, b = [1.0, 1.1, 1.05, 0.98], [1.2, 1.25, 1.22]
-    value, low, high = campaign.ratio_interval(a, b)
-    c = stats.contrast([(a, 1), (b, -1)])
+    a, b = {1: 1.0, 2: 1.1, 3: 1.05, 4: 0.98}, {1: 1.2, 2: 1.25, 3: 1.22}
+    value, low, high, _ = campaign.paired_ratio_interval(a, b)
+    c = stats.paired_contrast(a, b)
     assert (value, low, high) == pytest.approx((c.value, c.low, c.high))
+    assert value == pytest.approx((1.0 + 1.1 + 1.05) / (1.2 + 1.25 + 1.22))  # the rounds both sides have
 
 
 # --- the campaign with a fake pyperf process ---------------------------------------------------------
@@ -248,12 +250,14 @@ def test_a_default_campaign_measures_each_sequential_reference_until_its_slowdow
     def measure(p, v, r, pyperf_args, url):  # 3.13t and the control 1.05x the baseline: on the margin
         calls.append((p.name, r))
         factor = 1.0 if v == "3.13" else 1.05
-        return "ok", "", fake_bench((1 + 0.002 * (-1) ** r) * factor, v, name=p.name)
+        return "ok", "", fake_bench((1 + 0.002 * (-1) ** (r + (v == "3.13"))) * factor, v, name=p.name)
 
     assert campaign.run(_config(tmp_path, profile="default", precision=PRECISION["default"]), PLANNED,
                         measure=measure) == 0
-    rounds = {name: max(r for n, r in calls if n == name) for name, _ in calls}
+    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "results" / "raw" / "h" / "3.13.json"))
+    rounds = {p.name: len(suite.get_benchmark(p.name).get_runs()) for p in PLANNED}
     assert rounds == {"cpu_sum_squares/sequential/1": 15, "cpu_sum_squares/threads/2": 4}  # 4: the workload's own
+    assert [n for n, r in calls if r == 5][:3] == ["cpu_sum_squares/sequential/1"] * 3  # threads/2 had stopped
     state = json.loads((tmp_path / "results" / "raw" / "h" / "3.13.state.json").read_text())
     assert state["settings"]["precision"]["reference_max_processes"] == 15  # what the set was measured with
 

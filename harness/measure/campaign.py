@@ -1,24 +1,28 @@
-"""Run a campaign: every variant of it, benchmark by benchmark, in interleaved rounds.
+"""Run a campaign: every variant of it, workload by workload, in interleaved rounds.
 
 ``run(config, planned)`` is the execution half of ``python -m harness.measure.bench`` (the CLI half
 parses and checks the input and makes the frozen :class:`~harness.measure.config.Campaign`).
 
-Interleaving. For each benchmark the variants' pyperf processes alternate in rounds (A B C, then
-C B A, ...): each round runs ``python -m harness.measure.run ... --processes 1`` once per variant,
-with the variant's own python and environment (``variants.get(v).apply_env``: the control gets
-PYTHON_GIL=1 from the registry, never from its name), each a fresh interpreter in its own process
-group with a timeout. Each run is merged into the variant's pyperf Benchmark and tagged with its
-round (``ftbench_round``), so a burst of machine noise lands on every side of a ratio and anyone
-can check from the runs' dates that the variants' samples span the same minutes. One variant
-(``nox -s bench-<variant>``) is the same code with a one-name list.
+Interleaving. A workload is measured in rounds: each round runs ``python -m harness.measure.run ...
+--processes 1`` once per benchmark of the workload and variant (seq A, seq B, seq C, threads x2 A, ...,
+then backwards: :func:`interleave_groups`), with the variant's own python and environment
+(``variants.get(v).apply_env``: the control gets PYTHON_GIL=1 from the registry, never from its
+name), each a fresh interpreter in its own process group with a timeout. Each run is merged into the
+variant's pyperf Benchmark and tagged with its round (``ftbench_round``). A shared VM's speed wanders
+by tens of percent over an hour; sharing rounds puts that drift into both sides of every ratio of the
+workload (a speedup no longer compares processes minutes apart), and the analysis pairs the two
+sides of a cross-variant ratio by round, which cancels it. One variant (``nox -s bench-<variant>``)
+is the same code with a one-name list.
 
-Precision. After ``min_processes`` rounds, rounds are added while any variant's relative 95% CI
-half-width of the mean over process means (t quantile, df = processes - 1) exceeds the target,
-up to ``max_processes`` rounds, and only while the next round still fits in the benchmark's
-``budget`` seconds. A workload's sequential benchmark, the reference of every ratio of its
+Precision, per benchmark (its variants stop together; the workload's other benchmarks go on). After
+``min_processes`` rounds, rounds are added while any variant's relative 95% CI half-width of the
+mean over process means (t quantile, df = processes - 1) exceeds the target, up to
+``max_processes`` rounds, and only while the next round still fits in the benchmark's ``budget``
+seconds of its own processes. A workload's sequential benchmark, the reference of every ratio of its
 workload, is measured instead until every variant's slowdown against its baseline is decided
-(greater, less or equivalent against the margin, by a 99% interval: :func:`ratios_decided`), up
-to the profile's ``reference_max_processes`` rounds within ``reference_budget`` seconds.
+(greater, less or equivalent against the margin, by a 99% interval paired by round:
+:func:`ratios_decided`), up to the profile's ``reference_max_processes`` rounds within
+``reference_budget`` seconds.
 After a workload's last benchmark comes its confirmation stage (profiles with ``confirm_best``,
 when a variant's baseline is in the campaign): each variant's best option, chosen on all its sweep
 processes (:func:`best_option`, as the analysis chooses), is measured again in fresh interleaved
@@ -31,12 +35,13 @@ cap, budget) are recorded. A run the probe flagged for foreign load is said live
 times per variant and benchmark).
 
 Results sets. Files go to ``results/raw/<host>/<variant>.{json,csv,state.json}``, written
-atomically after every benchmark, so an interrupted campaign keeps everything measured and the
-same command resumes it. Without ``--host`` the label is ``<hostname>-<machine fingerprint>``
-plus ``-quick``/``-rigorous`` for those profiles (``harness.measure.bench.host_label``): a fresh clone measures
-into its own set on any machine (the committed published run, labelled ``vm``, is never resumed),
-and a quick smoke run never collides with a default campaign. Each variant file is keyed by the
-machine and interpreter fingerprints, the campaign settings and each workload's definition hash
+atomically after every workload's sweep and confirmation, so an interrupted campaign keeps every
+workload it finished and the same command resumes it. Without ``--host`` the label is
+``<hostname>-<machine fingerprint>`` plus ``-quick``/``-rigorous`` for those profiles
+(``harness.measure.bench.host_label``): a fresh clone measures into its own set on any machine (the
+committed published run, labelled ``vm``, is never resumed), and a quick smoke run never collides
+with a default campaign. Each variant file is keyed by the machine and interpreter fingerprints, the
+campaign settings (among them the round rule, ``config.ROUNDS``) and each workload's definition hash
 (harness.measure.results): an explicit ``--host`` whose files were measured on another machine,
 build or with other settings gets one line and exit 2, files untouched; a changed workload is
 measured again.
@@ -66,7 +71,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import metadata, variants
-from harness.intervals import MARGIN, ratio_interval, ratio_verdict, t_quantile
+from harness.intervals import MARGIN, paired_ratio_interval, ratio_verdict, t_quantile
 from harness.measure.config import Campaign, Precision
 from harness.measure.results import ResultsError, VariantStore
 from harness.provision import fingerprint
@@ -270,6 +275,16 @@ def process_means(bench) -> list[float]:
             and metadata.get(r.get_metadata(), "foreign_flagged") != "yes"] if bench is not None else []
 
 
+def round_means(bench) -> dict[int, float]:
+    """round -> the mean of that round's runs of ``bench`` (runs flagged for foreign load left out)."""
+    by_round: dict[int, list[float]] = {}
+    for run in bench.get_runs() if bench is not None else ():
+        meta = run.get_metadata()
+        if run.values and metadata.get(meta, "foreign_flagged") != "yes":
+            by_round.setdefault(metadata.get(meta, "round", 0), []).append(statistics.fmean(run.values))
+    return {r: statistics.fmean(m) for r, m in by_round.items()}
+
+
 def half_width(means: list[float]) -> float:
     """Relative 95% CI half-width of the mean of ``means`` (t quantile, df = n - 1); inf below 2 values."""
     if len(means) < 2:
@@ -302,18 +317,20 @@ def round_order(names: list[str], r: int) -> list[str]:
     return list(names) if r % 2 == 0 else list(reversed(names))
 
 
-def ratios_decided(baselines: dict[str, str], confidence: float, margin: float = MARGIN):
+def ratios_decided(baselines: dict[str, str], confidence: float, margin: float = MARGIN, key=lambda v: v):
     """The stopping rule of a workload's sequential benchmark (the slowdown) and of its confirmation
     stage (the best-vs-best gain): every variant's ratio to its baseline (``baselines``: variant ->
     baseline) is decided (greater, less or equivalent against the margin) by its ``confidence``
-    interval over process means. Deciding on a stricter interval than the analysis's 95% keeps the
+    interval over process means, paired by round (:func:`harness.intervals.paired_ratio_interval`,
+    as the analysis computes it). Deciding on a stricter interval than the analysis's 95% keeps the
     error of stopping at the first decided look near the nominal level
-    (harness.analysis.simulate.rerun_agreement, tests/test_known_truth.py)."""
-    def decided(out: dict[str, Outcome], active: list[str]) -> bool:
+    (harness.analysis.simulate.rerun_agreement, tests/test_known_truth.py). ``key(variant)``: the
+    variant's key in the outcomes (a workload's rounds key them by variant and benchmark)."""
+    def decided(out: dict, active: list) -> bool:
         for v, base in baselines.items():
-            if v in active and base in active:  # a failed side leaves no ratio to decide
-                _, low, high = ratio_interval(process_means(out[v].bench), process_means(out[base].bench),
-                                              confidence)
+            if key(v) in active and key(base) in active:  # a failed side leaves no ratio to decide
+                _, low, high, _ = paired_ratio_interval(round_means(out[key(v)].bench),
+                                                        round_means(out[key(base)].bench), confidence)
                 if ratio_verdict(low, high, margin) in ("inconclusive", "n/a"):
                     return False
         return True
@@ -323,30 +340,57 @@ def ratios_decided(baselines: dict[str, str], confidence: float, margin: float =
 
 def interleave(names: list[str], measure, prec: Precision, label: str = "", clock=time.monotonic,
                log=print, decided=None) -> dict[str, Outcome]:
-    """Measure one benchmark on ``names`` in interleaved rounds until the precision rule stops.
+    """Measure one benchmark on ``names`` (its variants) in interleaved rounds: the one-group case
+    of :func:`interleave_groups` (``measure(variant, round)``; ``decided(outcomes, active)``)."""
+    groups = {label: Group(list(names), prec, decided)}
+    return interleave_groups(groups, lambda key, r: measure(key, r), clock=clock, log=log,
+                             labels={v: f"{label} on {v}" for v in names})
 
-    ``measure(variant, round) -> (status, error, Benchmark | None)`` runs ONE pyperf process (a
-    fresh interpreter). At least ``prec.min_processes`` rounds; then more while any variant's
-    relative CI half-width exceeds ``prec.target``, up to ``prec.max_processes`` rounds or while the
-    next round still fits in ``prec.budget`` seconds. With ``decided(outcomes, active) -> bool`` (a
+
+@dataclass
+class Group:
+    """Keys measured and stopped together (one benchmark's variants), under one precision rule."""
+
+    keys: list
+    prec: Precision
+    decided: object = None  # decided(outcomes, active) -> bool: a reference's rule (ratios_decided)
+
+
+def interleave_groups(groups: dict[str, Group], measure, clock=time.monotonic, log=print,
+                      labels: dict | None = None, title: str = "") -> dict:
+    """Measure every group's keys in the same interleaved rounds until each group's rule stops it.
+
+    A round runs ONE pyperf process (a fresh interpreter, ``measure(key, round) -> (status, error,
+    Benchmark | None)``) per key still active, every group's keys in one order (A1 B1 A2 B2, then
+    B2 A2 B1 A1, ...). A campaign passes a whole workload: every option of its sweep on every
+    variant shares each round, so the machine's slow drift (its speed wanders by tens of percent
+    over an hour on a shared VM) reaches a speedup's numerator and denominator alike instead of
+    the minutes between two benchmarks; a group's own rule still decides how many rounds it gets.
+
+    Per group (``Group.prec``): at least ``min_processes`` rounds; then more while any key's
+    relative CI half-width exceeds ``target``, up to ``max_processes`` rounds or while the group's
+    next round still fits in ``budget`` seconds of its own processes. With ``decided`` (a
     workload's sequential reference: :func:`ratios_decided`) rounds are added until it is true
     instead of until the target. ``stop_reason``: fixed (no target), target, decided, cap or budget.
     A run flagged for foreign load stays in the benchmark, is left out of the precision, and is
-    re-measured at once (at most MAX_REMEASURE times per variant).
+    re-measured at once (at most MAX_REMEASURE times per key). ``seconds`` of an outcome: its
+    group's processes, every key together. With a ``title``, one line per round says what is left.
     """
     import pyperf
 
-    out = {v: Outcome() for v in names}
-    active = list(names)
-    started = clock()
+    labels = labels or {}
+    group_of = {k: g for g, grp in groups.items() for k in grp.keys}
+    out = {k: Outcome() for k in group_of}
+    active = list(group_of)
+    spent = dict.fromkeys(groups, 0.0)  # seconds of each group's own processes
     r = 0
-    reason = ""
     while active:
-        t_round = clock()
-        for v in round_order(active, r):
-            o = out[v]
+        this_round = dict.fromkeys(groups, 0.0)
+        for k in round_order(active, r):
+            o, g = out[k], group_of[k]
+            t0 = clock()
             while True:
-                status, error, bench = measure(v, r + 1)
+                status, error, bench = measure(k, r + 1)
                 if status != "ok":
                     o.status, o.error = status, error
                     break
@@ -359,37 +403,53 @@ def interleave(names: list[str], measure, prec: Precision, label: str = "", cloc
                 if metadata.get(run_meta, "foreign_flagged") != "yes":
                     break
                 cores = metadata.get(run_meta, "foreign_cores", 0.0) or 0.0
+                label = labels.get(k, k)
                 if o.remeasured >= MAX_REMEASURE:
-                    log(f"  run {r + 1} of {label} on {v} flagged: foreign load {cores:.2f} cores; "
+                    log(f"  run {r + 1} of {label} flagged: foreign load {cores:.2f} cores; "
                         f"kept (already re-measured {MAX_REMEASURE} times)")
                     break
                 o.remeasured += 1
-                log(f"  run {r + 1} of {label} on {v} flagged: foreign load {cores:.2f} cores; re-measuring")
+                log(f"  run {r + 1} of {label} flagged: foreign load {cores:.2f} cores; re-measuring")
             if o.status == "ok":
                 o.processes += 1
-        active = [v for v in active if out[v].status == "ok"]
+            this_round[g] += clock() - t0
+        active = [k for k in active if out[k].status == "ok"]
         r += 1
-        for v in active:
-            out[v].precision = half_width(process_means(out[v].bench))
-        if r < prec.min_processes:
-            continue
-        round_seconds = clock() - t_round
-        if prec.target is None:
-            reason = "fixed"
-        elif decided is not None and decided(out, active):
-            reason = "decided"
-        elif decided is None and all(out[v].precision <= prec.target for v in active):
-            reason = "target"
-        elif r >= prec.max_processes:
-            reason = "cap"
-        elif clock() - started + round_seconds > prec.budget:
-            reason = "budget"  # the next round would overrun: stop, and say so
-        else:
-            continue
-        break
-    for o in out.values():
-        o.stop_reason = reason
+        for k in active:
+            out[k].precision = half_width(process_means(out[k].bench))
+        for g, grp in groups.items():
+            spent[g] += this_round[g]
+            mine = [k for k in active if group_of[k] == g]
+            if not mine or r < grp.prec.min_processes:
+                continue
+            if reason := _stop_reason(grp, out, mine, r, spent[g], this_round[g]):
+                for k in grp.keys:
+                    out[k].stop_reason = reason
+                active = [k for k in active if group_of[k] != g]
+        if title:
+            left = len({group_of[k] for k in active})
+            log(f"    {title} round {r}: {sum(this_round.values()):.0f} s"
+                + (f"; {left} benchmark(s) go on" if left else ""))
+    for g, grp in groups.items():
+        for k in grp.keys:
+            out[k].seconds = spent[g]
     return out
+
+
+def _stop_reason(grp: Group, out: dict, mine: list, r: int, spent: float, round_seconds: float) -> str:
+    """Why ``grp`` stops after round ``r`` ('' to go on)."""
+    prec = grp.prec
+    if prec.target is None:
+        return "fixed"
+    if grp.decided is not None and grp.decided(out, mine):
+        return "decided"
+    if grp.decided is None and all(out[k].precision <= prec.target for k in mine):
+        return "target"
+    if r >= prec.max_processes:
+        return "cap"
+    if spent + round_seconds > prec.budget:
+        return "budget"  # the next round would overrun: stop, and say so
+    return ""
 
 
 def confirm_name(p: Planned) -> str:
@@ -540,17 +600,19 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ftbench-"))
     started = time.monotonic()
 
-    def measure_round_robin(plan: dict[str, Planned], prec: Precision, decided, label: str, stage: str = ""):
-        """Interleaved rounds of ``plan`` (variant -> the option it runs): one benchmark of the sweep
-        (every variant the same option), or a confirmation (each variant its best)."""
-        some = next(iter(plan.values()))
-        pyperf_args = ["--processes=1", f"--values={prec.values}", f"--warmups={prec.warmups}"]
-        url = server.url if server and some.workload.needs_server else ""
+    def measure_rounds(groups: dict[str, Group], option: dict, title: str, stage: str = ""):
+        """Interleaved rounds of ``groups`` (``option``: key -> (variant, the Planned it runs)): a
+        workload's sweep (every option on every variant, keyed (variant, benchmark)), or a
+        confirmation (each variant its best, keyed by variant)."""
+        prec_of = {k: grp.prec for grp in groups.values() for k in grp.keys}
 
-        def one(v, r):
+        def one(key, r):
             if SIGNALLED:
                 raise KeyboardInterrupt
-            q = plan[v]
+            v, q = option[key]
+            prec = prec_of[key]
+            pyperf_args = ["--processes=1", f"--values={prec.values}", f"--warmups={prec.warmups}"]
+            url = server.url if server and q.workload.needs_server else ""
             if measure is not None:
                 status, error, bench = measure(q, v, r, pyperf_args, url)
             else:
@@ -562,11 +624,8 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
                 bench.update_metadata(_meta(stage=stage))
             return status, error, bench
 
-        t0 = time.monotonic()
-        outcomes = interleave(list(plan), one, prec, label=label, decided=decided)
-        for o in outcomes.values():
-            o.seconds = time.monotonic() - t0
-        return outcomes
+        labels = {key: f"{q.name} on {v}" for key, (v, q) in option.items()}
+        return interleave_groups(groups, one, labels=labels, title=title)
 
     def record(plan: dict[str, Planned], outcomes: dict[str, Outcome], k: int, stage: str = ""):
         for v, q in plan.items():
@@ -601,28 +660,43 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
             server.start()
             for v in names:  # the probe subtracts the server's CPU: it is not foreign load
                 envs[v]["FTBENCH_SERVER_PID"] = str(server.pid)
-        last_of = {p.workload.name: k for k, p in enumerate(planned, 1)}
+        sweeps: dict[str, list] = {}  # workload -> [(k, Planned)]: measured together, round by round
         for k, p in enumerate(planned, 1):
+            sweeps.setdefault(p.workload.name, []).append((k, p))
+        for workload, items in sweeps.items():
             if SIGNALLED:  # see SIGNALLED
                 raise KeyboardInterrupt
-            these = [v for v in names if not stores[v].done(p.name)]
-            prec = effective_precision(config.precision, p.workload.pyperf.get(config.profile))
-            if these:
+            groups, option, owed = {}, {}, []
+            for k, p in items:
+                these = [v for v in names if not stores[v].done(p.name)]
+                if not these:
+                    continue
+                prec = effective_precision(config.precision, p.workload.pyperf.get(config.profile))
                 decided, bases = None, baseline_pairs(these)
                 if p.strategy == "sequential" and prec.target and bases:  # the reference: until decided
                     prec = prec.for_decision()
-                    decided = ratios_decided(bases, prec.decision_confidence)
-                outcomes = measure_round_robin({v: p for v in these}, prec, decided, p.name)
-                record({v: p for v in these}, outcomes, k)
-            if k == last_of[p.workload.name] and prec.target and prec.confirm_best:
-                plan = confirmation_plan(stores, [q for q in planned if q.workload.name == p.workload.name])
+                    decided = ratios_decided(bases, prec.decision_confidence, key=lambda v, n=p.name: (v, n))
+                groups[p.name] = Group([(v, p.name) for v in these], prec, decided)
+                option.update({(v, p.name): (v, p) for v in these})
+                owed.append((k, p, these))
+            if groups:
+                print(f"  {workload}: {len(groups)} benchmarks x {len(names)} variants, interleaved round by round",
+                      flush=True)
+                outcomes = measure_rounds(groups, option, workload)
+                for k, p, these in owed:
+                    record({v: p for v in these}, {v: outcomes[(v, p.name)] for v in these}, k)
+            k, p = items[-1]
+            prec = effective_precision(config.precision, p.workload.pyperf.get(config.profile))
+            if prec.target and prec.confirm_best:
+                plan = confirmation_plan(stores, [q for _, q in items])
                 if plan and not all(stores[v].done(confirm_name(q)) for v, q in plan.items()):
                     prec = prec.for_decision()
-                    label = f"{p.workload.name} best options (" + ", ".join(
+                    label = f"{workload} best options (" + ", ".join(
                         f"{v} {q.strategy} x{q.workers}" for v, q in plan.items()) + ")"
                     print(f"  confirming {label}", flush=True)
                     decided = ratios_decided(baseline_pairs(list(plan)), prec.decision_confidence)
-                    outcomes = measure_round_robin(plan, prec, decided, label, stage=metadata.CONFIRM)
+                    outcomes = measure_rounds({label: Group(list(plan), prec, decided)},
+                                              {v: (v, q) for v, q in plan.items()}, label, stage=metadata.CONFIRM)
                     record(plan, outcomes, k, stage=metadata.CONFIRM)
     except KeyboardInterrupt:
         print(f"\nftbench: interrupted; everything measured so far is in {stores[names[0]].dir}; "

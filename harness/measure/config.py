@@ -70,6 +70,12 @@ PRECISION = {
 }
 
 
+# What a round holds: every benchmark of a workload on every variant (harness.measure.campaign.
+# interleave_groups). Recorded in the settings, so a set measured one benchmark at a time (before
+# this rule, no "rounds" setting) is never resumed and mixed with it.
+ROUNDS = "workload"
+
+
 @dataclass(frozen=True)
 class Campaign:
     """Everything that defines a campaign. Frozen: made once by harness.measure.bench."""
@@ -105,4 +111,5 @@ class Campaign:
             out.pop(k)
         out["latency"] = list(self.latency)
         out["options"] = sorted(f"{k}={v}" for k, v in self.options)
+        out["rounds"] = ROUNDS
         return out
