@@ -245,7 +245,11 @@ def write_report(res: Results, path: str | Path) -> Path:
            "- **Unit**: the pyperf process (run). Values inside one process are correlated, so "
            "every interval is computed from the process means: t on the process means for a "
            "mean, Welch's t on the log scale (delta-method standard error, Welch-Satterthwaite "
-           "degrees of freedom) for a ratio of means. A benchmark with one process has no "
+           "degrees of freedom) for a ratio of means. A ratio of one benchmark on two variants "
+           "(slowdown, gain, the confirmed best gain) is paired by round instead: the campaign "
+           "ran both sides next to each other in every round, so t on the per-round differences "
+           "(rounds - 1 degrees of freedom) cancels the machine's drift; a ratio of two speedups "
+           "combines two such ratios. A benchmark with one process has no "
            "interval: `CI n/a`, never a number.",
            f"- **Verdicts** are three-valued against a practical margin of +-{100 * m:g}% "
            "(`--margin`): a ratio is *greater* only when its whole 95% CI lies above "
@@ -326,10 +330,11 @@ def reruns_md(res: Results) -> list[str]:
            "compared with `nox -s reproduce` (`python -m harness.analysis reproduce`). Headline verdicts: "
            "the single-thread slowdown and the selection-aware best gain of every workload and "
            "non-baseline variant, three-valued against the margin. Two honest 95% intervals of equal "
-           "width hold each other's estimate about 83% of the time. Ratios of two variants measured in the "
-           "same interleaved round (slowdown, gain, speedup_ratio) are shielded from slow drift of the machine "
-           "between runs; a variant's own speedups compare options measured minutes apart and are not, so "
-           "their intervals (process to process within one run) can miss a rerun: see the line by metric.", ""]
+           "width hold each other's estimate about 83% of the time. Ratios of two variants paired by round "
+           "(slowdown, gain, speedup_ratio) are shielded from slow drift of the machine; a variant's own "
+           "speedups compare options of one workload, which share every round in campaigns since the "
+           "workload rule (settings `rounds: workload`) and were measured minutes apart before it, when "
+           "their intervals could miss a rerun: see the line by metric.", ""]
     for host, rerun, got in res.reruns:
         out += [f"### {host} vs {rerun}", "",
                 f"- headline verdicts agree: **{fmt_pct(got['headline_agree'])}** of {got['headline_n']} ("

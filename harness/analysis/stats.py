@@ -10,6 +10,11 @@ process means:
   Welch's t on the log scale, with the delta-method standard error
   se^2 = sum_i s_i^2 / (n_i m_i^2) over the means i involved and the Welch-Satterthwaite degrees
   of freedom. One process on a side gives no interval ("n/a"), never a number.
+- a ratio of ONE benchmark on two variants (slowdown, gain, the confirmed best gain): the campaign
+  ran the two sides next to each other in every round, so they are paired by round
+  (:func:`paired_contrast`): the machine's drift over a workload's minutes moves both alike and
+  cancels, where Welch would count it as noise twice. A ratio of two speedups is the product of
+  two such paired ratios (:func:`combine`).
 
 A verdict is three-valued against a practical equivalence margin (default 5%): "greater" only when
 the whole CI lies above 1 + margin, "less" only when it lies below 1 / (1 + margin), "equivalent"
@@ -26,9 +31,9 @@ import math
 
 import numpy as np
 
-from harness.intervals import CONFIDENCE, MARGIN, log_interval, ratio_verdict, t_quantile, welch
+from harness.intervals import CONFIDENCE, MARGIN, log_interval, paired_ratio_interval, ratio_verdict, t_quantile, welch
 
-__all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "contrast",
+__all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "combine", "contrast", "paired_contrast",
            "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
            "log_interval", "ratio_verdict", "significant", "t_quantile", "usable_cores", "value_bootstrap_ratio",
            "welch"]
@@ -119,6 +124,25 @@ def contrast(terms, confidence: float = CONFIDENCE) -> Contrast:
     se, df = welch(parts)
     low, high = log_interval(value, se, df, confidence)
     return Contrast(value, low, high, df, se, int(n_min))
+
+
+def paired_contrast(num: dict, den: dict, confidence: float = CONFIDENCE) -> Contrast:
+    """mean(num) / mean(den) over the rounds both have (``{round: process mean}``), paired by round:
+    :func:`harness.intervals.paired_ratio_interval` (df = common rounds - 1), as the campaign decides."""
+    value, low, high, se = paired_ratio_interval(num, den, confidence)
+    n = len(set(num) & set(den))
+    return Contrast(value, low, high, n - 1 if n >= 2 else math.nan, se, n)
+
+
+def combine(*parts: Contrast, confidence: float = CONFIDENCE) -> Contrast:
+    """The product of independent ratios: log se's add in quadrature, Welch-Satterthwaite df."""
+    value = math.prod(c.value for c in parts)
+    n_min = min(c.n_min for c in parts)
+    if any(math.isnan(c.se) for c in parts) or math.isnan(value):
+        return Contrast(value, math.nan, math.nan, math.nan, math.nan, n_min)
+    se, df = welch((c.se ** 2, c.df) for c in parts)
+    low, high = log_interval(value, se, df, confidence)
+    return Contrast(value, low, high, df, se, n_min)
 
 
 def significant(low: float, high: float) -> bool:

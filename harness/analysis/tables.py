@@ -66,11 +66,13 @@ from harness.analysis.stats import (
     SEED,
     Contrast,
     break_even,
+    combine,
     contrast,
     describe_runs_values,
     describe_values,
     efficiency,
     karp_flatt,
+    paired_contrast,
     process_means,
     ratio_verdict,
     significant,
@@ -123,7 +125,7 @@ RAW_COLUMNS = (
     "host", "cpu_model", "cpu_count", "python_version", "variant", "free_threaded", "gil_enabled",
     "name", "workload", "kind", "strategy", "workers", "status", "error", "values", "peak_rss",
     "check", "gil_reenabled_by", "date_first", "date_last", "figures", "source", *PROVENANCE,
-    "runs", "n_runs_flagged", "busy_cores", "foreign_cores", "peak_tree_memory",
+    "runs", "run_rounds", "n_runs_flagged", "busy_cores", "foreign_cores", "peak_tree_memory",
     "precision_target", "stop_reason", "scaling", "rounds", "stage",
 )
 # Per-run metadata of newer runs (issue 11/12); absent in older results: empty columns, no error.
@@ -280,6 +282,7 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
         "source": str(path),
         **{col: _joined(m.get(key) for m in meta) for col, key in PROVENANCE.items()},
         "runs": tuple(tuple(float(v) for v in r.values) for r in kept),
+        "run_rounds": tuple(md.get(r.get_metadata(), "round") for r in kept),
         "n_runs_flagged": len(flagged),
         **{k: merged.get(k) for k in RUN_KEYS},
         "precision_target": bmeta.get("precision"), "stop_reason": bmeta.get("stop_reason"),
@@ -342,7 +345,7 @@ def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path
         "status": status, "error": error, "values": (),
         "peak_rss": int(float(rss)) if rss else None,
         "check": rec.get("check") or None,
-        "figures": {}, "source": str(csv_path), "runs": (), "n_runs_flagged": 0,
+        "figures": {}, "source": str(csv_path), "runs": (), "run_rounds": (), "n_runs_flagged": 0,
         "stage": _stage(rec["name"]),
     }
 
@@ -429,6 +432,8 @@ class _Cell:
     options: dict  # (strategy, workers) -> process means (np.ndarray)
     scaling: dict  # (strategy, workers) -> "strong" / "weak" / None
     confirm: dict = field(default_factory=dict)  # the best option measured again: (strategy, workers) -> means
+    rounds: dict = field(default_factory=dict)  # (strategy, workers) -> {round: process mean}; {} if unknown
+    confirm_rounds: dict = field(default_factory=dict)
 
     @property
     def seq(self):
@@ -451,12 +456,38 @@ def _cells(raw: pd.DataFrame) -> dict:
         runs = rec.get("runs") or tuple((v,) for v in rec["values"])
         opt = (rec["strategy"], int(rec["workers"]))
         out[key].options[opt] = process_means(runs)
+        out[key].rounds[opt] = by_round(runs, rec.get("run_rounds"))
         out[key].scaling[opt] = _str(rec.get("scaling"))
     for rec in ok[stage == md.CONFIRM].to_dict("records"):
         cell = out.get((rec["host"], rec["variant"], rec["workload"]))
         if cell is not None:
-            cell.confirm[(rec["strategy"], int(rec["workers"]))] = process_means(rec["runs"])
+            opt = (rec["strategy"], int(rec["workers"]))
+            cell.confirm[opt] = process_means(rec["runs"])
+            cell.confirm_rounds[opt] = by_round(rec["runs"], rec.get("run_rounds"))
     return out
+
+
+def _seq_rounds(cell: _Cell) -> dict:
+    seq = sorted(w for s, w in cell.options if s == "sequential")
+    return cell.rounds.get(("sequential", seq[0]), {}) if seq else {}
+
+
+def by_round(runs, rounds) -> dict:
+    """{round: mean of that round's process means}; {} when a run has no round (older results)."""
+    if not runs or rounds is None or len(rounds) != len(runs) or any(r is None for r in rounds):
+        return {}
+    means: dict = {}
+    for r, m in zip(rounds, process_means(runs), strict=True):
+        means.setdefault(int(r), []).append(float(m))
+    return {r: float(np.mean(m)) for r, m in means.items()}
+
+
+def cross_variant(num: np.ndarray, num_rounds: dict, den: np.ndarray, den_rounds: dict) -> Contrast:
+    """mean(num) / mean(den) for one benchmark on two variants: paired by round when both sides know
+    their rounds (the campaign ran them side by side), else Welch over the process means."""
+    if num_rounds and den_rounds and len(set(num_rounds) & set(den_rounds)) >= 2:
+        return paired_contrast(num_rounds, den_rounds)
+    return contrast([(num, 1), (den, -1)])
 
 
 def _ratio_row(cell: _Cell, strategy, workers, metric, baseline, c: Contrast, n_base,
@@ -542,9 +573,11 @@ def _best(cell: _Cell, base: _Cell | None, margin: float) -> tuple[list[dict], d
         rows.append(_ratio_row(cell, s, w, "best_speedup", f"{cell.variant} sequential x1", c,
                                n_seq, margin, sel))
     if base is not None and base.options:
+        bheld_rounds: dict = {}
         if confirmed and base.confirm:
             bs, bw = next(iter(base.confirm))
             bheld = base.confirm[(bs, bw)]
+            bheld_rounds = base.confirm_rounds.get((bs, bw), {})
         else:
             bsplit = all(len(v) >= 2 for v in base.options.values())
             bs, bw = choose(base.options, 0 if bsplit and splittable else None)
@@ -554,7 +587,9 @@ def _best(cell: _Cell, base: _Cell | None, margin: float) -> tuple[list[dict], d
         info["baseline_best"] = (bs, bw)
         info["baseline_best_time"] = (base.confirm if confirmed and base.confirm else base.options)[(bs, bw)].mean()
         if base.variant != cell.variant:  # the baseline against itself is no ratio
-            c = contrast([(bheld, 1), (held((s, w)), -1)])
+            mine = held((s, w))
+            c = (cross_variant(bheld, bheld_rounds, mine, cell.confirm_rounds.get((s, w), {}))
+                 if confirmed and bheld_rounds else contrast([(bheld, 1), (mine, -1)]))
             rows.append(_ratio_row(cell, s, w, "gain_best", f"{base.variant} {bs} x{bw}", c,
                                    len(bheld), margin, sel))
     n = len(cell.confirm[(s, w)] if confirmed else opts[(s, w)])
@@ -583,17 +618,18 @@ def ratios_table(raw: pd.DataFrame, margin: float = MARGIN) -> pd.DataFrame:
             bseq = base.seq
             if bseq is not None:
                 metric = "slowdown" if s == "sequential" else "speedup_vs_baseline"
-                c = (contrast([(pm, 1), (bseq, -1)]) if s == "sequential"
-                     else contrast([(bseq, 1), (pm, -1)]))
+                c = (cross_variant(pm, cell.rounds.get((s, w)), bseq, base.rounds.get((s, w)))
+                     if s == "sequential" else contrast([(bseq, 1), (pm, -1)]))
                 rows.append(_ratio_row(cell, s, w, metric, f"{bname} sequential x1", c,
                                        len(bseq), margin) | {"n_processes": n})
             bpm = base.options.get((s, w))
             if bpm is not None and s != "sequential":
-                rows.append(_ratio_row(cell, s, w, "gain", f"{bname} {s} x{w}",
-                                       contrast([(bpm, 1), (pm, -1)]), len(bpm), margin)
+                gain = cross_variant(bpm, base.rounds.get((s, w)), pm, cell.rounds.get((s, w)))
+                rows.append(_ratio_row(cell, s, w, "gain", f"{bname} {s} x{w}", gain, len(bpm), margin)
                             | {"n_processes": n})
                 if seq is not None and bseq is not None:
-                    c = contrast([(seq, 1), (pm, -1), (bseq, -1), (bpm, 1)])
+                    # (seq / pm) / (bseq / bpm) = (seq / bseq) * gain: two cross-variant ratios
+                    c = combine(cross_variant(seq, _seq_rounds(cell), bseq, _seq_rounds(base)), gain)
                     rows.append(_ratio_row(cell, s, w, "speedup_ratio", f"{bname} {s} x{w}", c,
                                            min(len(bpm), len(bseq)), margin)
                                 | {"n_processes": min(n, len(seq))})
