@@ -343,8 +343,7 @@ def interleave(names: list[str], measure, prec: Precision, label: str = "", cloc
     """Measure one benchmark on ``names`` (its variants) in interleaved rounds: the one-group case
     of :func:`interleave_groups` (``measure(variant, round)``; ``decided(outcomes, active)``)."""
     groups = {label: Group(list(names), prec, decided)}
-    return interleave_groups(groups, lambda key, r: measure(key, r), clock=clock, log=log,
-                             labels={v: f"{label} on {v}" for v in names})
+    return interleave_groups(groups, measure, clock=clock, log=log, labels={v: f"{label} on {v}" for v in names})
 
 
 @dataclass
