@@ -20,7 +20,7 @@ import pytest
 
 from harness import metadata, variants
 from harness.measure import campaign
-from harness.measure.campaign import Outcome, Planned, half_width, interleave, round_order
+from harness.measure.campaign import Group, Outcome, Planned, half_width, interleave_groups, round_order
 from harness.measure.config import PRECISION, Campaign, Precision
 from harness.measure.workload import discover
 from harness.provision import fingerprint
@@ -38,6 +38,13 @@ def fake_bench(value: float, variant: str = "x", flagged: str = "no", cores: flo
     metadata.put(meta, "foreign_cores", cores)
     metadata.put(meta, "workload", name.split("/")[0])
     return pyperf.Benchmark([pyperf.Run([value, value], metadata=meta, collect_metadata=False)])
+
+
+def interleave(names, measure, prec, label="", clock=None, log=print, decided=None):
+    """One benchmark on ``names`` (its variants): the one-group case of interleave_groups."""
+    kw = {"clock": clock} if clock is not None else {}
+    return interleave_groups({label: Group(list(names), prec, decided)}, measure, log=log,
+                             labels={v: f"{label} on {v}" for v in names}, **kw)
 
 
 class Clock:

@@ -338,14 +338,6 @@ def ratios_decided(baselines: dict[str, str], confidence: float, margin: float =
     return decided
 
 
-def interleave(names: list[str], measure, prec: Precision, label: str = "", clock=time.monotonic,
-               log=print, decided=None) -> dict[str, Outcome]:
-    """Measure one benchmark on ``names`` (its variants) in interleaved rounds: the one-group case
-    of :func:`interleave_groups` (``measure(variant, round)``; ``decided(outcomes, active)``)."""
-    groups = {label: Group(list(names), prec, decided)}
-    return interleave_groups(groups, measure, clock=clock, log=log, labels={v: f"{label} on {v}" for v in names})
-
-
 @dataclass
 class Group:
     """Keys measured and stopped together (one benchmark's variants), under one precision rule."""
