@@ -28,9 +28,10 @@ def download(strategy, url, workers=4, size="tiny"):
 
 def test_tasks_alternate_the_two_sites():
     tasks = WORKLOAD.make_tasks({"k": 160}, Context(server_url="http://h:1"))
-    assert len(tasks) == 160 and tasks[:3] == ["http://h:1/page/a", "http://h:1/page/b",
-                                                "http://h:1/page/a"]
-    assert tasks.count("http://h:1/page/b") == 80
+    assert len(tasks) == 160 and tasks[:3] == ["http://h:1/page/a?i=0", "http://h:1/page/b?i=1",
+                                                "http://h:1/page/a?i=2"]
+    assert sum(t.startswith("http://h:1/page/b?") for t in tasks) == 80
+    assert len(set(tasks)) == 160  # every page its own index: its own delay, the same in every run
     assert WORKLOAD.sizes["default"]["k"] == 160 and WORKLOAD.needs_server
 
 

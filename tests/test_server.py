@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from harness.measure.server import FAULTS_HEADER, SITES, Server, body_for, parse_latency, raise_nofile_limit
+from harness.measure.server import FAULTS_HEADER, SITES, Server, body_for, page_delay, parse_latency, raise_nofile_limit
 
 FAST = (0.001, 0.003)
 
@@ -148,6 +148,24 @@ def test_latency_is_drawn_within_the_range():
             times.append(time.perf_counter() - start)
     assert min(times) >= 0.01 and statistics.median(times) < 0.045
     assert max(times) - min(times) > 0.005  # drawn, not constant
+
+
+def test_a_page_index_waits_the_same_in_every_run():
+    """Common random numbers: page i waits page_delay(seed, latency, i) whatever arrived before it,
+    so two runs (two processes, two interpreters) of the same 160 pages wait the same total."""
+    lat = (0.02, 0.3)
+    want = {i: page_delay(3, lat, str(i)) for i in (0, 1, 7)}
+    assert want == {i: page_delay(3, lat, str(i)) for i in (0, 1, 7)}  # a pure function
+    assert len(set(want.values())) == 3 and all(0.02 <= d <= 0.3 for d in want.values())
+    assert page_delay(4, lat, "0") != want[0]  # the seed still chooses the draws
+    with Server(latency=lat, seed=3) as s, requests.Session() as session:
+        session.get(s.url + "/page/b", timeout=5)  # an unindexed request first: the stream moves on
+        for order in ((7, 0, 1), (1, 7, 0)):
+            for i in order:
+                start = time.perf_counter()
+                session.get(f"{s.url}/page/{'ab'[i % 2]}?i={i}", timeout=5)
+                took = time.perf_counter() - start
+                assert want[i] <= took < want[i] + 0.05, (i, took, want[i])
 
 
 @pytest.mark.parametrize("n", [512, 1000])

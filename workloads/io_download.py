@@ -3,8 +3,9 @@
 The lecture fetched two real sites with one ``requests.Session`` per worker (per thread through
 ``threading.local``, per process through the Pool ``initializer``) and with one
 ``aiohttp.ClientSession`` under asyncio: threads and asyncio win big because the work is waiting.
-Here the sites are the embedded server (``harness.measure.server``, 20-50 ms per response), and every page
-is checked against ``body_for`` by length and sha256: a 500 or a dropped connection fails the run.
+Here the sites are the embedded server (``harness.measure.server``, 20-50 ms per response, the
+same delay for page i in every run: ``?i=``), and every page is checked against ``body_for`` by
+length and sha256: a 500 or a dropped connection fails the run.
 """
 
 import contextlib
@@ -20,7 +21,7 @@ _local = threading.local()  # one requests.Session per thread (the main thread o
 
 
 def make_tasks(params: dict, ctx: Context) -> list[str]:
-    return [f"{ctx.server_url}/page/{SITES[i % len(SITES)]}" for i in range(params["k"])]
+    return [f"{ctx.server_url}/page/{SITES[i % len(SITES)]}?i={i}" for i in range(params["k"])]
 
 
 def setup(strategy: str, ctx: Context) -> None:
@@ -73,7 +74,7 @@ async def adownload(url: str, session) -> tuple[int, int, str, int]:
 
 
 def expected(url: str) -> tuple[int, int, str, int]:
-    body = body_for(url.rsplit("/", 1)[-1])
+    body = body_for(url.rsplit("/", 1)[-1].split("?", 1)[0])
     return 200, len(body), hashlib.sha256(body).hexdigest(), 0
 
 
