@@ -156,11 +156,11 @@ def test_effective_precision_takes_the_workloads_pyperf_overrides():
 
 def test_the_sequential_reference_may_take_more_rounds_and_a_larger_budget():
     ref = PRECISION["default"].for_decision()
-    assert (ref.min_processes, ref.max_processes, ref.budget) == (3, 15, 120.0)
+    assert (ref.min_processes, ref.max_processes, ref.budget) == (3, 30, 240.0)
     assert (ref.target, ref.values, ref.decision_confidence) == (0.02, 2, 0.99)
     assert PRECISION["quick"].for_decision() == PRECISION["quick"]  # no reference rule: unchanged
     high = campaign.effective_precision(PRECISION["default"], {"processes": 20}).for_decision()
-    assert (high.min_processes, high.max_processes) == (20, 20)  # a workload's higher floor stays
+    assert (high.min_processes, high.max_processes) == (20, 30)  # a workload's higher floor stays
     assert PRECISION["rigorous"].for_decision().max_processes == 30
 
 
@@ -181,7 +181,7 @@ def test_a_reference_near_the_margin_takes_rounds_until_the_cap():
     precision target alone would have stopped it at 3: each side is within 2%)."""
     prec = PRECISION["default"].for_decision()
     out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.ratios_decided({"B": "A"}, 0.99))
-    assert out["A"].processes == 15 and out["A"].stop_reason == "cap"
+    assert out["A"].processes == prec.max_processes == 30 and out["A"].stop_reason == "cap"
     assert interleave(["A", "B"], _ratio(1.05, 0.002), prec)["A"].stop_reason == "target"
 
 
@@ -189,8 +189,8 @@ def test_a_reference_stops_on_its_budget_and_a_failed_baseline_leaves_nothing_to
     ticks = iter(range(10**6))
     prec = PRECISION["default"].for_decision()
     out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.ratios_decided({"B": "A"}, 0.99),
-                     clock=lambda: 25.0 * next(ticks))  # each round ~50 s of the 120 s budget
-    assert out["A"].stop_reason == "budget" and 3 <= out["A"].processes < 15
+                     clock=lambda: 25.0 * next(ticks))  # each round ~50 s of the 240 s budget
+    assert out["A"].stop_reason == "budget" and 3 <= out["A"].processes < prec.max_processes
     decided = campaign.ratios_decided({"B": "A"}, 0.99)
     assert decided({"A": Outcome(), "B": Outcome()}, ["B"])  # A failed: no ratio to decide
 
@@ -263,10 +263,10 @@ def test_a_default_campaign_measures_each_sequential_reference_until_its_slowdow
                         measure=measure) == 0
     suite = pyperf.BenchmarkSuite.load(str(tmp_path / "results" / "raw" / "h" / "3.13.json"))
     rounds = {p.name: len(suite.get_benchmark(p.name).get_runs()) for p in PLANNED}
-    assert rounds == {"cpu_sum_squares/sequential/1": 15, "cpu_sum_squares/threads/2": 4}  # 4: the workload's own
+    assert rounds == {"cpu_sum_squares/sequential/1": 30, "cpu_sum_squares/threads/2": 4}  # 4: the workload's own
     assert [n for n, r in calls if r == 5][:3] == ["cpu_sum_squares/sequential/1"] * 3  # threads/2 had stopped
     state = json.loads((tmp_path / "results" / "raw" / "h" / "3.13.state.json").read_text())
-    assert state["settings"]["precision"]["reference_max_processes"] == 15  # what the set was measured with
+    assert state["settings"]["precision"]["reference_max_processes"] == 30  # what the set was measured with
 
 
 def test_the_summary_is_printed_when_everything_was_already_measured(tmp_path, capsys):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from harness.analysis import simulate, stats
+from harness.measure.config import PRECISION
 
 N = 2000
 
@@ -130,6 +131,18 @@ def test_measuring_the_reference_until_decided_agrees_as_often_as_15_processes_a
           f"fixed 15: {fixed['agree']:.1%}")
     assert rule["agree"] >= 0.945 and rule["mean_processes"] <= 6.0
     assert rule["wrong"] <= 0.01  # a decided verdict is hardly ever on the wrong side of the margin
+
+
+def test_a_cap_of_30_for_the_reference_agrees_more_than_15_for_one_more_process_per_side():
+    """The default cap (config.PRECISION["default"].reference_max_processes): a rerun showed
+    references near the margin stopping undecided at 15 in one run and decided in the other."""
+    kw = dict(n_sim=4000, noise=(0.01, 0.04), processes=3, stop_confidence=0.99)
+    at15, at30 = (simulate.rerun_agreement(**kw, extend_to=n) for n in (15, 30))
+    print(f"\nuntil decided, cap 15: {at15['agree']:.1%} at {at15['mean_processes']:.1f} processes; "
+          f"cap 30: {at30['agree']:.1%} at {at30['mean_processes']:.1f}")
+    assert at30["agree"] >= at15["agree"] + 0.01 and at30["agree"] >= 0.96
+    assert at30["mean_processes"] <= at15["mean_processes"] + 1.5 and at30["wrong"] <= 0.01
+    assert PRECISION["default"].reference_max_processes == 30
 
 
 def test_deciding_on_a_99_percent_interval_keeps_the_error_at_the_margin_near_nominal():
