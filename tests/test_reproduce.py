@@ -28,7 +28,21 @@ def test_a_set_against_itself_agrees_fully(tmp_path):
     ra = analysis.analyse(a)
     got = analysis.reproduce(ra, ra)
     assert got["headline_agree"] == 1.0 and got["best_family_agree"] == 1.0 and got["contradictions"] == 0
-    assert got["a_inside_b"] == 1.0 and got["headline_n"] > 0
+    assert got["a_inside_b"] == 1.0 and got["headline_n"] > 0 and got["best_tied_agree"] == 1.0
+
+
+def test_two_best_options_agree_only_when_each_is_tied_with_the_other_runs_fastest():
+    import pandas as pd
+
+    from harness.analysis.tables import _tied_with
+
+    row = lambda s, w, tied: pd.Series({"best_strategy": s, "best_workers": w,  # noqa: E731
+                                        "tied_with_fastest": tied})
+    threads = row("threads", 2, "threads x2, processes x4")
+    assert _tied_with(threads, row("processes", 4, "processes x4, threads x2"))
+    assert not _tied_with(threads, row("processes", 4, "processes x4"))  # the rerun tells threads apart
+    assert not _tied_with(threads, row("processes", 2, "processes x2, threads x2"))  # processes x2 slower
+    assert not _tied_with(threads, row("processes", 4, None))
 
 
 def test_a_rerun_of_the_same_model_mostly_agrees(tmp_path, capsys):

@@ -1022,6 +1022,17 @@ def _call(r: dict) -> str:
     return "up" if r["value"] > 1 else "down"
 
 
+def _tied_with(x: pd.Series, y: pd.Series) -> bool:
+    """Each run's best option is among the other run's options tied with its fastest."""
+    def tied(r) -> set[str]:
+        return {t.strip() for t in str(r.get("tied_with_fastest") or "").split(",") if t.strip()}
+
+    def best(r) -> str:
+        return f"{r['best_strategy']} x{r['best_workers']}" if pd.notna(r.get("best_workers")) else ""
+
+    return best(x) in tied(y) and best(y) in tied(x)
+
+
 def reproduce(a: Results, b: Results) -> dict:
     """Agreement of two result sets: headline verdicts, best-option family, CI coverage.
 
@@ -1049,6 +1060,7 @@ def reproduce(a: Results, b: Results) -> dict:
     sb = b.summary.set_index(["workload", "variant"])
     common = sa.index.intersection(sb.index)
     fam = [sa.loc[i, "best_strategy"] == sb.loc[i, "best_strategy"] for i in common]
+    tied = [f or _tied_with(sa.loc[i], sb.loc[i]) for f, i in zip(fam, common, strict=True)]
     ci = m[m["ci_low_b"].notna() & m["ci_low_a"].notna()]
     a_in_b = ((ci["value_a"] >= ci["ci_low_b"]) & (ci["value_a"] <= ci["ci_high_b"]))
     b_in_a = ((ci["value_b"] >= ci["ci_low_a"]) & (ci["value_b"] <= ci["ci_high_a"]))
@@ -1068,6 +1080,9 @@ def reproduce(a: Results, b: Results) -> dict:
         "contradictions": sum(1 for r in rows if r["verdict_a"] != r["verdict_b"]
                               and {r["verdict_a"], r["verdict_b"]} <= DECIDED),
         "best_family_agree": float(np.mean(fam)) if fam else nan, "best_family_n": len(fam),
+        # the same strategy, or each run's best option among the other run's options tied with its
+        # fastest: two options that neither run tells apart are one answer, not a disagreement
+        "best_tied_agree": float(np.mean(tied)) if tied else nan,
         "ratio_verdicts_agree": float(agree_all.mean()) if len(m) else nan, "ratios_n": len(m),
         "a_inside_b": float(a_in_b.mean()) if len(ci) else nan,
         "b_inside_a": float(b_in_a.mean()) if len(ci) else nan, "ci_n": len(ci),
@@ -1123,7 +1138,8 @@ def reproduce_main(argv: list[str]) -> int:
     print(f"headline verdicts that contradict (both decided, different): {got['contradictions']} of "
           f"{got['headline_n']}")
     print(f"best-option family agrees: {fmt_pct(got['best_family_agree'])} of "
-          f"{got['best_family_n']}")
+          f"{got['best_family_n']}; the same, or each run's best tied with the other's fastest: "
+          f"{fmt_pct(got['best_tied_agree'])}")
     print(f"all ratio verdicts agree: {fmt_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}")
     print(f"estimates of A inside B's 95% CIs: {fmt_pct(got['a_inside_b'])}; of B inside A's: "
           f"{fmt_pct(got['b_inside_a'])} (of {got['ci_n']} ratios with CIs on both sides)")
