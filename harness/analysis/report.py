@@ -343,7 +343,7 @@ def reruns_md(res: Results) -> list[str]:
                 f"{got['headline_n']}; the others that differ are decided in one run and inconclusive in the other",
                 f"- best-option family agrees: {fmt_pct(got['best_family_agree'])} of {got['best_family_n']}; "
                 f"the same, or each run's best among the other's options tied with its fastest (not shown "
-                f"slower by more than the margin): {fmt_pct(got.get('best_tied_agree', math.nan))}",
+                f"slower by more than the margin): {fmt_pct(got['best_tied_agree'])}",
                 f"- all ratio verdicts agree: {fmt_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}",
                 f"- estimates of {host} inside {rerun}'s 95% CIs: **{fmt_pct(got['a_inside_b'])}**; of {rerun} "
                 f"inside {host}'s: **{fmt_pct(got['b_inside_a'])}** (of {got['ci_n']} ratios with CIs on both sides)",
