@@ -11,14 +11,23 @@ import math
 import statistics
 from statistics import NormalDist
 
-__all__ = ["CONFIDENCE", "MARGIN", "log_interval", "paired_ratio_interval", "ratio_interval", "ratio_verdict",
-           "t_quantile", "welch"]
+__all__ = ["CONFIDENCE", "MARGIN", "log_interval", "paired_ratio_interval", "process_means", "ratio_interval",
+           "ratio_verdict", "t_quantile", "welch"]
 
 CONFIDENCE = 0.95
 MARGIN = 0.05  # practical equivalence margin: +-5% is "no practical difference"
 _T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
          2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
          2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423)
+
+
+def process_means(runs) -> list[float]:
+    """The mean of each pyperf process (run) that has values: the unit of replication of every interval.
+
+    Values within one worker process are correlated (the same interpreter, heap and CPU placement), so
+    a process contributes one number, never its values one by one.
+    """
+    return [statistics.fmean(r) for r in runs if len(r)]
 
 
 def t_quantile(df: float, confidence: float = CONFIDENCE) -> float:

@@ -31,6 +31,7 @@ import math
 
 import numpy as np
 
+from harness import intervals
 from harness.intervals import CONFIDENCE, MARGIN, log_interval, paired_ratio_interval, ratio_verdict, t_quantile, welch
 
 __all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "combine", "contrast", "paired_contrast",
@@ -43,8 +44,8 @@ SEED = 20250701
 
 
 def process_means(runs) -> np.ndarray:
-    """The mean of each pyperf process (run) that has values: the unit of every interval."""
-    return np.asarray([float(np.mean(r)) for r in runs if len(r)], dtype=float)
+    """:func:`harness.intervals.process_means` as an array, for the analysis's vector arithmetic."""
+    return np.asarray(intervals.process_means(runs), dtype=float)
 
 
 def describe_values(values) -> dict:

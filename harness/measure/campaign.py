@@ -70,7 +70,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import metadata, variants
+from harness import intervals, metadata, variants
 from harness.intervals import MARGIN, paired_ratio_interval, ratio_verdict, t_quantile
 from harness.measure.config import Campaign, Precision
 from harness.measure.results import ResultsError, VariantStore
@@ -270,9 +270,11 @@ def summary(stores: dict[str, VariantStore]) -> str:
 # --- precision: a 95% CI of the mean over process means ------------------------------------------------
 
 def process_means(bench) -> list[float]:
-    """The mean of each pyperf process (run) of ``bench``, leaving out runs flagged for foreign load."""
-    return [statistics.fmean(r.values) for r in bench.get_runs() if r.values
-            and metadata.get(r.get_metadata(), "foreign_flagged") != "yes"] if bench is not None else []
+    """The process means of ``bench`` (:func:`harness.intervals.process_means`), runs flagged for
+    foreign load left out."""
+    runs = bench.get_runs() if bench is not None else ()
+    return intervals.process_means(r.values for r in runs
+                                   if metadata.get(r.get_metadata(), "foreign_flagged") != "yes")
 
 
 def round_means(bench) -> dict[int, float]:
