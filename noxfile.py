@@ -27,11 +27,14 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests", "lint"]
 
+PYPROJECT = nox.project.load_toml(Path(__file__).parent / "pyproject.toml")
 REGISTRY = variants.registry()  # name -> Variant, from FTBENCH_CPYTHON_VERSION and FTBENCH_FLAVOUR
 BUILDS = {b.session: b for b in variants.builds(REGISTRY).values()}  # "3.13" or "3.13-opt" -> Build
 # Our builds first on PATH, so nox's lookup of a build's name finds them and not pyenv's or the system's.
 os.environ["PATH"] = os.pathsep.join([*interpreters.bin_dirs(), os.environ.get("PATH", "")])
-# The benchmark venvs: pinned wheels that exist for the free-threaded builds, the same versions everywhere.
+# The benchmark venvs: the pinned bench extra, whose versions all have wheels for the free-threaded build,
+# so every build runs the same code. numpy only as a wheel: a missing wheel should fail the venv, not
+# start a long source build against whatever BLAS the machine has.
 BENCH_INSTALL = ["--only-binary", "numpy", "-e", ".[bench]"]
 # Where each build's benchmark venv is (nox has no venv_location parameter): written by venv-<build>.
 VENVS = Path(__file__).parent / ".nox" / "ftbench-venvs.json"
@@ -171,14 +174,14 @@ def reproduce(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (fast tests; add -m slow or -m '' for the end-to-end ones)."""
-    session.install("-e", ".[bench,analysis,test]")
+    session.install("-e", ".[bench,analysis]", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check style with ruff; check the workflows against GitHub's schema and audit them (offline)."""
-    session.install("ruff>=0.6", "check-jsonschema>=0.33", "zizmor>=1.32")
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
     if workflows:
