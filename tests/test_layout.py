@@ -111,7 +111,8 @@ def import_graph(root: Path = HARNESS) -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                    parts = package.split(".")
+                    base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
                 for a in node.names:
                     target = f"{base}.{a.name}"
                     edges.add(target if target in modules else base)
@@ -196,6 +197,6 @@ def test_harness_functions_are_readable_and_documented():
     ruff = Path(sys.executable).with_name("ruff")
     if not ruff.exists():
         pytest.skip("ruff is not installed beside this Python (nox -s tests installs it)")
-    r = subprocess.run([str(ruff), "check", "--select", "C901,D1", "--ignore", "D105,D107", "--output-format", "concise", "harness"],
-                       cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run([str(ruff), "check", "--select", "C901,D1", "--ignore", "D105,D107",
+                        "--output-format", "concise", "harness"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:]
