@@ -166,25 +166,28 @@ def test_vectorised_verdicts_are_the_scalar_ones():
 
 
 def _best_gain(rng, confirm: int, noise: float = 0.03, options: int = 10, sweep: int = 3):
-    """One simulated workload through the analysis's own ``_best``: the baseline has one best
+    """One simulated workload through the analysis's own ``best_option``: the baseline has one best
     option (0.5 s); the variant's ``options`` options are all truly 0.55 s (true gain 0.5/0.55).
     Process means are log-normal with ``noise``; the confirmation stage measures each chosen
     option again in ``confirm`` fresh processes."""
-    from harness.analysis.tables import _best, _Cell
+    from harness.analysis.cells import WorkloadCell
+    from harness.analysis.selection import best_option
 
     def pm(t, n):
         return t * np.exp(rng.normal(0.0, noise, n))
 
     def cell(variant, times):
         truth = {("sequential", 1): 1.0, **{("threads", w): t for w, t in enumerate(times, 1)}}
-        c = _Cell("h", variant, "w", "cpu", 2, {k: pm(t, sweep) for k, t in truth.items()}, {})
+        c = WorkloadCell("h", variant, "w", "cpu", 2, {k: pm(t, sweep) for k, t in truth.items()}, {})
         best = min(c.options, key=lambda k: (c.options[k].mean(), k[1]))  # as the campaign chooses
         c.confirm = {best: pm(truth[best], confirm)}
         return c
 
     base = cell("3.13", [0.5] + [0.8] * (options - 1))
-    rows, _ = _best(cell("3.13t", [0.55] * options), base, 0.05)
-    return next(r for r in rows if r["metric"] == "gain_best")
+    best = best_option(cell("3.13t", [0.55] * options), base, 0.05)
+    gain = next(e for e in best.estimates if e.metric == "gain_best")
+    return {"value": gain.contrast.value, "ci_low": gain.contrast.low, "ci_high": gain.contrast.high,
+            "n_processes": best.n_processes, "selection": gain.selection}
 
 
 def test_the_confirmed_best_gain_is_unbiased_and_covers_where_choosing_on_the_same_processes_would_not():

@@ -34,7 +34,7 @@ def test_a_set_against_itself_agrees_fully(tmp_path):
 def test_two_best_options_agree_only_when_each_is_tied_with_the_other_runs_fastest():
     import pandas as pd
 
-    from harness.analysis.tables import _tied_with
+    from harness.analysis.reproduce import _tied_with
 
     row = lambda s, w, tied: pd.Series({"best_strategy": s, "best_workers": w,  # noqa: E731
                                         "tied_with_fastest": tied})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,9 +22,8 @@ from harness.analysis.claims import (
     claims_matrix,
     fmt_pct,
 )
-
-if TYPE_CHECKING:
-    from harness.analysis import Results
+from harness.analysis.load import sweep_rows
+from harness.analysis.results import Results
 
 __all__ = ["describe_runs", "failures_table", "headline_table", "markdown_table",
            "strategy_table", "verdict", "write_report", "hygiene_table", "readme_headline",
@@ -369,8 +367,6 @@ def describe_runs(res: Results) -> str:
     if res.empty:
         return f"**{res.message}**"
     m = res.metadata
-    from harness.analysis.tables import sweep_rows  # tables imports this module
-
     planned, confirmed = sweep_rows(res.raw), len(res.raw) - len(sweep_rows(res.raw))
     lines = [f"{len(planned)} planned benchmarks, {int((planned['status'] == 'ok').sum())} "
              f"measured" + (f" (and {confirmed} best options measured again to confirm them)"
