@@ -23,23 +23,13 @@ from harness.analysis.stats import describe_runs_values
 
 STATUSES = ("ok", "failed", "timeout")
 CSV_REQUIRED = ("host", "variant", "name", "workload", "kind", "strategy", "workers", "status")
-# Run metadata kept per benchmark (a value that differs between runs is joined with "; ").
+# Run metadata kept per benchmark, column -> stored key (a value that differs between runs is joined
+# with "; "): pyperf's own keys and ftbench's build and library provenance.
 PROVENANCE = {
     "python_executable": "python_executable",
-    "source_sha256": "ftbench_source_sha256",
-    "source_origin": "ftbench_source_origin",
-    "configure_args": "ftbench_configure_args",
-    "build_date": "ftbench_build_date",
-    "compiler": "ftbench_compiler",
-    "profile": "ftbench_profile",
-    "size": "ftbench_size",
-    "start_method": "ftbench_start_method",
-    "accelerators": "ftbench_accelerators",
-    "c_extensions": "ftbench_c_extensions",
-    "numpy": "ftbench_numpy",
-    "aiohttp": "ftbench_aiohttp",
-    "requests": "ftbench_requests",
-    "pyperf": "ftbench_pyperf",
+    **{name: md.stored(name) for name in (
+        "source_sha256", "source_origin", "configure_args", "build_date", "compiler", "profile", "size",
+        "start_method", "accelerators", "c_extensions", "numpy", "aiohttp", "requests", "pyperf")},
     "platform": "platform",
 }
 RAW_COLUMNS = (
@@ -136,6 +126,11 @@ def joined(values) -> str | None:
     return "; ".join(seen) if seen else None
 
 
+def written(meta: dict, name: str):
+    """ftbench's metadata ``name`` as written, unparsed: differing values are joined verbatim."""
+    return meta.get(md.stored(name))
+
+
 def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = False) -> dict:
     name = bench.get_name() or ""
     measured = [r for r in bench.get_runs() if r.values]
@@ -146,6 +141,7 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
     parts = name.split("/")
 
     def pick(key, index):
+        key = md.stored(key)
         got = _first(m.get(key) for m in meta)
         if got is None and len(parts) == 3:
             got = parts[index]
@@ -153,26 +149,25 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
             raise AnalysisError(f"{path}: benchmark {name!r} has no {key} metadata")
         return got
 
-    said = _first(m.get("ftbench_variant") for m in meta)
+    said = _first(written(m, "variant") for m in meta)
     if said is not None and said != variant:
         raise AnalysisError(f"{path}: benchmark {name!r} was measured as variant {said!r}")
     try:
-        workers = int(pick("ftbench_workers", 2))
+        workers = int(pick("workers", 2))
     except ValueError:
         raise AnalysisError(f"{path}: benchmark {name!r}: workers is not an integer") from None
     values = tuple(float(v) for r in kept for v in r.values)
     merged = md.merge([r.get_metadata() for r in kept] or runs)
     bmeta = md.merge(runs + [bench.get_metadata()], ("precision", "stop_reason", "scaling"))
-    gil = [m.get("ftbench_gil_enabled") for m in meta if m.get("ftbench_gil_enabled")]
-    rss = [int(m["ftbench_peak_rss"]) for m in meta if m.get("ftbench_peak_rss") is not None]
-    checks = {m.get("ftbench_check") for m in meta if m.get("ftbench_check")}
+    gil = [written(m, "gil_enabled") for m in meta if written(m, "gil_enabled")]
+    rss = [int(written(m, "peak_rss")) for m in meta if written(m, "peak_rss") is not None]
+    checks = {written(m, "check") for m in meta if written(m, "check")}
     dates = sorted(str(m["date"]) for m in meta if m.get("date"))
     figures: dict[str, list] = {}
     for m in meta:
-        for key, value in m.items():
-            if key.startswith("ftbench_figure_"):
-                figures.setdefault(key[len("ftbench_figure_"):], []).append(float(value))
-    cpu_count = _first(m.get("ftbench_cpu_count") for m in meta) or \
+        for figure, value in md.figures(m).items():
+            figures.setdefault(figure, []).append(value)
+    cpu_count = _first(written(m, "cpu_count") for m in meta) or \
         _first(m.get("cpu_count") for m in meta)
     return {
         "host": host,
@@ -180,12 +175,12 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
         "cpu_count": int(cpu_count) if cpu_count is not None else None,
         "python_version": _first(m.get("python_version") for m in meta),
         "variant": variant,
-        "free_threaded": _first(m.get("ftbench_free_threaded") for m in meta),
+        "free_threaded": _first(written(m, "free_threaded") for m in meta),
         "gil_enabled": ("yes" if "yes" in gil else "no") if gil else None,
         "name": name,
-        "workload": pick("ftbench_workload", 0),
-        "kind": _first(m.get("ftbench_kind") for m in meta),
-        "strategy": pick("ftbench_strategy", 1),
+        "workload": pick("workload", 0),
+        "kind": _first(written(m, "kind") for m in meta),
+        "strategy": pick("strategy", 1),
         "workers": workers,
         "status": "ok" if values else "missing",
         "error": "" if values else (f"all {len(flagged)} runs flagged for foreign load"
@@ -193,7 +188,7 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
         "values": values,
         "peak_rss": max(rss) if rss else None,
         "check": ("ok" if checks == {"ok"} else joined(sorted(checks))) if checks else None,
-        "gil_reenabled_by": joined(m.get("ftbench_gil_reenabled_by") for m in meta),
+        "gil_reenabled_by": joined(written(m, "gil_reenabled_by") for m in meta),
         "date_first": dates[0] if dates else None,
         "date_last": dates[-1] if dates else None,
         "figures": {k: float(np.mean(v)) for k, v in figures.items()},
