@@ -58,8 +58,8 @@ def test_efficiency_and_karp_flatt_use_usable_cores():
 
 
 def test_break_even_is_the_fewest_threads_that_beat_the_baseline():
-    assert analysis.break_even({1: 3.0, 4: 1.0, 2: 1.9}, baseline_best=2.0) == 2
-    assert analysis.break_even({1: 3.0, 2: 2.5}, baseline_best=2.0) is None
+    assert analysis.measured_break_even_workers({1: 3.0, 4: 1.0, 2: 1.9}, baseline_best=2.0) == 2
+    assert analysis.measured_break_even_workers({1: 3.0, 2: 2.5}, baseline_best=2.0) is None
 
 
 # --- a hand-computed summary ----------------------------------------------------------------------

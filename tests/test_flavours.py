@@ -34,9 +34,9 @@ def _set(raw, host, slowdown_ft, machine, optimized, seed):
 
 
 def test_the_flavour_of_a_build_comes_from_its_configure_arguments():
-    assert flavours.flavour_of(PLAIN) == "plain"
-    assert flavours.flavour_of(PLAIN + " --enable-optimizations --with-lto") == "optimized"
-    assert flavours.flavour_of(None) == "plain"
+    assert flavours.flavour_from_configure_args(PLAIN) == "plain"
+    assert flavours.flavour_from_configure_args(PLAIN + " --enable-optimizations --with-lto") == "optimized"
+    assert flavours.flavour_from_configure_args(None) == "plain"
 
 
 def test_plain_and_optimized_sets_of_one_machine_are_compared_and_never_across_machines(tmp_path):

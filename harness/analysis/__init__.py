@@ -11,6 +11,7 @@ package import each other directly, never this facade, so the package has no imp
 - pipeline: analyse / regenerate / open_results; cli: ``python -m harness.analysis``
 """
 
+from harness.analysis.cells import reference_workers
 from harness.analysis.claims import CLAIMS, LECTURE_CPU_WORKLOADS, WIDE_MARGIN, claims_matrix, lecture_claims
 from harness.analysis.cli import main
 from harness.analysis.load import BENCHMARK_COLUMNS, AnalysisError, NoResults, benchmarks_table, load_raw
@@ -35,19 +36,19 @@ from harness.analysis.stats import (
     N_BOOT,
     SEED,
     Contrast,
-    break_even,
     contrast,
     describe_runs_values,
     describe_values,
     efficiency,
     karp_flatt,
+    measured_break_even_workers,
     process_means,
     ratio_verdict,
     significant,
     t_quantile,
     usable_cores,
 )
-from harness.analysis.views import reference_workers, run_metadata, scaling_table, summary_table
+from harness.analysis.views import run_metadata, scaling_table, summary_table
 
 __all__ = [
     # loading, tables and the pipeline
@@ -56,7 +57,7 @@ __all__ = [
     "analyse", "analyse_set", "reference_workers", "regenerate", "rerun_agreement", "reproduce", "role",
     "run_metadata", "scaling_table", "strategies", "summary_table", "variant_order",
     # harness.analysis.stats
-    "CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "contrast",
+    "CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "measured_break_even_workers", "contrast",
     "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
     "ratio_verdict", "significant", "t_quantile", "usable_cores",
     # harness.analysis.claims

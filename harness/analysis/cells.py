@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from harness import metadata as md
-from harness.analysis.claims import _first, _str
 from harness.analysis.stats import Contrast, contrast, paired_contrast, process_means
+from harness.analysis.values import first_present, text_or_none
 
 
 @dataclass
@@ -34,12 +34,30 @@ class WorkloadCell:
     confirm_rounds: dict = field(default_factory=dict)
 
     @property
-    def seq(self):
-        seq = sorted(w for s, w in self.options if s == "sequential")
-        return self.options[("sequential", seq[0])] if seq else None
+    def sequential_option(self) -> tuple | None:
+        """("sequential", fewest workers measured), the reference of every speedup; None if it failed."""
+        workers = sorted(w for s, w in self.options if s == "sequential")
+        return ("sequential", workers[0]) if workers else None
+
+    @property
+    def sequential(self):
+        """Process means of the sequential option, None if it failed."""
+        option = self.sequential_option
+        return self.options[option] if option else None
+
+    @property
+    def sequential_rounds(self) -> dict:
+        """{round: mean} of the sequential option; {} when it failed or its rounds are unknown."""
+        option = self.sequential_option
+        return self.rounds.get(option, {}) if option else {}
 
 
 def workload_cells(raw: pd.DataFrame) -> dict:
+    """{(host, variant, workload): WorkloadCell} of the successful benchmarks of a raw frame.
+
+    The sweep's benchmarks fill ``options``; the confirmation stage's re-measurements (stage
+    ``confirm``) fill ``confirm`` of the cell whose sweep they follow, never ``options``.
+    """
     out: dict = {}
     ok = raw[(raw["status"] == "ok") & (raw["values"].map(len) > 0)]
     stage = ok["stage"] if "stage" in ok.columns else pd.Series("sweep", index=ok.index)
@@ -48,29 +66,36 @@ def workload_cells(raw: pd.DataFrame) -> dict:
         if key not in out:
             sub = raw[(raw["host"] == rec["host"]) & (raw["variant"] == rec["variant"])
                       & (raw["workload"] == rec["workload"])]
-            cores = _first(sub["cpu_count"])
-            out[key] = WorkloadCell(rec["host"], rec["variant"], rec["workload"], _first(sub["kind"]),
+            cores = first_present(sub["cpu_count"])
+            out[key] = WorkloadCell(rec["host"], rec["variant"], rec["workload"], first_present(sub["kind"]),
                                     int(cores) if cores is not None else None, {}, {})
         runs = rec.get("runs") or tuple((v,) for v in rec["values"])
         opt = (rec["strategy"], int(rec["workers"]))
         out[key].options[opt] = process_means(runs)
-        out[key].rounds[opt] = by_round(runs, rec.get("run_rounds"))
-        out[key].scaling[opt] = _str(rec.get("scaling"))
+        out[key].rounds[opt] = means_by_round(runs, rec.get("run_rounds"))
+        out[key].scaling[opt] = text_or_none(rec.get("scaling"))
     for rec in ok[stage == md.CONFIRM].to_dict("records"):
         cell = out.get((rec["host"], rec["variant"], rec["workload"]))
         if cell is not None:
             opt = (rec["strategy"], int(rec["workers"]))
             cell.confirm[opt] = process_means(rec["runs"])
-            cell.confirm_rounds[opt] = by_round(rec["runs"], rec.get("run_rounds"))
+            cell.confirm_rounds[opt] = means_by_round(rec["runs"], rec.get("run_rounds"))
     return out
 
 
-def sequential_rounds(cell: WorkloadCell) -> dict:
-    seq = sorted(w for s, w in cell.options if s == "sequential")
-    return cell.rounds.get(("sequential", seq[0]), {}) if seq else {}
+def reference_workers(kind, workers, cores) -> int | None:
+    """The worker count a per-strategy figure is read at, fixed in advance (not the best one, so
+    no winner's curse): the core count for CPU work, the largest count for I/O work."""
+    ws = sorted(int(w) for w in workers)
+    if not ws:
+        return None
+    if kind == "io" or not cores:
+        return ws[-1]
+    under = [w for w in ws if w <= cores]
+    return cores if cores in ws else (under[-1] if under else ws[0])
 
 
-def by_round(runs, rounds) -> dict:
+def means_by_round(runs, rounds) -> dict:
     """{round: mean of that round's process means}; {} when a run has no round (older results)."""
     if not runs or rounds is None or len(rounds) != len(runs) or any(r is None for r in rounds):
         return {}

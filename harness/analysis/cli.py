@@ -11,12 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.analysis.claims import fmt_pct
 from harness.analysis.load import AnalysisError
 from harness.analysis.pipeline import analyse_set, regenerate
 from harness.analysis.report import update_readme
 from harness.analysis.reproduce import reproduce
 from harness.analysis.stats import MARGIN
+from harness.analysis.values import fmt_pct
 
 DESCRIPTION = "From raw pyperf results to the answer: does the free-threaded build pay off, and for which work?"
 

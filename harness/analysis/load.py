@@ -17,9 +17,9 @@ import pandas as pd
 
 from harness import metadata as md
 from harness import variants as reg
-from harness.analysis.claims import _first, _str
 from harness.analysis.order import sort_rows
 from harness.analysis.stats import describe_runs_values
+from harness.analysis.values import first_present, text_or_none
 
 STATUSES = ("ok", "failed", "timeout")
 CSV_REQUIRED = ("host", "variant", "name", "workload", "kind", "strategy", "workers", "status")
@@ -106,9 +106,9 @@ def _load_variant(host: str, variant: str, host_dir: Path,
     rows: dict[str, dict] = {}
     if json_path.exists():
         for bench in _load_suite(json_path):
-            row = _bench_row(bench, host, variant, json_path, keep_flagged)
+            row = _benchmark_row(bench, host, variant, json_path, keep_flagged)
             rows[row["name"]] = row
-    context = {k: _first(r[k] for r in rows.values())
+    context = {k: first_present(r[k] for r in rows.values())
                for k in ("cpu_model", "cpu_count", "python_version", "free_threaded")}
     for rec in _read_csv(csv_path) if csv_path.exists() else ():
         if rec["variant"] != variant:
@@ -131,7 +131,7 @@ def written(meta: dict, name: str):
     return meta.get(md.stored(name))
 
 
-def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = False) -> dict:
+def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = False) -> dict:
     name = bench.get_name() or ""
     measured = [r for r in bench.get_runs() if r.values]
     flagged = [r for r in measured if md.get(r.get_metadata(), "foreign_flagged") == "yes"]
@@ -142,14 +142,14 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
 
     def pick(key, index):
         key = md.stored(key)
-        got = _first(m.get(key) for m in meta)
+        got = first_present(m.get(key) for m in meta)
         if got is None and len(parts) == 3:
             got = parts[index]
         if got is None:
             raise AnalysisError(f"{path}: benchmark {name!r} has no {key} metadata")
         return got
 
-    said = _first(written(m, "variant") for m in meta)
+    said = first_present(written(m, "variant") for m in meta)
     if said is not None and said != variant:
         raise AnalysisError(f"{path}: benchmark {name!r} was measured as variant {said!r}")
     try:
@@ -158,7 +158,7 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
         raise AnalysisError(f"{path}: benchmark {name!r}: workers is not an integer") from None
     values = tuple(float(v) for r in kept for v in r.values)
     merged = md.merge([r.get_metadata() for r in kept] or runs)
-    bmeta = md.merge(runs + [bench.get_metadata()], ("precision", "stop_reason", "scaling"))
+    benchmark_meta = md.merge(runs + [bench.get_metadata()], ("precision", "stop_reason", "scaling"))
     gil = [written(m, "gil_enabled") for m in meta if written(m, "gil_enabled")]
     rss = [int(written(m, "peak_rss")) for m in meta if written(m, "peak_rss") is not None]
     checks = {written(m, "check") for m in meta if written(m, "check")}
@@ -167,19 +167,19 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
     for m in meta:
         for figure, value in md.figures(m).items():
             figures.setdefault(figure, []).append(value)
-    cpu_count = _first(written(m, "cpu_count") for m in meta) or \
-        _first(m.get("cpu_count") for m in meta)
+    cpu_count = first_present(written(m, "cpu_count") for m in meta) or \
+        first_present(m.get("cpu_count") for m in meta)
     return {
         "host": host,
-        "cpu_model": _first(m.get("cpu_model_name") for m in meta),
+        "cpu_model": first_present(m.get("cpu_model_name") for m in meta),
         "cpu_count": int(cpu_count) if cpu_count is not None else None,
-        "python_version": _first(m.get("python_version") for m in meta),
+        "python_version": first_present(m.get("python_version") for m in meta),
         "variant": variant,
-        "free_threaded": _first(written(m, "free_threaded") for m in meta),
+        "free_threaded": first_present(written(m, "free_threaded") for m in meta),
         "gil_enabled": ("yes" if "yes" in gil else "no") if gil else None,
         "name": name,
         "workload": pick("workload", 0),
-        "kind": _first(written(m, "kind") for m in meta),
+        "kind": first_present(written(m, "kind") for m in meta),
         "strategy": pick("strategy", 1),
         "workers": workers,
         "status": "ok" if values else "missing",
@@ -198,8 +198,8 @@ def _bench_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = 
         "run_rounds": tuple(md.get(r.get_metadata(), "round") for r in kept),
         "n_runs_flagged": len(flagged),
         **{k: merged.get(k) for k in RUN_KEYS},
-        "precision_target": bmeta.get("precision"), "stop_reason": bmeta.get("stop_reason"),
-        "scaling": bmeta.get("scaling"), "rounds": merged.get("round"),
+        "precision_target": benchmark_meta.get("precision"), "stop_reason": benchmark_meta.get("stop_reason"),
+        "scaling": benchmark_meta.get("scaling"), "rounds": merged.get("round"),
         "stage": _stage(name, meta),
     }
 
@@ -274,12 +274,12 @@ def benchmarks_table(raw: pd.DataFrame) -> pd.DataFrame:
         stats = describe_runs_values(runs)
         if rec["status"] != "ok":
             stats = dict.fromkeys(stats)
-        check = _str(rec["check"])
+        check = text_or_none(rec["check"])
         row = {c: rec.get(c) for c in IDENTITY} | stats | {
             "status": rec["status"], "peak_rss": rec["peak_rss"],
             "check_ok": None if check is None else check == "ok",
-            "error": _str(rec["error"]) or "",
-            "gil_reenabled_by": _str(rec["gil_reenabled_by"]) or "",
+            "error": text_or_none(rec["error"]) or "",
+            "gil_reenabled_by": text_or_none(rec["gil_reenabled_by"]) or "",
             **{k: rec.get(k) for k in ("n_runs_flagged", *RUN_KEYS, "precision_target",
                                        "stop_reason", "scaling", "rounds")},
         }

@@ -69,18 +69,18 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _nan(v) -> bool:
-    return v is None or v is _na() or (isinstance(v, float) and math.isnan(v))
+def _missing(v) -> bool:
+    return v is None or v is _pandas_na() or (isinstance(v, float) and math.isnan(v))
 
 
-def _na():
+def _pandas_na():
     import pandas as pd
 
     return pd.NA
 
 
-def _sig(v) -> bool:
-    return not _nan(v) and bool(v)
+def _significant(v) -> bool:
+    return not _missing(v) and bool(v)
 
 
 def _color(variant: str) -> str:
@@ -89,7 +89,7 @@ def _color(variant: str) -> str:
 
 def _point(ax, x, y, lo, hi, color, marker, sig, label=None):
     """A marker with its CI as an error bar; hollow when the ratio is not significant."""
-    if not _nan(lo) and not _nan(hi):
+    if not _missing(lo) and not _missing(hi):
         ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], fmt="none", ecolor=color, capsize=3,
                     lw=1)
     ax.plot([x], [y], marker=marker, ls="none", ms=7, color=color, mec=color,
@@ -201,7 +201,7 @@ def slowdown_figure(summary, host: str, path: Path) -> Path:
         offset = (j - (len(variants) - 1) / 2) * 0.18
         label = variant
         for r in data[data["variant"] == variant].to_dict("records"):
-            if _nan(r["slowdown"]):
+            if _missing(r["slowdown"]):
                 continue
             _point(ax, workloads.index(r["workload"]) + offset, r["slowdown"],
                    r["slowdown_ci_low"], r["slowdown_ci_high"], _color(variant),

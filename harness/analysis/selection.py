@@ -47,28 +47,57 @@ class BestOption:
     estimates: list = field(default_factory=list)  # BestEstimate, best_speedup first
 
 
-def split_halves(pm: np.ndarray):
+def split_halves(means: np.ndarray):
     """(choose, estimate): processes 2, 4, ... choose, 1, 3, 5, ... estimate (1-based; interleaved
     halves, so drift in time affects both alike; the larger half estimates, so three processes
     already give an interval)."""
-    return pm[1::2], pm[0::2]
+    return means[1::2], means[0::2]
 
 
-def _choose(options: dict, half: int | None):
-    cands = [(v.mean() if half is None else split_halves(v)[half].mean(), w, s)
-             for (s, w), v in options.items()]
-    _, w, s = min(cands, key=lambda c: (c[0], c[1]))
+def _fastest(options: dict, half: int | None) -> tuple:
+    """The option with the smallest mean (fewer workers on a tie), on all processes or on one half."""
+    candidates = [(v.mean() if half is None else split_halves(v)[half].mean(), w, s)
+                  for (s, w), v in options.items()]
+    _, w, s = min(candidates, key=lambda c: (c[0], c[1]))
     return s, w
 
 
-def _tied_with_fastest(opts: dict, margin: float):
-    fastest = min(opts, key=lambda k: (opts[k].mean(), k[1]))
+def _tied_with_fastest(options: dict, margin: float) -> tuple[tuple, str]:
+    """The fastest option on all sweep processes, and the options not shown slower than it by more
+    than the margin (an interval that cannot tell them apart counts as tied)."""
+    fastest = min(options, key=lambda k: (options[k].mean(), k[1]))
     tied = []
-    for k, v in opts.items():
-        c = contrast([(v, 1), (opts[fastest], -1)])
+    for k, v in options.items():
+        c = contrast([(v, 1), (options[fastest], -1)])
         if k == fastest or not (c.low > 1 + margin):  # NaN low: cannot be told apart
             tied.append(f"{k[0]} x{k[1]}")
     return fastest, ", ".join(tied)
+
+
+def _choose(cell: WorkloadCell, confirmed: bool, splittable: bool):
+    """(option, selection text, processes that estimate each option) of the cell's own best."""
+    if confirmed:
+        option = next(iter(cell.confirm))
+        return (option, f"chosen on all sweep processes, estimated on {len(cell.confirm[option])} fresh "
+                        "confirmation processes", {option: cell.confirm[option]}.get)
+    option = _fastest(cell.options, 0 if splittable else None)
+    if splittable:
+        return (option, "chosen on processes 2, 4, ..., estimated on 1, 3, ...",
+                lambda k: split_halves(cell.options[k])[1])
+    return option, "chosen and estimated on the same processes (too few to split)", cell.options.get
+
+
+def _choose_baseline(base: WorkloadCell, confirmed: bool, splittable: bool):
+    """(the baseline's best, the processes that estimate it, their rounds, whether it was chosen on
+    all processes although the variant's was split), chosen the way the variant's was."""
+    if confirmed and base.confirm:
+        option = next(iter(base.confirm))
+        return option, base.confirm[option], base.confirm_rounds.get(option, {}), False
+    base_splittable = all(len(v) >= 2 for v in base.options.values())
+    split = base_splittable and splittable
+    option = _fastest(base.options, 0 if split else None)
+    estimating = split_halves(base.options[option])[1] if split else base.options[option]
+    return option, estimating, {}, splittable and not base_splittable
 
 
 def best_option(cell: WorkloadCell, base: WorkloadCell | None, margin: float) -> BestOption | None:
@@ -77,54 +106,34 @@ def best_option(cell: WorkloadCell, base: WorkloadCell | None, margin: float) ->
 
     None when the cell has no option.
     """
-    opts = cell.options
-    if not opts:
+    if not cell.options:
         return None
-
     confirmed = bool(cell.confirm) and (base is None or not base.options or bool(base.confirm))
-    splittable = all(len(v) >= 2 for v in opts.values())
-    if confirmed:
-        s, w = next(iter(cell.confirm))
-        selection = (f"chosen on all sweep processes, estimated on "
-                     f"{len(cell.confirm[(s, w)])} fresh confirmation processes")
-        held = {(s, w): cell.confirm[(s, w)]}.get
-    else:
-        s, w = _choose(opts, 0 if splittable else None)
-        selection = ("chosen on processes 2, 4, ..., estimated on 1, 3, ..." if splittable
-                     else "chosen and estimated on the same processes (too few to split)")
-        held = (lambda k: split_halves(opts[k])[1]) if splittable else opts.get
-    fastest, tied = _tied_with_fastest(opts, margin)
-    best = BestOption(option=(s, w), time=(cell.confirm if confirmed else opts)[(s, w)].mean(),
-                      selection=selection, tied=tied, fastest=fastest,
-                      n_processes=len(cell.confirm[(s, w)] if confirmed else opts[(s, w)]))
-    seq = cell.seq
-    sel = selection
+    splittable = all(len(v) >= 2 for v in cell.options.values())
+    option, selection, estimating = _choose(cell, confirmed, splittable)
+    fastest, tied = _tied_with_fastest(cell.options, margin)
+    chosen_on = cell.confirm if confirmed else cell.options
+    best = BestOption(option=option, time=chosen_on[option].mean(), selection=selection, tied=tied,
+                      fastest=fastest, n_processes=len(chosen_on[option]))
+    seq = cell.sequential
     if seq is not None:
-        if s == "sequential":
+        if option[0] == "sequential":
             c = Contrast(1.0, math.nan, math.nan, math.nan, math.nan, 0)
-            n_seq = len(held((s, w)))
+            n_seq = len(estimating(option))
         else:  # a confirmed option against all the sweep's sequential processes
             ref = split_halves(seq)[1] if splittable and not confirmed else seq
-            c = contrast([(ref, 1), (held((s, w)), -1)])
+            c = contrast([(ref, 1), (estimating(option), -1)])
             n_seq = len(ref)
-        best.estimates.append(BestEstimate("best_speedup", f"{cell.variant} sequential x1", c, n_seq, sel))
+        best.estimates.append(BestEstimate("best_speedup", f"{cell.variant} sequential x1", c, n_seq, selection))
     if base is not None and base.options:
-        bheld_rounds: dict = {}
-        if confirmed and base.confirm:
-            bs, bw = next(iter(base.confirm))
-            bheld = base.confirm[(bs, bw)]
-            bheld_rounds = base.confirm_rounds.get((bs, bw), {})
-        else:
-            bsplit = all(len(v) >= 2 for v in base.options.values())
-            bs, bw = _choose(base.options, 0 if bsplit and splittable else None)
-            bheld = split_halves(base.options[(bs, bw)])[1] if bsplit and splittable else base.options[(bs, bw)]
-            if splittable and not bsplit:
-                sel += "; baseline chosen on all processes"
-        best.baseline_option = (bs, bw)
-        best.baseline_time = (base.confirm if confirmed and base.confirm else base.options)[(bs, bw)].mean()
+        base_option, base_estimating, base_rounds, unsplit = _choose_baseline(base, confirmed, splittable)
+        best.baseline_option = base_option
+        best.baseline_time = (base.confirm if confirmed and base.confirm else base.options)[base_option].mean()
         if base.variant != cell.variant:  # the baseline against itself is no ratio
-            mine = held((s, w))
-            c = (cross_variant(bheld, bheld_rounds, mine, cell.confirm_rounds.get((s, w), {}))
-                 if confirmed and bheld_rounds else contrast([(bheld, 1), (mine, -1)]))
-            best.estimates.append(BestEstimate("gain_best", f"{base.variant} {bs} x{bw}", c, len(bheld), sel))
+            mine = estimating(option)
+            c = (cross_variant(base_estimating, base_rounds, mine, cell.confirm_rounds.get(option, {}))
+                 if confirmed and base_rounds else contrast([(base_estimating, 1), (mine, -1)]))
+            best.estimates.append(BestEstimate(
+                "gain_best", f"{base.variant} {base_option[0]} x{base_option[1]}", c, len(base_estimating),
+                selection + ("; baseline chosen on all processes" if unsplit else "")))
     return best

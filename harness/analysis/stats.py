@@ -34,7 +34,7 @@ import numpy as np
 from harness import intervals
 from harness.intervals import CONFIDENCE, MARGIN, log_interval, paired_ratio_interval, ratio_verdict, t_quantile, welch
 
-__all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "combine", "contrast", "paired_contrast",
+__all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "measured_break_even_workers", "combine", "contrast", "paired_contrast",
            "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
            "log_interval", "ratio_verdict", "significant", "t_quantile", "usable_cores", "value_bootstrap_ratio",
            "welch"]
@@ -176,7 +176,7 @@ def karp_flatt(speedup: float, workers: int, cores: int | None = None,
     """Serial fraction e = (1/S - 1/p) / (1 - 1/p) with p = min(workers, cores), for p > 1.
 
     Outside [0, 1] it is not a serial fraction (superlinear speedup, or slower than sequential):
-    callers flag it (see ``tables``). NaN for I/O work, where p is not the limit.
+    callers flag it (harness.analysis.views). NaN for I/O work, where p is not the limit.
     """
     p = usable_cores(workers, cores)
     if kind == "io" or p is None or p <= 1 or not speedup > 0:
@@ -184,7 +184,7 @@ def karp_flatt(speedup: float, workers: int, cores: int | None = None,
     return (1 / speedup - 1 / p) / (1 - 1 / p)
 
 
-def break_even(thread_means: dict[int, float], baseline_best: float) -> int | None:
+def measured_break_even_workers(thread_means: dict[int, float], baseline_best: float) -> int | None:
     """Fewest threads whose mean time beats ``baseline_best``; None if no count does."""
     for workers in sorted(thread_means):
         if thread_means[workers] < baseline_best:
