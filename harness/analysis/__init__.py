@@ -1,14 +1,14 @@
 """Analysing: runs in the analysis venv (pandas, matplotlib). The notebook needs only this package.
 
-This module is the facade: the public names of the modules below, re-exported. Modules of the
-package import each other directly, never this facade, so the package has no import circle.
+This module is the facade: the public names of the modules below, re-exported. The modules import
+each other directly, never this facade, so the package has no import circle.
 
-- load: raw results -> one row per benchmark (benchmarks_table)
+- load: raw results -> one row per benchmark (benchmarks_table); values: reading table cells
 - cells, selection, ratios: one workload on one variant, its best option, every ratio in long form
 - views: summary, scaling and run metadata pivoted from the ratios
 - claims, flavours, standard, projection: the lecture's claims, build flavours, pyperformance, a projection
 - reproduce: agreement of two result sets; report, plots: REPORT.md, README headline, figures
-- pipeline: analyse / regenerate / open_results; cli: ``python -m harness.analysis``
+- results (what an analysis produced), pipeline (analyse, regenerate, open_results), cli
 """
 
 from harness.analysis.cells import reference_workers
@@ -33,8 +33,6 @@ from harness.analysis.results import Results
 from harness.analysis.stats import (
     CONFIDENCE,
     MARGIN,
-    N_BOOT,
-    SEED,
     Contrast,
     contrast,
     describe_runs_values,
@@ -57,7 +55,7 @@ __all__ = [
     "analyse", "analyse_set", "reference_workers", "regenerate", "rerun_agreement", "reproduce", "role",
     "run_metadata", "scaling_table", "strategies", "summary_table", "variant_order",
     # harness.analysis.stats
-    "CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "measured_break_even_workers", "contrast",
+    "CONFIDENCE", "MARGIN", "Contrast", "measured_break_even_workers", "contrast",
     "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
     "ratio_verdict", "significant", "t_quantile", "usable_cores",
     # harness.analysis.claims

@@ -22,6 +22,7 @@ DESCRIPTION = "From raw pyperf results to the answer: does the free-threaded bui
 
 
 def reproduce_main(argv: list[str]) -> int:
+    """``reproduce RAW_A RAW_B``: print how far the verdicts of two result sets of one machine agree."""
     parser = argparse.ArgumentParser(
         prog="python -m harness.analysis reproduce",
         description="Compare the verdicts of two result sets of the same machine (a rerun).")
@@ -60,6 +61,7 @@ def reproduce_main(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Regenerate the CSVs, figures and REPORT.md (and a README headline); 1 on unusable raw results."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["reproduce"]:
         return reproduce_main(argv[1:])

@@ -39,7 +39,7 @@ RAW_COLUMNS = (
     "runs", "run_rounds", "n_runs_flagged", "busy_cores", "foreign_cores", "peak_tree_memory",
     "precision_target", "stop_reason", "scaling", "rounds", "stage",
 )
-# Per-run metadata of newer runs (issue 11/12); absent in older results: empty columns, no error.
+# Measured by each pyperf process; results recorded before a key existed lack it: empty columns, no error.
 RUN_KEYS = ("busy_cores", "foreign_cores", "peak_tree_memory")
 IDENTITY = ("host", "cpu_model", "cpu_count", "python_version", "variant", "free_threaded",
             "gil_enabled", "workload", "kind", "strategy", "workers")
@@ -55,7 +55,6 @@ class AnalysisError(Exception):
 
 class NoResults(AnalysisError):
     """The raw directory holds no result files yet (nothing has been measured)."""
-
 
 
 def _variant_files(host_dir: Path) -> list[str]:
@@ -92,6 +91,7 @@ def load_raw(root: str | Path = "results/raw", keep_flagged: bool = False,
 
 
 def _load_suite(path: Path):
+    """The pyperf suite of ``path``; any failure of pyperf's loader is one AnalysisError naming the file."""
     import pyperf
 
     try:
@@ -102,6 +102,8 @@ def _load_suite(path: Path):
 
 def _load_variant(host: str, variant: str, host_dir: Path,
                   keep_flagged: bool = False) -> list[dict]:
+    """The rows of one variant: its JSON's benchmarks, then those only its CSV lists (failed, timed
+    out, or lost), with the machine context of the JSON so a failure still says where it ran."""
     json_path, csv_path = host_dir / f"{variant}.json", host_dir / f"{variant}.csv"
     rows: dict[str, dict] = {}
     if json_path.exists():
@@ -122,16 +124,24 @@ def _load_variant(host: str, variant: str, host_dir: Path,
 
 
 def joined(values) -> str | None:
+    """Distinct values in first-seen order joined with "; ": a provenance that differs between runs
+    shows every value instead of one chosen silently; None when there is none."""
     seen = list(dict.fromkeys(str(v) for v in values if v is not None))
     return "; ".join(seen) if seen else None
 
 
-def written(meta: dict, name: str):
+def _written(meta: dict, name: str):
     """ftbench's metadata ``name`` as written, unparsed: differing values are joined verbatim."""
     return meta.get(md.stored(name))
 
 
 def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: bool = False) -> dict:
+    """One benchmark of a pyperf file as a raw row: values of the kept runs, metadata over all runs.
+
+    A benchmark without workload / strategy / workers metadata is identified by its name
+    (``workload/strategy/workers``), as the runner names them; a run-scope key is merged by its
+    rule in harness.metadata.
+    """
     name = bench.get_name() or ""
     measured = [r for r in bench.get_runs() if r.values]
     flagged = [r for r in measured if md.get(r.get_metadata(), "foreign_flagged") == "yes"]
@@ -149,7 +159,7 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
             raise AnalysisError(f"{path}: benchmark {name!r} has no {key} metadata")
         return got
 
-    said = first_present(written(m, "variant") for m in meta)
+    said = first_present(_written(m, "variant") for m in meta)
     if said is not None and said != variant:
         raise AnalysisError(f"{path}: benchmark {name!r} was measured as variant {said!r}")
     try:
@@ -159,15 +169,15 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
     values = tuple(float(v) for r in kept for v in r.values)
     merged = md.merge([r.get_metadata() for r in kept] or runs)
     benchmark_meta = md.merge(runs + [bench.get_metadata()], ("precision", "stop_reason", "scaling"))
-    gil = [written(m, "gil_enabled") for m in meta if written(m, "gil_enabled")]
-    rss = [int(written(m, "peak_rss")) for m in meta if written(m, "peak_rss") is not None]
-    checks = {written(m, "check") for m in meta if written(m, "check")}
+    gil = [_written(m, "gil_enabled") for m in meta if _written(m, "gil_enabled")]
+    rss = [int(_written(m, "peak_rss")) for m in meta if _written(m, "peak_rss") is not None]
+    checks = {_written(m, "check") for m in meta if _written(m, "check")}
     dates = sorted(str(m["date"]) for m in meta if m.get("date"))
     figures: dict[str, list] = {}
     for m in meta:
         for figure, value in md.figures(m).items():
             figures.setdefault(figure, []).append(value)
-    cpu_count = first_present(written(m, "cpu_count") for m in meta) or \
+    cpu_count = first_present(_written(m, "cpu_count") for m in meta) or \
         first_present(m.get("cpu_count") for m in meta)
     return {
         "host": host,
@@ -175,11 +185,11 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
         "cpu_count": int(cpu_count) if cpu_count is not None else None,
         "python_version": first_present(m.get("python_version") for m in meta),
         "variant": variant,
-        "free_threaded": first_present(written(m, "free_threaded") for m in meta),
+        "free_threaded": first_present(_written(m, "free_threaded") for m in meta),
         "gil_enabled": ("yes" if "yes" in gil else "no") if gil else None,
         "name": name,
         "workload": pick("workload", 0),
-        "kind": first_present(written(m, "kind") for m in meta),
+        "kind": first_present(_written(m, "kind") for m in meta),
         "strategy": pick("strategy", 1),
         "workers": workers,
         "status": "ok" if values else "missing",
@@ -188,7 +198,7 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
         "values": values,
         "peak_rss": max(rss) if rss else None,
         "check": ("ok" if checks == {"ok"} else joined(sorted(checks))) if checks else None,
-        "gil_reenabled_by": joined(written(m, "gil_reenabled_by") for m in meta),
+        "gil_reenabled_by": joined(_written(m, "gil_reenabled_by") for m in meta),
         "date_first": dates[0] if dates else None,
         "date_last": dates[-1] if dates else None,
         "figures": {k: float(np.mean(v)) for k, v in figures.items()},
@@ -217,6 +227,7 @@ def sweep_rows(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_csv(path: Path) -> list[dict]:
+    """The records of a results CSV, ``workers`` as int; a truncated or foreign file is an AnalysisError."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
@@ -242,6 +253,7 @@ def _read_csv(path: Path) -> list[dict]:
 
 def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path,
              context: dict) -> dict:
+    """A raw row for a benchmark only the CSV lists: no values, its status and error kept."""
     status, error = rec["status"], rec.get("error") or ""
     if status == "ok":  # the CSV says it was measured, but the values are not there
         status, error = "missing", f"listed ok in {csv_path.name} but absent from {json_path.name}"
@@ -261,7 +273,6 @@ def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path
         "figures": {}, "source": str(csv_path), "runs": (), "run_rounds": (), "n_runs_flagged": 0,
         "stage": _stage(rec["name"]),
     }
-
 
 
 def benchmarks_table(raw: pd.DataFrame) -> pd.DataFrame:

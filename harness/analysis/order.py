@@ -28,6 +28,7 @@ def baseline_variant(variant: str, names) -> str | None:
 
 
 def variant_order(names) -> list[str]:
+    """Distinct variant names in registry order (baseline, free-threaded, control; versions ascending)."""
     return sorted(dict.fromkeys(names), key=reg.order_key)
 
 

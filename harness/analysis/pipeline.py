@@ -121,6 +121,7 @@ def analyse_set(path: str | Path, margin: float = MARGIN) -> Results:
 
 
 def _only_host(res: Results, host: str) -> Results:
+    """The tables of one host of a multi-host analysis, to compare that host with its rerun."""
     keep = lambda df: df[df["host"] == host].reset_index(drop=True)  # noqa: E731
     return Results(raw=keep(res.raw), benchmarks=keep(res.benchmarks), ratios=keep(res.ratios),
                    summary=keep(res.summary), scaling=keep(res.scaling), metadata=keep(res.metadata),

@@ -266,8 +266,8 @@ def headline_figure(summary, host: str, path: Path) -> Path:
 def memory_figure(benchmarks, host: str, path: Path) -> Path:
     """Peak memory per strategy and variant at each strategy's largest worker count, per workload.
 
-    The summed peak of the whole process tree when the runs recorded it (newer runs), else the
-    older max(own RSS, largest child), which understates a pool of processes (said in the label).
+    The summed peak of the whole process tree when the runs recorded it, else max(own RSS, largest
+    child), which understates a pool of processes (said in the label).
     """
     import seaborn as sns
 

@@ -150,6 +150,7 @@ def project(ratios: pd.DataFrame, seed: int = SEED, draws: int = DRAWS) -> pd.Da
 
 
 def _project_one(h, host, workload, kind, variant, base, cpu, rng, draws) -> dict:
+    """The projection row of one free-threaded variant of a workload; ``note`` says why a number is missing."""
     row = dict.fromkeys(COLUMNS, math.nan)
     row.update(host=host, workload=workload, kind=kind, variant=variant, baseline=base, status="n/a",
                note="", label=LABEL.format(p="N"), never_share=math.nan, already_share=math.nan)

@@ -74,8 +74,8 @@ def _against_baseline(cell: WorkloadCell, base: WorkloadCell, margin: float) -> 
     """slowdown, speedup_vs_baseline, gain and speedup_ratio of every option against the baseline.
 
     A ratio of one benchmark on two variants is paired by round where both know their rounds
-    (:func:`harness.analysis.cells.cross_variant`); speedup_ratio = slowdown-like sequential ratio
-    x gain, two such ratios combined.
+    (:func:`harness.analysis.cells.cross_variant`), so the machine's drift cancels; speedup_ratio is
+    (own sequential / the baseline's sequential) x gain, the product of two such ratios.
     """
     rows = []
     seq, base_seq = cell.sequential, base.sequential

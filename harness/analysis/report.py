@@ -201,6 +201,8 @@ def hygiene_table(res: Results) -> pd.DataFrame:
 
 
 def _known_truth_md() -> list[str]:
+    """The method section's table: simulated coverage and false-positive rates, computed on each run
+    from harness.analysis.simulate so the report never quotes a number it did not compute."""
     from harness.analysis import simulate
 
     lines = ["| shape | true ratio | method | significant | CI coverage | right direction |",

@@ -93,7 +93,7 @@ def reproduce(a: Results, b: Results) -> dict:
         "headline_agree": _share([r["agree"] for r in rows]),
         "headline_n": len(rows),
         "significance_agree": _share([r["agree_significance"] for r in rows]),
-        # per headline metric: (agreeing, compared), e.g. slowdowns reproduce while gains do not
+        # per headline metric: (agreeing, compared), so a metric that reproduces is told from one that does not
         "by_metric": {mt: (sum(1 for r in rows if r["metric"] == mt and r["agree"]),
                            sum(1 for r in rows if r["metric"] == mt)) for mt in HEADLINE_METRICS},
         # two decided verdicts that differ (greater vs less or equivalent): the rerun contradicts,

@@ -38,12 +38,15 @@ class Results:
 
     @property
     def empty(self) -> bool:
+        """True when there was nothing to analyse (``message`` says why)."""
         return self.summary is None
 
     @property
     def workloads(self) -> list[str]:
+        """The workloads analysed, in table order (empty when nothing was)."""
         return [] if self.empty else list(dict.fromkeys(self.summary["workload"]))
 
     def figure_paths(self, kind: str, workload: str | None = None) -> list[Path]:
+        """The PNGs written of one ``kind`` (scaling, slowdown, headline, busy, memory), for the notebook."""
         return [f.path for f in self.figures
                 if f.kind == kind and (workload is None or f.workload == workload)]
