@@ -58,7 +58,8 @@ def test_closed_form_known_truth():
 
 def test_never_already_and_nan():
     assert math.isinf(projection.projected_break_even_cores(2.4, 0.17, 0.08))  # S f_t > f_b: the lines never cross
-    assert math.isinf(projection.projected_break_even_cores(2.0, 0.05, 0.1))  # S f_t == f_b: parallel lines, threads above
+    # S f_t == f_b: parallel lines, threads above
+    assert math.isinf(projection.projected_break_even_cores(2.0, 0.05, 0.1))
     assert projection.projected_break_even_cores(2.0, 0.0, 0.6) == pytest.approx(1.6 / 0.6)  # 2/p against 0.6 + 0.4/p
     assert projection.projected_break_even_cores(0.9, 0.1, 0.1) == 1.0  # threads win from one core on
     assert projection.projected_break_even_cores(1.0, 0.01, 0.3, p_min=2) == 2.0  # already at the measured cores
@@ -154,6 +155,7 @@ def _simulated(rng, i, n=10, sigma=0.01):
     return rows
 
 
+@pytest.mark.known_truth
 def test_monte_carlo_interval_covers_the_truth_on_simulated_processes():
     """200 simulated campaigns (one host each) measured with pyperf-like process noise."""
     rng = np.random.default_rng(11)

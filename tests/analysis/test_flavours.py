@@ -1,14 +1,11 @@
-"""Plain vs optimized builds of one machine, and a rerun beside the published set (known truth)."""
+"""Plain vs optimized builds of one machine, and a rerun beside a results set (known truth)."""
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pandas")
-sys.path.insert(0, str(Path(__file__).parent))
 
 from synth import SLOWDOWN, model_specs, write_variant  # noqa: E402
 

@@ -1,12 +1,8 @@
 """python -m harness.analysis reproduce RAW_A RAW_B on synthetic result sets."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("pandas")
-sys.path.insert(0, str(Path(__file__).parent))
 
 from synth import model_results  # noqa: E402
 
