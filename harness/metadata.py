@@ -109,6 +109,11 @@ def key(name: str) -> Key:
         raise KeyError(f"unknown metadata key {name!r}: declare it in harness.metadata") from None
 
 
+def stored(name: str) -> str:
+    """The name ``name`` is stored under (``ftbench_<name>``), for a reader that needs the value as written."""
+    return key(name).stored
+
+
 def put(meta: dict, name: str, value) -> None:
     """Write ``value`` under the stored name of ``name``, checked against its declared type."""
     k = key(name)

@@ -259,10 +259,10 @@ def test_real_pyperformance_on_the_free_threaded_build(tmp_path):
 
 
 def test_the_campaign_analysis_does_not_mistake_these_for_variants(fake, tmp_path):
-    tables = pytest.importorskip("harness.analysis.tables")  # needs pandas
+    load = pytest.importorskip("harness.analysis.load")  # needs pandas
     ppf.run([next(iter(variants.registry()))], "alpha", "fast", tmp_path / "results", "box", log=lambda *a: None)
-    with pytest.raises(tables.NoResults):  # raw/box/ holds only the pyperformance/ subdirectory
-        tables.load_raw(tmp_path / "results" / "raw")
+    with pytest.raises(load.NoResults):  # raw/box/ holds only the pyperformance/ subdirectory
+        load.load_raw(tmp_path / "results" / "raw")
 
 
 def test_an_import_that_re_enables_the_gil_is_recorded_on_the_free_threaded_variant_only(fake, tmp_path, monkeypatch):

@@ -25,6 +25,7 @@ import math
 
 import pandas as pd
 
+from harness.analysis.cells import WorkloadCell, reference_workers
 from harness.analysis.stats import CONFIDENCE, MARGIN, contrast
 
 __all__ = ["CLAIMS", "LECTURE_CPU_WORKLOADS", "WIDE_MARGIN", "claims_matrix", "lecture_claims"]
@@ -33,49 +34,6 @@ WIDE_MARGIN = 2.0  # "by a wide margin" in the lecture's I/O claims: at least 2x
 LECTURE_CPU_WORKLOADS = ("cpu_sum_squares",)  # the lecture's own pure-Python CPU task
 ALL_ROLES = ("baseline", "free-threaded", "control")
 FT_ROLES = ("free-threaded", "control")
-
-
-# ---------------------------------------------------------------------------------------------
-# Cells of the tables: None, NaN and pd.NA all mean missing (report and analysis use these too).
-
-
-def _first(values):
-    return next((v for v in values if v is not None and v is not pd.NA and v == v), None)
-
-
-def _str(v) -> str | None:
-    """A text cell, or None for an empty one (pandas turns an all-None column into NaN)."""
-    return v if isinstance(v, str) and v else None
-
-
-def _get(row, col):
-    v = row.get(col) if hasattr(row, "get") else None
-    return math.nan if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
-
-
-def _true(v) -> bool:
-    return v is not None and v is not pd.NA and not _isnan(v) and bool(v)
-
-
-def _isnan(v) -> bool:
-    return isinstance(v, float) and math.isnan(v)
-
-
-def fmt_ratio(value, low, high) -> str:
-    """'2.31x [2.20-2.43]'; '[CI n/a]' without an interval; '-' without a value."""
-    if value is None or pd.isna(value):
-        return "-"
-    ci = " [CI n/a]" if pd.isna(low) or pd.isna(high) else f" [{low:.2f}-{high:.2f}]"
-    return f"{value:.2f}x{ci}"
-
-
-def fmt_pct(x: float) -> str:
-    """A share as '83%'; 'n/a' when there is none."""
-    return "n/a" if x != x else f"{100 * x:.0f}%"
-
-
-def _fmt_ratio(row, col: str) -> str:
-    return fmt_ratio(_get(row, col), _get(row, f"{col}_ci_low"), _get(row, f"{col}_ci_high"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,7 +55,7 @@ def judge(low: float, high: float, side: str, threshold: float = 1.0,
     raise ValueError(side)
 
 
-def _fmt(c, lo=None, hi=None) -> str:
+def _fmt_contrast(c, lo=None, hi=None) -> str:
     lo = c.low if lo is None else lo
     hi = c.high if hi is None else hi
     if math.isnan(c.value):
@@ -106,41 +64,37 @@ def _fmt(c, lo=None, hi=None) -> str:
     return f"{c.value:.2f}x [{ci}]"
 
 
-class _Ctx:
-    """One host x workload x variant, with its baseline's options (process means)."""
+class _ClaimContext:
+    """One host x workload x variant cell, its baseline's cell (None without one) and the margin."""
 
-    def __init__(self, cell, base, margin):
+    def __init__(self, cell: WorkloadCell, base: WorkloadCell | None, margin: float):
         self.cell, self.base, self.margin = cell, base, margin
-        self.cores = cell.cores
 
-    def opts(self, strategy):
+    def workers(self, strategy) -> list[int]:
+        """The worker counts measured for ``strategy``, ascending."""
         return sorted(w for s, w in self.cell.options if s == strategy)
 
-    def ref(self, strategy, other=None):
-        """The worker count fixed in advance: the cores (CPU work) or the largest (I/O work)."""
-        ws = self.opts(strategy)
+    def reference(self, strategy, other=None) -> int | None:
+        """The worker count fixed in advance (:func:`reference_workers`), among the counts measured
+        for ``strategy`` (and for ``other`` too, when two strategies are compared)."""
+        ws = self.workers(strategy)
         if other is not None:
-            ws = [w for w in ws if w in self.opts(other)]
-        if not ws:
-            return None
-        if self.cell.kind == "io" or not self.cores:
-            return ws[-1]
-        under = [w for w in ws if w <= self.cores]
-        return under[-1] if under else ws[0]
+            ws = [w for w in ws if w in self.workers(other)]
+        return reference_workers(self.cell.kind, ws, self.cell.cores)
 
 
 def _speedup_at(ctx, strategy, threshold, side):
-    w = ctx.ref(strategy)
-    seq = ctx.cell.seq
+    w = ctx.reference(strategy)
+    seq = ctx.cell.sequential
     if w is None or seq is None:
         return "not measured", "-"
     c = contrast([(seq, 1), (ctx.cell.options[(strategy, w)], -1)])
-    return judge(c.low, c.high, side, threshold, ctx.margin), f"{strategy} x{w}: {_fmt(c)}"
+    return judge(c.low, c.high, side, threshold, ctx.margin), f"{strategy} x{w}: {_fmt_contrast(c)}"
 
 
 def _no_faster_any(ctx, strategy):
     """R <= 1 at every worker count: Bonferroni-adjusted over the K counts measured."""
-    seq, ws = ctx.cell.seq, ctx.opts(strategy)
+    seq, ws = ctx.cell.sequential, ctx.workers(strategy)
     if seq is None or not ws:
         return "not measured", "-"
     conf = 1 - (1 - CONFIDENCE) / len(ws)
@@ -149,7 +103,7 @@ def _no_faster_any(ctx, strategy):
         c = contrast([(seq, 1), (ctx.cell.options[(strategy, w)], -1)])
         lo, hi = c.at(conf)
         verdicts.append(judge(lo, hi, "<=", 1.0, ctx.margin))
-        texts.append(f"x{w} {_fmt(c, lo, hi)}")
+        texts.append(f"x{w} {_fmt_contrast(c, lo, hi)}")
     v = _all_of(verdicts)
     adj = f" ({100 * conf:.1f}% CIs, Bonferroni over {len(ws)} counts)" if len(ws) > 1 else ""
     return v, f"{strategy} " + ", ".join(texts) + adj
@@ -164,12 +118,12 @@ def _all_of(verdicts: list[str]) -> str:
 
 def _faster_than(ctx, fast, slow):
     """time(slow) / time(fast) > 1 at the same worker count (fixed in advance)."""
-    w = ctx.ref(fast, slow)
+    w = ctx.reference(fast, slow)
     if w is None:
         return "not measured", "-"
     c = contrast([(ctx.cell.options[(slow, w)], 1), (ctx.cell.options[(fast, w)], -1)])
     return (judge(c.low, c.high, ">", 1.0, ctx.margin),
-            f"{slow} x{w} / {fast} x{w} time: {_fmt(c)}")
+            f"{slow} x{w} / {fast} x{w} time: {_fmt_contrast(c)}")
 
 
 def _processes_less(ctx):
@@ -184,26 +138,26 @@ def _vs_baseline_same_strategy(ctx, strategy, what, side):
     'gain': baseline time / own time of the same strategy x workers."""
     if ctx.base is None:
         return "not measured", "no baseline"
-    w = ctx.ref(strategy)
+    w = ctx.reference(strategy)
     if w is None or (strategy, w) not in ctx.base.options:
         return "not measured", "-"
     own, base = ctx.cell.options[(strategy, w)], ctx.base.options[(strategy, w)]
     if what == "gain":
         c = contrast([(base, 1), (own, -1)])
-        text = f"{strategy} x{w}, baseline time / own time: {_fmt(c)}"
+        text = f"{strategy} x{w}, baseline time / own time: {_fmt_contrast(c)}"
     else:
-        if ctx.cell.seq is None or ctx.base.seq is None:
+        if ctx.cell.sequential is None or ctx.base.sequential is None:
             return "not measured", "-"
-        c = contrast([(ctx.cell.seq, 1), (own, -1), (ctx.base.seq, -1), (base, 1)])
-        text = f"{strategy} x{w} speedup / the baseline's {strategy} x{w} speedup: {_fmt(c)}"
+        c = contrast([(ctx.cell.sequential, 1), (own, -1), (ctx.base.sequential, -1), (base, 1)])
+        text = f"{strategy} x{w} speedup / the baseline's {strategy} x{w} speedup: {_fmt_contrast(c)}"
     return judge(c.low, c.high, side, 1.0, ctx.margin), text
 
 
 def _slowdown(ctx):
-    if ctx.base is None or ctx.cell.seq is None or ctx.base.seq is None:
+    if ctx.base is None or ctx.cell.sequential is None or ctx.base.sequential is None:
         return "not measured", "-"
-    c = contrast([(ctx.cell.seq, 1), (ctx.base.seq, -1)])
-    return judge(c.low, c.high, ">", 1.0, ctx.margin), f"sequential time / baseline's: {_fmt(c)}"
+    c = contrast([(ctx.cell.sequential, 1), (ctx.base.sequential, -1)])
+    return judge(c.low, c.high, ">", 1.0, ctx.margin), f"sequential time / baseline's: {_fmt_contrast(c)}"
 
 
 # (id, scope: a workload kind "io"/"cpu", "lecture-cpu" (the lecture's own CPU task) or "any";
@@ -254,8 +208,8 @@ def lecture_claims(cells: dict, margin: float = MARGIN, roles=None,
                    baselines=None) -> pd.DataFrame:
     """Each quantitative claim of the lecture, per host x workload x variant it applies to.
 
-    ``cells``: {(host, variant, workload): cell with .options (process means), .seq, .kind,
-    .cores}, as harness.analysis.tables builds them; ``roles`` {variant: role} and ``baselines``
+    ``cells``: {(host, variant, workload): cell with .options (process means), .sequential, .kind,
+    .cores}, as harness.analysis.cells builds them; ``roles`` {variant: role} and ``baselines``
     {variant: baseline variant name} come from harness.variants through the tables.
     """
     rows = []
@@ -263,7 +217,7 @@ def lecture_claims(cells: dict, margin: float = MARGIN, roles=None,
         r = (roles or {}).get(variant)
         bname = (baselines or {}).get(variant)
         base = cells.get((host, bname, workload)) if bname and bname != variant else None
-        ctx = _Ctx(cell, base, margin)
+        ctx = _ClaimContext(cell, base, margin)
         for cid, scope, claim_roles, claim, lecture, judge_fn in CLAIMS:
             if r in claim_roles and _applies(scope, cell.kind, workload):
                 v, text = judge_fn(ctx)

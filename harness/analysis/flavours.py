@@ -8,8 +8,7 @@ Both compare two results sets of ONE machine (the machine fingerprint in each se
   non-baseline variant, the single-thread slowdown on each flavour and their ratio (optimized /
   plain), whose CI combines the two independent sets' log-scale standard errors;
 - reruns: ``results/reruns/raw/<host>-rerun/`` is a rerun of ``results/raw/<host>/`` (a second
-  default campaign); the report gives the agreement of their verdicts (harness.analysis.tables
-  ``reproduce``).
+  default campaign); the report gives the agreement of their verdicts (harness.analysis.reproduce).
 """
 
 from __future__ import annotations
@@ -21,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.analysis.claims import fmt_ratio
 from harness.analysis.stats import MARGIN, log_interval, ratio_verdict, welch
+from harness.analysis.values import fmt_ratio
 
 RERUN_SUFFIX = "-rerun"
 FLAVOUR_COLUMNS = ("machine", "workload", "variant", "plain_host", "optimized_host",
@@ -32,7 +31,7 @@ FLAVOUR_COLUMNS = ("machine", "workload", "variant", "plain_host", "optimized_ho
                    "verdict")
 
 
-def flavour_of(configure_args) -> str:
+def flavour_from_configure_args(configure_args) -> str:
     """optimized when the build was configured with PGO (--enable-optimizations), else plain."""
     return "optimized" if "--enable-optimizations" in str(configure_args or "") else "plain"
 
@@ -59,7 +58,7 @@ def host_flavours(metadata: pd.DataFrame) -> dict[str, str]:
     """host -> flavour; a host whose variants disagree is left out (it cannot be compared)."""
     out = {}
     for host, g in metadata.groupby("host", sort=False):
-        found = {flavour_of(a) for a in g["configure_args"]}
+        found = {flavour_from_configure_args(a) for a in g["configure_args"]}
         if len(found) == 1:
             out[host] = found.pop()
     return out

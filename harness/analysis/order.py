@@ -28,6 +28,7 @@ def baseline_variant(variant: str, names) -> str | None:
 
 
 def variant_order(names) -> list[str]:
+    """Distinct variant names in registry order (baseline, free-threaded, control; versions ascending)."""
     return sorted(dict.fromkeys(names), key=reg.order_key)
 
 
@@ -36,3 +37,19 @@ def strategies(names) -> list[str]:
     names = list(dict.fromkeys(names))
     return sorted(names, key=lambda s: (STRATEGY_ORDER.index(s) if s in STRATEGY_ORDER
                                         else len(STRATEGY_ORDER), s))
+
+
+def sort_rows(df, by=("host", "workload", "variant", "strategy", "workers")):
+    """``df`` sorted for reading: variants in registry order, strategies as :func:`strategies`.
+
+    Columns of ``by`` that ``df`` lacks are skipped; the sort is stable and the index is reset.
+    """
+    present = list(df["strategy"].dropna()) if "strategy" in df.columns else []
+    sorder = {s: i for i, s in enumerate(strategies(present))}
+    keys = {
+        "variant": lambda s: s.map(reg.order_key),
+        "strategy": lambda s: s.map(lambda v: sorder.get(v, len(sorder))),
+    }
+    by = [b for b in by if b in df.columns]
+    return df.sort_values(by, key=lambda s: keys[s.name](s) if s.name in keys else s,
+                          kind="stable").reset_index(drop=True)

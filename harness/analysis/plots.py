@@ -69,18 +69,18 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _nan(v) -> bool:
-    return v is None or v is _na() or (isinstance(v, float) and math.isnan(v))
+def _missing(v) -> bool:
+    return v is None or v is _pandas_na() or (isinstance(v, float) and math.isnan(v))
 
 
-def _na():
+def _pandas_na():
     import pandas as pd
 
     return pd.NA
 
 
-def _sig(v) -> bool:
-    return not _nan(v) and bool(v)
+def _significant(v) -> bool:
+    return not _missing(v) and bool(v)
 
 
 def _color(variant: str) -> str:
@@ -89,7 +89,7 @@ def _color(variant: str) -> str:
 
 def _point(ax, x, y, lo, hi, color, marker, sig, label=None):
     """A marker with its CI as an error bar; hollow when the ratio is not significant."""
-    if not _nan(lo) and not _nan(hi):
+    if not _missing(lo) and not _missing(hi):
         ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], fmt="none", ecolor=color, capsize=3,
                     lw=1)
     ax.plot([x], [y], marker=marker, ls="none", ms=7, color=color, mec=color,
@@ -201,7 +201,7 @@ def slowdown_figure(summary, host: str, path: Path) -> Path:
         offset = (j - (len(variants) - 1) / 2) * 0.18
         label = variant
         for r in data[data["variant"] == variant].to_dict("records"):
-            if _nan(r["slowdown"]):
+            if _missing(r["slowdown"]):
                 continue
             _point(ax, workloads.index(r["workload"]) + offset, r["slowdown"],
                    r["slowdown_ci_low"], r["slowdown_ci_high"], _color(variant),
@@ -217,26 +217,62 @@ def slowdown_figure(summary, host: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def headline_figure(summary, host: str, path: Path) -> Path:
+# Filled shapes that stay distinct at 9 points, the most distinct first; a workload past them gets
+# a numbered marker.
+WORKLOAD_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "<", ">", "p", "h", "d", "8", "H")
+LEGEND_COLUMN_WIDTH = 2.0  # inches per legend column under the headline figure
+
+
+def workload_markers(workloads) -> dict[str, str]:
+    """A distinct marker per workload, for any number of them: the filled shapes first, then
+    numbered markers ("$12$"), so no workload shares a marker or is left out of a legend."""
+    out = {}
+    for i, workload in enumerate(dict.fromkeys(workloads)):
+        out[workload] = WORKLOAD_MARKERS[i] if i < len(WORKLOAD_MARKERS) else f"${i + 1}$"
+    return out
+
+
+def _log_ticks(ax, values) -> None:
+    """Plain-number ticks on a log axis: 1, 2, 5 per decade over a wide range, every integer
+    multiple over a narrow one, minor ticks unlabelled (no crowded 6.0 7.0 8.0 9.0)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    positive = [v for v in values if v > 0]
+    wide = bool(positive) and max(positive) / min(positive) > 4
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if wide else tuple(range(1, 10))))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def draw_headline(summary, host: str):
     """Slowdown (x) vs best threads speedup (y), one point per workload x variant.
 
-    Colour: variant; marker: workload. Quadrant lines at 1.0; points above the diagonal y = x
-    beat the baseline's sequential time with threads despite the single-thread cost. Hollow: either
-    ratio not significant.
+    Colour: variant; marker: workload (:func:`workload_markers`, one each however many). Quadrant
+    lines at 1.0; points above the diagonal y = x beat the baseline's sequential time with threads
+    despite the single-thread cost. Hollow (a numbered marker: faint): either ratio not
+    significant. The title is the figure's
+    (wrapped to its width) and the legend sits under the axes, the figure as tall as its rows need,
+    so neither is cut off however many workloads there are.
     """
+    import textwrap
+
     import numpy as np
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import ScalarFormatter
 
     data = summary[(summary["host"] == host)].dropna(subset=["slowdown", "speedup_threads"])
-    fig, (ax,) = _figure(width=6.8, height=5.2)
-    markers = dict(zip(dict.fromkeys(data["workload"]), "osD^vP*Xph", strict=False))
+    markers = workload_markers(data["workload"])
+    variants = variant_order(data["variant"])
+    width = 8.4
+    columns = int(width // LEGEND_COLUMN_WIDTH)
+    rows = -(-(1 + len(variants) + len(markers)) // columns)
+    fig, (ax,) = _figure(width=width, height=5.0 + 0.2 * rows)
     for r in data.to_dict("records"):
         sig = r["speedup_threads_verdict"] in ("greater", "less") and (
             r["role"] == "baseline" or r["slowdown_verdict"] in ("greater", "less"))
-        color = _color(r["variant"])
-        ax.plot([r["slowdown"]], [r["speedup_threads"]], marker=markers.get(r["workload"], "o"),
-                ls="none", ms=9, color=color, mec=color, mfc=color if sig else "white", alpha=0.85)
+        color, marker = _color(r["variant"]), markers[r["workload"]]
+        numbered = marker.startswith("$")  # a glyph cannot be hollow: faint instead
+        ax.plot([r["slowdown"]], [r["speedup_threads"]], marker=marker, ls="none", ms=9, color=color,
+                mec=color, mfc=color if sig or numbered else "white", alpha=0.85 if sig or not numbered else 0.3)
     ax.axvline(1.0, color="black", lw=0.8)
     ax.axhline(1.0, color="black", lw=0.8)
     handles = []
@@ -249,25 +285,30 @@ def headline_figure(summary, host: str, path: Path) -> Path:
                               label="y = x: baseline sequential speed"))
         ax.set_xlim(x_lo, x_hi)
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(ScalarFormatter())
-        ax.yaxis.set_minor_formatter(ScalarFormatter())
-    handles += [Line2D([], [], marker="o", ls="none", color=_color(v), label=v)
-                for v in variant_order(data["variant"])]
-    handles += [Line2D([], [], marker=m, ls="none", color="gray", label=w)
-                for w, m in markers.items()]
+        _log_ticks(ax, [*data["speedup_threads"].astype(float), 1.0])
+    handles += [Line2D([], [], marker="o", ls="none", color=_color(v), label=v) for v in variants]
+    handles += [Line2D([], [], marker=m, ls="none", color="gray", label=w) for w, m in markers.items()]
     ax.set_xlabel("single-thread slowdown vs baseline (> 1: slower)")
     ax.set_ylabel("threads speedup vs own sequential (log)")
-    ax.set_title(f"{host}: single-thread price vs threads gain (hollow: inconclusive)")
+    chars = int(width * 72 / (0.6 * (FONT + 1)))  # what fits on one line of the figure
+    title = textwrap.fill(f"{host}: single-thread price vs threads gain", chars)
+    hollow = "hollow (numbered: faint)" if any(m.startswith("$") for m in markers.values()) else "hollow"
+    fig.suptitle(f"{title}\n(one point per workload and variant; {hollow}: inconclusive)", fontsize=FONT + 1)
     if handles:
-        ax.legend(handles=handles, fontsize=FONT, loc="upper left", bbox_to_anchor=(1.01, 1))
-    return _save(fig, path)
+        fig.legend(handles=handles, loc="outside lower center", fontsize=FONT, ncols=columns)
+    return fig
+
+
+def headline_figure(summary, host: str, path: Path) -> Path:
+    """The headline figure of ``host`` (:func:`draw_headline`) written to ``path``."""
+    return _save(draw_headline(summary, host), path)
 
 
 def memory_figure(benchmarks, host: str, path: Path) -> Path:
     """Peak memory per strategy and variant at each strategy's largest worker count, per workload.
 
-    The summed peak of the whole process tree when the runs recorded it (newer runs), else the
-    older max(own RSS, largest child), which understates a pool of processes (said in the label).
+    The summed peak of the whole process tree when the runs recorded it, else max(own RSS, largest
+    child), which understates a pool of processes (said in the label).
     """
     import seaborn as sns
 

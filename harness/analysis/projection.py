@@ -45,7 +45,7 @@ import pandas as pd
 from harness.analysis.order import baseline_variant, role
 from harness.analysis.stats import karp_flatt
 
-__all__ = ["COLUMNS", "DRAWS", "LABEL", "SEED", "break_even", "processes_time", "project",
+__all__ = ["COLUMNS", "DRAWS", "LABEL", "SEED", "projected_break_even_cores", "processes_time", "project",
            "section_markdown", "threads_time"]
 
 SEED = 20250703
@@ -67,8 +67,8 @@ def processes_time(p, f_b):
     return f_b + (1 - f_b) / p
 
 
-def _break_even(S, f_t, f_b, p_min):
-    """Vectorised break_even: inf where never, p_min where already."""
+def _projected_break_even_cores_vectorised(S, f_t, f_b, p_min):
+    """Vectorised projected_break_even_cores: inf where never, p_min where already."""
     S, f_t, f_b = (np.asarray(x, dtype=float) for x in (S, f_t, f_b))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN and inf inputs: handled below
         a = S * f_t - f_b  # threads_ft(p) - processes_base(p) = a + b / p
@@ -79,7 +79,7 @@ def _break_even(S, f_t, f_b, p_min):
     return np.where(np.isnan(S) | np.isnan(f_t) | np.isnan(f_b), np.nan, out)
 
 
-def break_even(S: float, f_t: float, f_b: float, p_min: float = 1.0) -> float:
+def projected_break_even_cores(S: float, f_t: float, f_b: float, p_min: float = 1.0) -> float:
     """Smallest real p >= p_min where S (f_t + (1 - f_t)/p) <= f_b + (1 - f_b)/p; inf for never.
 
     Closed form: with a = S f_t - f_b and b = S (1 - f_t) - (1 - f_b) the difference of the two
@@ -87,7 +87,7 @@ def break_even(S: float, f_t: float, f_b: float, p_min: float = 1.0) -> float:
     p* = -b/a = ((1 - f_b) - S (1 - f_t)) / (S f_t - f_b) when a < 0 (the threads' time falls
     faster), never (inf) when a >= 0. NaN for NaN input.
     """
-    return float(_break_even(S, f_t, f_b, p_min))
+    return float(_projected_break_even_cores_vectorised(S, f_t, f_b, p_min))
 
 
 def _serial_fraction(speedup, p):
@@ -98,11 +98,11 @@ def _serial_fraction(speedup, p):
     return np.clip(f, 0.0, 1.0)
 
 
-def _num(df: pd.DataFrame, col: str) -> pd.Series:
+def _numeric_column(df: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(df[col], errors="coerce") if col in df else pd.Series(np.nan, index=df.index)
 
 
-def _pick(rows: pd.DataFrame, **where) -> pd.DataFrame:
+def _rows_where(rows: pd.DataFrame, **where) -> pd.DataFrame:
     for k, v in where.items():
         rows = rows[rows[k] == v]
     return rows
@@ -130,7 +130,7 @@ def project(ratios: pd.DataFrame, seed: int = SEED, draws: int = DRAWS) -> pd.Da
         return pd.DataFrame(columns=list(COLUMNS))
     r = ratios.copy()
     for col in ("value", "se_log", "df", "workers", "cpu_count"):
-        r[col] = _num(r, col)
+        r[col] = _numeric_column(r, col)
     r["host"] = r["host"].astype(str)
     rows = []
     for host, h in r.groupby("host", sort=True):
@@ -150,6 +150,7 @@ def project(ratios: pd.DataFrame, seed: int = SEED, draws: int = DRAWS) -> pd.Da
 
 
 def _project_one(h, host, workload, kind, variant, base, cpu, rng, draws) -> dict:
+    """The projection row of one free-threaded variant of a workload; ``note`` says why a number is missing."""
     row = dict.fromkeys(COLUMNS, math.nan)
     row.update(host=host, workload=workload, kind=kind, variant=variant, baseline=base, status="n/a",
                note="", label=LABEL.format(p="N"), never_share=math.nan, already_share=math.nan)
@@ -165,9 +166,9 @@ def _project_one(h, host, workload, kind, variant, base, cpu, rng, draws) -> dic
     if cpu is None:
         return fail("cpu_count unknown")
     w = h[h["workload"] == workload]
-    sd = _pick(w, variant=variant, metric="slowdown", strategy="sequential")
-    th = _pick(w, variant=variant, metric="speedup", strategy="threads")
-    pr = _pick(w, variant=base, metric="speedup", strategy="processes")
+    sd = _rows_where(w, variant=variant, metric="slowdown", strategy="sequential")
+    th = _rows_where(w, variant=variant, metric="speedup", strategy="threads")
+    pr = _rows_where(w, variant=base, metric="speedup", strategy="processes")
     if sd.empty or th.empty or pr.empty:
         missing = [n for n, d in (("slowdown", sd), (f"{variant} threads speedup", th),
                                   (f"{base} processes speedup", pr)) if d.empty]
@@ -192,7 +193,7 @@ def _project_one(h, host, workload, kind, variant, base, cpu, rng, draws) -> dic
     for name, raw, f in (("threads", raw_t, f_t), (f"{base} processes", raw_b, f_b)):
         if raw != f:
             notes.append(f"{name}: Karp-Flatt {raw:.3f} outside [0, 1], taken as {f:g}")
-    p_star = break_even(S, f_t, f_b, p_min=p0)
+    p_star = projected_break_even_cores(S, f_t, f_b, p_min=p0)
     status = "already" if p_star == p0 else ("never" if math.isinf(p_star) else "projected")
     row.update(slowdown=S, speedup_threads=sp_t, speedup_processes_baseline=sp_b, f_threads=f_t,
                f_processes_baseline=f_b, status=status, break_even_cores=p_star,
@@ -207,7 +208,7 @@ def _project_one(h, host, workload, kind, variant, base, cpu, rng, draws) -> dic
         S_d = _draw(rng, S, *inputs[0], draws)
         t_d = _draw(rng, sp_t, *inputs[1], draws)
         b_d = _draw(rng, sp_b, *inputs[2], draws)
-        p_d = _break_even(S_d, _serial_fraction(t_d, p0), _serial_fraction(b_d, p0), p0)
+        p_d = _projected_break_even_cores_vectorised(S_d, _serial_fraction(t_d, p0), _serial_fraction(b_d, p0), p0)
         q = np.quantile(p_d, [0.5, 0.025, 0.975], method="inverted_cdf")
         row.update(median=float(q[0]), low=float(q[1]), high=float(q[2]),
                    never_share=float(np.mean(np.isinf(p_d))),

@@ -9,31 +9,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from harness.analysis import flavours, projection, standard
-from harness.analysis.claims import (
-    _first,
-    _fmt_ratio,
-    _get,
-    _isnan,
-    _str,
-    claims_matrix,
-    fmt_pct,
-)
-
-if TYPE_CHECKING:
-    from harness.analysis import Results
+from harness.analysis.claims import claims_matrix
+from harness.analysis.load import sweep_rows
+from harness.analysis.results import Results
+from harness.analysis.values import first_present, fmt_pct, fmt_ratio_column, is_nan, number_or_nan, text_or_none
 
 __all__ = ["describe_runs", "failures_table", "headline_table", "markdown_table",
            "strategy_table", "verdict", "write_report", "hygiene_table", "readme_headline",
            "update_readme"]
-
-
-def _false(v) -> bool:
-    return v is not None and v is not pd.NA and not _isnan(v) and not bool(v)
 
 
 def _fmt_time(t) -> str:
@@ -58,19 +45,19 @@ def verdict(summary: pd.DataFrame, workload: str, variant: str | None = None) ->
     for host, g in sub.groupby("host", sort=False):
         rows = {r["variant"]: r for r in g.to_dict("records")}
         row = rows.get(variant) if variant else _of_role(rows, "free-threaded")
-        head = f"**{workload}** on *{host}* ({_first(g['cpu_count'])} CPUs): "
+        head = f"**{workload}** on *{host}* ({first_present(g['cpu_count'])} CPUs): "
         if row is None:
             parts.append(head + f"no {variant or 'free-threaded'} results.")
             continue
-        name, base = row["variant"], _str(row.get("baseline")) or "the baseline"
-        if _isnan(_get(row, "gain_best")):
+        name, base = row["variant"], text_or_none(row.get("baseline")) or "the baseline"
+        if is_nan(number_or_nan(row, "gain_best")):
             parts.append(head + f"cannot say whether {name} pays off: "
                          f"{row['note'] or 'no ' + base + ' results'}.")
             continue
-        v = _str(row.get("gain_best_verdict")) or "n/a"
+        v = text_or_none(row.get("gain_best_verdict")) or "n/a"
         ours = f"{row['best_strategy']} x{row['best_workers']}"
         theirs = row["baseline_best"]
-        g_txt = _fmt_ratio(row, "gain_best")
+        g_txt = fmt_ratio_column(row, "gain_best")
         if v == "greater":
             text = (f"**{name} pays off**: its best option, {ours}, runs {g_txt} the speed of "
                     f"{base}'s best, {theirs}.")
@@ -83,24 +70,24 @@ def verdict(summary: pd.DataFrame, workload: str, variant: str | None = None) ->
         else:
             text = (f"**inconclusive**: {name}'s best, {ours}, vs {base}'s best, {theirs} "
                     f"({g_txt}; {VERDICT_WORDS.get(v, v)}).")
-        tied = _str(row.get("tied_with_fastest"))
+        tied = text_or_none(row.get("tied_with_fastest"))
         if tied and "," in tied:
             text += f" Options tied with {name}'s fastest: {tied}."
-        be = _get(row, "break_even_workers")
-        if _isnan(be):
+        be = number_or_nan(row, "break_even_workers")
+        if is_nan(be):
             text += f" No thread count on {name} beats {base}'s best."
         else:
             qual = "" if row.get("break_even_verdict") == "significant" else " (n.s.)"
             text += f" Threads on {name} beat {base}'s best from {be} threads on{qual}."
-        slow = _get(row, "slowdown")
-        if not _isnan(slow):
-            text += (f" Single-threaded, {name} takes {_fmt_ratio(row, 'slowdown')} the {base} "
+        slow = number_or_nan(row, "slowdown")
+        if not is_nan(slow):
+            text += (f" Single-threaded, {name} takes {fmt_ratio_column(row, 'slowdown')} the {base} "
                      f"time ({VERDICT_WORDS.get(row.get('slowdown_verdict'), '')}; > 1: slower).")
         ctrl = _of_role(rows, "control")
-        if ctrl is not None and ctrl is not row and not _isnan(_get(ctrl, "gain_best")):
+        if ctrl is not None and ctrl is not row and not is_nan(number_or_nan(ctrl, "gain_best")):
             text += (f" With the GIL forced on ({ctrl['variant']}) the best option is "
                      f"{ctrl['best_strategy']} x{ctrl['best_workers']}, "
-                     f"{_fmt_ratio(ctrl, 'gain_best')} {base}'s best speed.")
+                     f"{fmt_ratio_column(ctrl, 'gain_best')} {base}'s best speed.")
         parts.append(head + text)
     return "\n\n".join(parts)
 
@@ -108,7 +95,7 @@ def verdict(summary: pd.DataFrame, workload: str, variant: str | None = None) ->
 def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub markdown table (no tabulate dependency); NaN and None print as '-'."""
     def cell(v):
-        if v is None or v is pd.NA or _isnan(v):
+        if v is None or v is pd.NA or is_nan(v):
             return "-"
         if isinstance(v, float):
             return f"{v:.3g}"
@@ -121,10 +108,10 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _mark(row, col: str) -> str:
+def _ratio_and_verdict(row, col: str) -> str:
     """ratio [CI], then the verdict when it is not a clear one."""
-    text = _fmt_ratio(row, col)
-    v = _str(row.get(f"{col}_verdict"))
+    text = fmt_ratio_column(row, col)
+    v = text_or_none(row.get(f"{col}_verdict"))
     if text == "-" or v in (None, "greater", "less", "baseline", "n/a"):
         return text
     return f"{text} ({'n.s.' if v != 'equivalent' else 'equiv.'})"
@@ -135,19 +122,19 @@ def headline_table(summary: pd.DataFrame, workload: str | None = None) -> pd.Dat
     sub = summary if workload is None else summary[summary["workload"] == workload]
     rows = []
     for r in sub.to_dict("records"):
-        be = _get(r, "break_even_workers")
+        be = number_or_nan(r, "break_even_workers")
         is_base = r.get("role") == "baseline"
         rows.append({
             "host": r["host"], "workload": r["workload"], "kind": r["kind"],
             "variant": r["variant"],
             "sequential": _fmt_time(r["seq_time"]),
-            "slowdown vs baseline": "baseline" if is_base else _mark(r, "slowdown"),
+            "slowdown vs baseline": "baseline" if is_base else _ratio_and_verdict(r, "slowdown"),
             "best option": (f"{r['best_strategy']} x{r['best_workers']}"
-                            if _str(r["best_strategy"]) else "-"),
+                            if text_or_none(r["best_strategy"]) else "-"),
             "tied with fastest": r.get("tied_with_fastest") or "-",
-            "speedup": _mark(r, "best_speedup"),
-            "gain vs baseline best": "baseline" if is_base else _mark(r, "gain_best"),
-            "break-even threads": "-" if _isnan(be) else (
+            "speedup": _ratio_and_verdict(r, "best_speedup"),
+            "gain vs baseline best": "baseline" if is_base else _ratio_and_verdict(r, "gain_best"),
+            "break-even threads": "-" if is_nan(be) else (
                 f"{be}" + ("" if r.get("break_even_verdict") == "significant" else " (n.s.)")),
             "note": r["note"] or "",
         })
@@ -165,23 +152,23 @@ def strategy_table(summary: pd.DataFrame, workload: str) -> pd.DataFrame:
                      "gain vs baseline": "baseline" if is_base else "-",
                      "efficiency": "-", "serial fraction": "-"})
         for s in strategies:
-            w = _get(r, f"workers_{s}")
-            if _isnan(w):
+            w = number_or_nan(r, f"workers_{s}")
+            if is_nan(w):
                 continue
             kf = _fmt_num(r[f"karp_flatt_{s}"])
             if r.get(f"karp_flatt_{s}_flag"):
                 kf += " (outside [0, 1])"
             rows.append({"host": r["host"], "variant": r["variant"], "strategy": s,
                          "workers": str(w), "time": _fmt_time(r[f"time_{s}"]),
-                         "speedup": _mark(r, f"speedup_{s}"),
-                         "gain vs baseline": "baseline" if is_base else _mark(r, f"gain_{s}"),
+                         "speedup": _ratio_and_verdict(r, f"speedup_{s}"),
+                         "gain vs baseline": "baseline" if is_base else _ratio_and_verdict(r, f"gain_{s}"),
                          "efficiency": _fmt_num(r[f"efficiency_{s}"]),
                          "serial fraction": kf})
     return pd.DataFrame(rows)
 
 
 def _fmt_num(v) -> str:
-    return "-" if _isnan(_get({"v": v}, "v")) else f"{v:.2f}"
+    return "-" if is_nan(number_or_nan({"v": v}, "v")) else f"{v:.2f}"
 
 
 def failures_table(benchmarks: pd.DataFrame) -> pd.DataFrame:
@@ -214,6 +201,8 @@ def hygiene_table(res: Results) -> pd.DataFrame:
 
 
 def _known_truth_md() -> list[str]:
+    """The method section's table: simulated coverage and false-positive rates, computed on each run
+    from harness.analysis.simulate so the report never quotes a number it did not compute."""
     from harness.analysis import simulate
 
     lines = ["| shape | true ratio | method | significant | CI coverage | right direction |",
@@ -369,8 +358,6 @@ def describe_runs(res: Results) -> str:
     if res.empty:
         return f"**{res.message}**"
     m = res.metadata
-    from harness.analysis.tables import sweep_rows  # tables imports this module
-
     planned, confirmed = sweep_rows(res.raw), len(res.raw) - len(sweep_rows(res.raw))
     lines = [f"{len(planned)} planned benchmarks, {int((planned['status'] == 'ok').sum())} "
              f"measured" + (f" (and {confirmed} best options measured again to confirm them)"
@@ -382,7 +369,7 @@ def describe_runs(res: Results) -> str:
         for r in g.to_dict("records"):
             lines.append(f"  - `{r['variant']}` ({r['role']}): Python {r['python_version']} "
                          f"(free-threaded: {r['free_threaded']}), source sha256 "
-                         f"`{(_str(r['source_sha256']) or '?')[:12]}`, measured "
+                         f"`{(text_or_none(r['source_sha256']) or '?')[:12]}`, measured "
                          f"{r['date_first']} .. {r['date_last']}, {r['ok']} ok / "
                          f"{r['failed']} not measured, {r['runs_flagged']} runs flagged")
     return "\n".join(lines)
@@ -400,7 +387,7 @@ def readme_headline(res: Results) -> str:
     first = g.iloc[0]
     lines = [f"Measured on host `{newest}`: {first['cpu_model']}, {first['cpu_count']} CPUs; "
              f"CPython {first['python_version']} builds from source sha256 "
-             f"`{(_str(first['source_sha256']) or '?')[:12]}`; profile {first['profile']}; "
+             f"`{(text_or_none(first['source_sha256']) or '?')[:12]}`; profile {first['profile']}; "
              f"{g['date_first'].min()} .. {g['date_last'].max()}."]
     others = [h for h in ends.index if h != newest]
     if others:

@@ -3,13 +3,15 @@
 A benchmark is ``processes`` pyperf processes x ``values`` values; value = mu * (1 + e) with
 e = sigma * (sqrt(rho) * u_process + sqrt(1 - rho) * u_value), u standard normal, so values of
 one process correlate with coefficient rho (default 0.3); sigma (the noise) is drawn per comparison
-uniformly from 2-10%, the range a bare perf_counter loop shows on the 2-core machines. The
+uniformly from 2-10% (wide enough for the noise of small shared VMs, where campaigns run). The
 "precision" shape adds processes (from ``processes`` up to ``cap``) until the 95% CI half-width of
 the mean over processes is <= 2%, as the precision-target profile does.
 
-``compare`` runs S comparisons of two such benchmarks with the new method (Welch on log process
-means, harness.analysis.stats.contrast) and the old one (percentile bootstrap of the flattened
-values) and returns the rates the known-truth tests and the report quote.
+``compare`` runs S comparisons of two such benchmarks with the process-level method of the analysis
+(Welch on log process means, harness.analysis.stats.contrast; rates under ``"new"``) and with a
+percentile bootstrap of the flattened values (``"old"``: values resampled as if independent, the
+reference the process-level method is shown to beat), and returns the rates the known-truth tests
+and the report quote.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def welch_log_ratio(pa: np.ndarray, pb: np.ndarray, na=None, nb=None, confidence
 
 
 def old_bootstrap_ratio(a: np.ndarray, b: np.ndarray, n_boot: int = 1000, seed: int = 1):
-    """The published method, vectorised: values flattened and resampled as if independent."""
+    """The value-level bootstrap, vectorised: values flattened and resampled as if independent."""
     rng = np.random.default_rng(seed)
     fa, fb = a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1)
     s, k = fa.shape
@@ -122,7 +124,7 @@ def compare(n_sim: int = 2000, true_ratio: float = 1.0, processes: int = 2, valu
 
     out["new"] = rates(*welch_log_ratio(pa, pb, na, nb))
     if old:
-        if precision_cap:  # the old method on the same processes: keep the first n of each
+        if precision_cap:  # the bootstrap on the same processes: keep the first n of each
             fa = np.where(np.arange(cap)[None, :, None] < na[:, None, None], a, np.nan)
             fb = np.where(np.arange(cap)[None, :, None] < nb[:, None, None], b, np.nan)
             out["old"] = rates(*_old_ragged(fa, fb))
@@ -185,14 +187,14 @@ def rerun_agreement(n_sim: int = 2000, processes: int = 3, values: int = 2, true
                     extend_to: int | None = None, stop_confidence: float = CONFIDENCE) -> dict:
     """How often two campaigns of one truth give the same three-valued verdict on a ratio a / b.
 
-    Each comparison draws a true ratio uniformly from ``true_range`` (the published slowdowns span
-    about 1.0-1.5) and its noise from ``noise``; campaign 1 and campaign 2 each measure a and b with
-    ``processes`` processes per side, or, with ``extend_to``, add processes while the verdict is
-    inconclusive by a ``stop_confidence`` interval, up to ``extend_to`` (the campaign's rule for a
-    workload's sequential reference). Returns the share of comparisons whose verdicts agree, the
-    share of disagreements where one verdict is decided and the other inconclusive, the share of
-    decided verdicts that are wrong (the truth is on another side of the margin) and of all
-    comparisons (wrong_calls), and the mean processes per side.
+    Each comparison draws a true ratio uniformly from ``true_range`` (ratios of the size the
+    headline compares, on both sides of the margin) and its noise from ``noise``; campaign 1 and
+    campaign 2 each measure a and b with ``processes`` processes per side, or, with ``extend_to``,
+    add processes while the verdict is inconclusive by a ``stop_confidence`` interval, up to
+    ``extend_to`` (the campaign's rule for a workload's sequential reference). Returns the share of
+    comparisons whose verdicts agree, the share of disagreements where one verdict is decided and the
+    other inconclusive, the share of decided verdicts that are wrong (the truth is on another side of
+    the margin) and of all comparisons (wrong_calls), and the mean processes per side.
     """
     rng = np.random.default_rng(seed)
     truth = rng.uniform(*true_range, n_sim)

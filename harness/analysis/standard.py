@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.analysis.claims import fmt_ratio
 from harness.analysis.order import baseline_variant, role, variant_order
 from harness.analysis.stats import MARGIN, contrast, log_interval, process_means, ratio_verdict, welch
+from harness.analysis.values import fmt_ratio
 
 __all__ = ["GEOMEAN_COLUMNS", "LOAD_COLUMNS", "PLACEMENT_COLUMNS", "PUBLISHED_REFERENCES",
            "SLOWDOWN_COLUMNS", "Reference", "geomean", "load", "placement", "section_markdown",

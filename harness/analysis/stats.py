@@ -34,13 +34,9 @@ import numpy as np
 from harness import intervals
 from harness.intervals import CONFIDENCE, MARGIN, log_interval, paired_ratio_interval, ratio_verdict, t_quantile, welch
 
-__all__ = ["CONFIDENCE", "MARGIN", "N_BOOT", "SEED", "Contrast", "break_even", "combine", "contrast", "paired_contrast",
-           "describe_runs_values", "describe_values", "efficiency", "karp_flatt", "process_means",
-           "log_interval", "ratio_verdict", "significant", "t_quantile", "usable_cores", "value_bootstrap_ratio",
-           "welch"]
-
-N_BOOT = 2000  # resamples of the (old, value-level) bootstrap kept for comparison
-SEED = 20250701
+__all__ = ["CONFIDENCE", "MARGIN", "Contrast", "combine", "contrast", "describe_runs_values", "describe_values",
+           "efficiency", "karp_flatt", "log_interval", "measured_break_even_workers", "paired_contrast",
+           "process_means", "ratio_verdict", "significant", "t_quantile", "usable_cores", "welch"]
 
 
 def process_means(runs) -> np.ndarray:
@@ -86,6 +82,7 @@ class Contrast(tuple):
     __slots__ = ()
 
     def __new__(cls, value, low, high, df, se, n_min):
+        """A tuple, so a Contrast unpacks like one, with named fields for reading."""
         return super().__new__(cls, (value, low, high, df, se, n_min))
 
     value = property(lambda s: s[0])
@@ -176,7 +173,7 @@ def karp_flatt(speedup: float, workers: int, cores: int | None = None,
     """Serial fraction e = (1/S - 1/p) / (1 - 1/p) with p = min(workers, cores), for p > 1.
 
     Outside [0, 1] it is not a serial fraction (superlinear speedup, or slower than sequential):
-    callers flag it (see ``tables``). NaN for I/O work, where p is not the limit.
+    callers flag it (harness.analysis.views). NaN for I/O work, where p is not the limit.
     """
     p = usable_cores(workers, cores)
     if kind == "io" or p is None or p <= 1 or not speedup > 0:
@@ -184,21 +181,9 @@ def karp_flatt(speedup: float, workers: int, cores: int | None = None,
     return (1 / speedup - 1 / p) / (1 - 1 / p)
 
 
-def break_even(thread_means: dict[int, float], baseline_best: float) -> int | None:
+def measured_break_even_workers(thread_means: dict[int, float], baseline_best: float) -> int | None:
     """Fewest threads whose mean time beats ``baseline_best``; None if no count does."""
     for workers in sorted(thread_means):
         if thread_means[workers] < baseline_best:
             return workers
     return None
-
-
-def value_bootstrap_ratio(num, den, n_boot: int = N_BOOT, seed: int = SEED):
-    """The published (pre-issue-10) method, kept only for comparison: values resampled as if
-    independent. Its intervals are too narrow (see tests/test_known_truth.py); not used."""
-    a, b = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    ratio = float(a.mean() / b.mean())
-    rng = np.random.default_rng(seed)
-    ma = a[rng.integers(0, len(a), size=(n_boot, len(a)))].mean(axis=1)
-    mb = b[rng.integers(0, len(b), size=(n_boot, len(b)))].mean(axis=1)
-    low, high = np.quantile(ma / mb, [0.025, 0.975])
-    return ratio, float(low), float(high)

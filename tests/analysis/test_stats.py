@@ -1,9 +1,10 @@
-"""harness.analysis.stats by hand: t quantiles, Welch ratio intervals over processes, verdicts."""
+"""harness.analysis.stats by hand: t quantiles, intervals over processes, verdicts, scaling figures."""
 
 import math
 
 import numpy as np
 import pytest
+from handmade import approx
 
 from harness.analysis import stats
 
@@ -63,3 +64,33 @@ def test_process_means_ignore_empty_runs():
 def test_usable_cores():
     assert stats.usable_cores(4, 2) == 2 and stats.usable_cores(1, 2) == 1
     assert stats.usable_cores(4, None) == 4
+
+
+def test_describe_runs_values_t_interval_over_process_means():
+    # three processes with means 1, 2, 3: t(0.975, df=2) * s / sqrt(n), s = 1
+    got = stats.describe_runs_values([(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)])
+    half = 4.3027 * 1.0 / math.sqrt(3)
+    assert got["n"] == 6 and got["n_processes"] == 3
+    assert got["ci95_low"] == approx(2 - half) and got["ci95_high"] == approx(2 + half)
+    assert got["precision"] == approx(half / 2)
+
+
+def test_one_process_has_no_interval():
+    got = stats.describe_runs_values([(0.5, 0.6, 0.7)])
+    assert got["n_processes"] == 1 and math.isnan(got["ci95_low"]) and math.isnan(got["precision"])
+
+
+def test_efficiency_and_karp_flatt_use_usable_cores():
+    assert stats.efficiency(1.6, 2, cores=2) == approx(0.8)
+    assert stats.karp_flatt(1.6, 2, cores=2) == approx(0.25)  # (1/1.6 - 1/2) / (1 - 1/2)
+    # 4 threads on 2 cores, speedup 1.995: p = 2, serial fraction ~0.0025 (not 0.335 with p = 4)
+    assert stats.karp_flatt(1.995, 4, cores=2) == approx((1 / 1.995 - 0.5) / 0.5)
+    assert stats.efficiency(1.995, 4, cores=2) == approx(1.995 / 2)
+    assert math.isnan(stats.karp_flatt(1.0, 1, cores=2))  # p = 1: undefined
+    assert math.isnan(stats.efficiency(30.0, 64, cores=2, kind="io"))  # waiting, not cores
+    assert math.isnan(stats.karp_flatt(30.0, 64, cores=2, kind="io"))
+
+
+def test_break_even_is_the_fewest_threads_that_beat_the_baseline():
+    assert stats.measured_break_even_workers({1: 3.0, 4: 1.0, 2: 1.9}, baseline_best=2.0) == 2
+    assert stats.measured_break_even_workers({1: 3.0, 2: 2.5}, baseline_best=2.0) is None

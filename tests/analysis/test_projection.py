@@ -49,7 +49,7 @@ def table(s=S, f_t=F_T, f_b=F_B, se=0.001, df=20.0, host="h", workload="w", kind
 
 
 def test_closed_form_known_truth():
-    p = projection.break_even(S, F_T, F_B)
+    p = projection.projected_break_even_cores(S, F_T, F_B)
     assert p == pytest.approx(0.57 / 0.07)
     assert projection.threads_time(p, S, F_T) == pytest.approx(projection.processes_time(p, F_B))
     assert projection.threads_time(p - 0.5, S, F_T) > projection.processes_time(p - 0.5, F_B)
@@ -57,15 +57,16 @@ def test_closed_form_known_truth():
 
 
 def test_never_already_and_nan():
-    assert math.isinf(projection.break_even(2.4, 0.17, 0.08))  # S f_t > f_b: the lines never cross
-    assert math.isinf(projection.break_even(2.0, 0.05, 0.1))  # S f_t == f_b: parallel lines, threads above
-    assert projection.break_even(2.0, 0.0, 0.6) == pytest.approx(1.6 / 0.6)  # 2/p against 0.6 + 0.4/p
-    assert projection.break_even(0.9, 0.1, 0.1) == 1.0  # threads win from one core on
-    assert projection.break_even(1.0, 0.01, 0.3, p_min=2) == 2.0  # already at the measured cores
-    assert math.isnan(projection.break_even(math.nan, 0.1, 0.1))
+    assert math.isinf(projection.projected_break_even_cores(2.4, 0.17, 0.08))  # S f_t > f_b: the lines never cross
+    # S f_t == f_b: parallel lines, threads above
+    assert math.isinf(projection.projected_break_even_cores(2.0, 0.05, 0.1))
+    assert projection.projected_break_even_cores(2.0, 0.0, 0.6) == pytest.approx(1.6 / 0.6)  # 2/p against 0.6 + 0.4/p
+    assert projection.projected_break_even_cores(0.9, 0.1, 0.1) == 1.0  # threads win from one core on
+    assert projection.projected_break_even_cores(1.0, 0.01, 0.3, p_min=2) == 2.0  # already at the measured cores
+    assert math.isnan(projection.projected_break_even_cores(math.nan, 0.1, 0.1))
     # S f_t > f_b with threads ahead on few cores only: past p_min they never win again
-    assert projection.break_even(0.9, 0.3, 0.1, p_min=1) == 1.0
-    assert math.isinf(projection.break_even(0.9, 0.3, 0.1, p_min=4))
+    assert projection.projected_break_even_cores(0.9, 0.3, 0.1, p_min=1) == 1.0
+    assert math.isinf(projection.projected_break_even_cores(0.9, 0.3, 0.1, p_min=4))
 
 
 def test_project_recovers_the_truth_with_a_narrow_interval():
@@ -135,7 +136,7 @@ def test_superlinear_speedup_is_clipped_and_noted():
     t.loc[sel, "value"] = 2.05  # Karp-Flatt < 0: not a serial fraction
     r = projection.project(t).iloc[0]
     assert r["f_threads"] == 0 and "outside [0, 1]" in r["note"]
-    assert r["break_even_cores"] == pytest.approx(projection.break_even(S, 0.0, F_B))
+    assert r["break_even_cores"] == pytest.approx(projection.projected_break_even_cores(S, 0.0, F_B))
 
 
 def _simulated(rng, i, n=10, sigma=0.01):
@@ -154,6 +155,7 @@ def _simulated(rng, i, n=10, sigma=0.01):
     return rows
 
 
+@pytest.mark.known_truth
 def test_monte_carlo_interval_covers_the_truth_on_simulated_processes():
     """200 simulated campaigns (one host each) measured with pyperf-like process noise."""
     rng = np.random.default_rng(11)

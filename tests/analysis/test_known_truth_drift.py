@@ -1,6 +1,5 @@
 """Known truth on a drifting machine: the campaign's round engine against a simulated VM whose
-speed wanders (tens of percent over an hour, as vm-106a85 did between and within its two default
-campaigns), with the analysis's process-level interval.
+speed wanders (tens of percent over an hour, as shared VMs do), with the analysis's process-level interval.
 
 The real :func:`harness.measure.campaign.interleave_groups` runs; only the pyperf process is
 simulated: a process of an option whose true time is ``t`` takes ``t * speed(now) * noise`` per
@@ -15,6 +14,7 @@ import math
 
 import numpy as np
 import pyperf
+import pytest
 
 from harness import metadata
 from harness.analysis import stats
@@ -58,7 +58,7 @@ def _campaign(rng, together: bool) -> dict:
     if together:
         return campaign.interleave_groups(_groups(TRUTH), m.measure, clock=m.clock, log=lambda s: None)
     out = {}
-    for option in TRUTH:  # the previous rule: one benchmark after the other
+    for option in TRUTH:  # benchmark by benchmark: each option's rounds end before the next's begin
         out.update(campaign.interleave_groups(_groups([option]), m.measure, clock=m.clock, log=lambda s: None))
     return out
 
@@ -92,6 +92,7 @@ def _coverage(together: bool, n_sim: int = 150, seed: int = 7) -> dict:
     return {k: (float(np.mean(hits[k])), float(np.median(widths[k]))) for k in hits}
 
 
+@pytest.mark.known_truth
 def test_a_workload_measured_round_by_round_covers_its_true_ratios_on_a_drifting_machine():
     apart, together = _coverage(together=False), _coverage(together=True)
     for kind in apart:
@@ -155,6 +156,7 @@ def _reference_verdicts(factor: float, n_sim: int = 300, seed: int = 11) -> tupl
     return {v: verdicts.count(v) / n_sim for v in set(verdicts)}, float(np.mean(rounds))
 
 
+@pytest.mark.known_truth
 def test_a_slowdown_decided_by_paired_rounds_is_right_on_a_drifting_machine():
     """Power and error of the headline slowdown under drift: a true 10% slowdown is called
     "greater" >= 90% of the time, a true 1.00 is never called greater or less more than 5%."""

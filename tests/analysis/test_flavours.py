@@ -1,14 +1,11 @@
-"""Plain vs optimized builds of one machine, and a rerun beside the published set (known truth)."""
+"""Plain vs optimized builds of one machine, and a rerun beside a results set (known truth)."""
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pandas")
-sys.path.insert(0, str(Path(__file__).parent))
 
 from synth import SLOWDOWN, model_specs, write_variant  # noqa: E402
 
@@ -34,9 +31,9 @@ def _set(raw, host, slowdown_ft, machine, optimized, seed):
 
 
 def test_the_flavour_of_a_build_comes_from_its_configure_arguments():
-    assert flavours.flavour_of(PLAIN) == "plain"
-    assert flavours.flavour_of(PLAIN + " --enable-optimizations --with-lto") == "optimized"
-    assert flavours.flavour_of(None) == "plain"
+    assert flavours.flavour_from_configure_args(PLAIN) == "plain"
+    assert flavours.flavour_from_configure_args(PLAIN + " --enable-optimizations --with-lto") == "optimized"
+    assert flavours.flavour_from_configure_args(None) == "plain"
 
 
 def test_plain_and_optimized_sets_of_one_machine_are_compared_and_never_across_machines(tmp_path):

@@ -116,6 +116,7 @@ def _row(host, variant, bench, means, status="ok", error=""):
             "seconds": 1.0, "source": ""}
 
 
+@pytest.mark.known_truth
 def test_geomean_interval_covers_the_truth_about_95_percent_of_the_time():
     """400 simulated experiments (one host each): 5 benchmarks, 4 processes a side, 3% noise."""
     rng = np.random.default_rng(7)

@@ -1,12 +1,8 @@
 """python -m harness.analysis reproduce RAW_A RAW_B on synthetic result sets."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("pandas")
-sys.path.insert(0, str(Path(__file__).parent))
 
 from synth import model_results  # noqa: E402
 
@@ -34,15 +30,15 @@ def test_a_set_against_itself_agrees_fully(tmp_path):
 def test_two_best_options_agree_only_when_each_is_tied_with_the_other_runs_fastest():
     import pandas as pd
 
-    from harness.analysis.tables import _tied_with
+    from harness.analysis.reproduce import best_options_tied
 
     row = lambda s, w, tied: pd.Series({"best_strategy": s, "best_workers": w,  # noqa: E731
                                         "tied_with_fastest": tied})
     threads = row("threads", 2, "threads x2, processes x4")
-    assert _tied_with(threads, row("processes", 4, "processes x4, threads x2"))
-    assert not _tied_with(threads, row("processes", 4, "processes x4"))  # the rerun tells threads apart
-    assert not _tied_with(threads, row("processes", 2, "processes x2, threads x2"))  # processes x2 slower
-    assert not _tied_with(threads, row("processes", 4, None))
+    assert best_options_tied(threads, row("processes", 4, "processes x4, threads x2"))
+    assert not best_options_tied(threads, row("processes", 4, "processes x4"))  # the rerun tells threads apart
+    assert not best_options_tied(threads, row("processes", 2, "processes x2, threads x2"))  # processes x2 slower
+    assert not best_options_tied(threads, row("processes", 4, None))
 
 
 def test_a_rerun_of_the_same_model_mostly_agrees(tmp_path, capsys):

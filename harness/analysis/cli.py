@@ -1,0 +1,93 @@
+"""The command line: ``python -m harness.analysis`` regenerates everything, ``... reproduce A B``
+compares two result sets of one machine.
+
+Raw results the analysis cannot use print as one line ``ftbench: error: ...`` and exit 1; usage
+errors exit 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.analysis.load import AnalysisError
+from harness.analysis.pipeline import analyse_set, regenerate
+from harness.analysis.report import update_readme
+from harness.analysis.reproduce import reproduce
+from harness.analysis.stats import MARGIN
+from harness.analysis.values import fmt_pct
+
+DESCRIPTION = "From raw pyperf results to the answer: does the free-threaded build pay off, and for which work?"
+
+
+def reproduce_main(argv: list[str]) -> int:
+    """``reproduce RAW_A RAW_B``: print how far the verdicts of two result sets of one machine agree."""
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.analysis reproduce",
+        description="Compare the verdicts of two result sets of the same machine (a rerun).")
+    parser.add_argument("raw_a", help="the first run: a host's results set (results/raw/<host>) or a raw "
+                                      "directory holding one host")
+    parser.add_argument("raw_b", help="the rerun, likewise")
+    parser.add_argument("--margin", type=float, default=MARGIN, help="equivalence margin")
+    args = parser.parse_args(argv)
+    try:
+        a, b = analyse_set(args.raw_a, args.margin), analyse_set(args.raw_b, args.margin)
+    except AnalysisError as exc:
+        print(f"ftbench: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    got = reproduce(a, b)
+    print(f"headline verdicts agree (slowdown and best gain, three-valued against the +-{100 * args.margin:g}% "
+          f"margin): {fmt_pct(got['headline_agree'])} of {got['headline_n']}")
+    print("  by metric: " + "; ".join(f"{m} {k} of {n}" for m, (k, n) in got["by_metric"].items()))
+    print(f"direction and significance (CI excludes 1) of the same ratios agree: "
+          f"{fmt_pct(got['significance_agree'])} of {got['headline_n']}")
+    print(f"headline verdicts that contradict (both decided, different): {got['contradictions']} of "
+          f"{got['headline_n']}")
+    print(f"best-option family agrees: {fmt_pct(got['best_family_agree'])} of "
+          f"{got['best_family_n']}; the same, or each run's best tied with the other's fastest: "
+          f"{fmt_pct(got['best_tied_agree'])}")
+    print(f"all ratio verdicts agree: {fmt_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}")
+    print(f"estimates of A inside B's 95% CIs: {fmt_pct(got['a_inside_b'])}; of B inside A's: "
+          f"{fmt_pct(got['b_inside_a'])} (of {got['ci_n']} ratios with CIs on both sides)")
+    print("  by metric (A in B, B in A, ratios): " + "; ".join(
+        f"{mt} {fmt_pct(x)}, {fmt_pct(y)} ({n})" for mt, (x, y, n) in got["inside_by_metric"].items()))
+    diff = got["table"][~got["table"]["agree"]]
+    if len(diff):
+        print("disagreements:")
+        for r in diff.to_dict("records"):
+            print(f"  {r['workload']} {r['variant']} {r['metric']}: {r['verdict_a']} vs {r['verdict_b']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Regenerate the CSVs, figures and REPORT.md (and a README headline); 1 on unusable raw results."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["reproduce"]:
+        return reproduce_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m harness.analysis", description=DESCRIPTION)
+    parser.add_argument("--raw", default="results/raw", help="raw results directory")
+    parser.add_argument("--out", default="results", help="where CSVs, figures and REPORT.md go")
+    parser.add_argument("--readme", help="also refresh the headline block of this README.md")
+    parser.add_argument("--margin", type=float, default=MARGIN,
+                        help="practical equivalence margin of the verdicts (default 0.05: +-5%%)")
+    parser.add_argument("--keep-flagged", action="store_true",
+                        help="keep runs flagged for foreign load (left out by default)")
+    args = parser.parse_args(argv)
+    if not 0 <= args.margin < 1:
+        parser.error("--margin must be in [0, 1), e.g. 0.05")
+    try:
+        res = regenerate(args.raw, args.out, margin=args.margin, keep_flagged=args.keep_flagged)
+    except AnalysisError as exc:
+        print(f"ftbench: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    print(f"wrote {out / 'benchmarks.csv'}, {out / 'ratios.csv'}, {out / 'summary.csv'}, "
+          f"{out / 'scaling.csv'}, {out / 'claims.csv'}, {len(res.figures)} figures in "
+          f"{out / 'figures'}, {res.report}")
+    if args.readme:
+        if not update_readme(args.readme, res):
+            print(f"ftbench: error: {args.readme} has no headline markers", file=sys.stderr)
+            return 1
+        print(f"refreshed the headline of {args.readme}")
+    return 0
