@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from harness.measure.server import Server, body_for
-from harness.measure.strategies import run
+from harness.measure.strategies import not_applicable_reason, run
 from harness.measure.workload import ALL_STRATEGIES, CheckFailed, Context
 from workloads.io_download import WORKLOAD, expected
 
@@ -37,7 +37,7 @@ def test_tasks_alternate_the_two_sites():
 
 @pytest.mark.parametrize("strategy", ALL_STRATEGIES)
 def test_every_strategy_downloads_every_page_intact(server, strategy):
-    if reason := WORKLOAD.not_applicable_reason(strategy):
+    if reason := not_applicable_reason(WORKLOAD, strategy):
         pytest.skip(f"io_download/{strategy} not applicable: {reason}")
     tasks, results, shared = download(strategy, server.url)
     assert len(results) == WORKLOAD.sizes["tiny"]["k"]

@@ -38,8 +38,9 @@ def test_only_interpreters_can_be_unavailable():
     if sys.version_info < (3, 13):
         reason = strategies.unavailable_reason("interpreters")
         assert "_interpreters" in reason and platform.python_version() in reason
-        assert cpu_sum_squares.WORKLOAD.not_applicable_reason("interpreters") == reason
-        assert cpu_sum_squares.WORKLOAD.workers_for("interpreters", 2) == ()
+        assert strategies.not_applicable_reason(cpu_sum_squares.WORKLOAD, "interpreters") == reason
+        assert strategies.worker_sweep(cpu_sum_squares.WORKLOAD, "interpreters", 2) == ()
+    assert cpu_sum_squares.WORKLOAD.not_applicable_reason("interpreters") is None  # the workload's own say
 
 
 def test_an_unknown_strategy_names_the_valid_ones():

@@ -47,7 +47,7 @@ def test_interface(name):
 
 
 def _skip_if_not_applicable(w: Workload, strategy: str) -> None:
-    reason = w.not_applicable_reason(strategy)
+    reason = strategies.not_applicable_reason(w, strategy)
     if reason:  # declared by the workload, or the strategy is unavailable here (e.g. interpreters < 3.13)
         pytest.skip(f"{w.name}/{strategy} not applicable: {reason}")
 
@@ -99,6 +99,6 @@ def test_not_applicable_is_a_reason_never_a_gap(name):
     """Every strategy of ALL_STRATEGIES either runs (a worker sweep) or has a one-line reason."""
     w = WORKLOADS[name]
     for strategy in strategies.STRATEGIES:
-        reason = w.not_applicable_reason(strategy)
-        assert (reason is None) == bool(w.workers_for(strategy, 2)), (strategy, reason)
+        reason = strategies.not_applicable_reason(w, strategy)
+        assert (reason is None) == bool(strategies.worker_sweep(w, strategy, 2)), (strategy, reason)
         assert reason is None or (reason and "\n" not in reason)

@@ -52,8 +52,8 @@ def test_what_cannot_run_in_a_subinterpreter_says_why():
 @pytest.mark.parametrize(("name", "strategy"), CASES)
 def test_check_passes_then_fails_on_a_corrupted_result(name, strategy):
     workload = WORKLOADS[name]
-    if workload.not_applicable_reason(strategy):
-        pytest.skip(workload.not_applicable_reason(strategy))
+    if reason := strategies.not_applicable_reason(workload, strategy):
+        pytest.skip(reason)
     tasks, results, shared = _run(workload, strategy)
     assert len(results) == len(tasks)
     figures = workload.check(tasks, results, shared)

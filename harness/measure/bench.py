@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 from harness import variants
-from harness.measure import probe
+from harness.measure import probe, strategies
 from harness.measure.campaign import SIGNALLED, Planned, _interrupt, run  # noqa: F401 - SIGNALLED: see campaign
 from harness.measure.config import PRECISION, PROFILES, SCALINGS, Campaign
 from harness.measure.server import MAX_LATENCY, parse_latency
@@ -226,9 +226,9 @@ def plan(args, workloads: dict, cores: int) -> list[Planned]:
         names = workload_names(args.workloads, workloads)
     else:
         names = [n for n, w in workloads.items() if w.in_default_suite]
-    strategies = None
+    chosen = None
     if args.strategies is not None:
-        strategies = _list(args.strategies, "strategies", ALL_STRATEGIES, "strategy")
+        chosen = _list(args.strategies, "strategies", ALL_STRATEGIES, "strategy")
     workers = None
     if args.workers is not None:
         items = _list(args.workers, "workers")
@@ -242,9 +242,9 @@ def plan(args, workloads: dict, cores: int) -> list[Planned]:
     for name in names:
         w = workloads[name]
         for s in ALL_STRATEGIES:
-            if s not in w.strategies or (strategies and s not in strategies):
+            if s not in w.strategies or (chosen and s not in chosen):
                 continue
-            if w.not_applicable_reason(s):  # listed by not_applicable(), never planned
+            if strategies.not_applicable_reason(w, s):  # listed by not_applicable(), never planned
                 continue
             sweep = w.workers_for(s, cores)
             if workers:
@@ -280,12 +280,14 @@ def not_applicable(args, workloads: dict) -> list[str]:
     """``workload/strategy: not applicable: reason`` for every strategy a chosen workload cannot run."""
     names = workload_names(args.workloads, workloads) if args.workloads is not None else [
         n for n, w in workloads.items() if w.in_default_suite]
-    strategies = _list(args.strategies, "strategies") if args.strategies is not None else None
+    chosen = _list(args.strategies, "strategies") if args.strategies is not None else None
     out = []
     for name in names:
         w = workloads[name]
         for s in ALL_STRATEGIES:
-            if s in w.strategies and (not strategies or s in strategies) and (reason := w.not_applicable_reason(s)):
+            if s not in w.strategies or (chosen and s not in chosen):
+                continue
+            if reason := strategies.not_applicable_reason(w, s):
                 out.append(f"{name}/{s}: not applicable: {reason}")
     return out
 

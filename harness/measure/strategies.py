@@ -50,9 +50,33 @@ def processes(workload: Workload, tasks: list, workers: int, shared, ctx: Contex
 
 
 def unavailable_reason(strategy: str) -> str | None:
-    """Why ``strategy`` cannot run on this interpreter at all, or None (only ``interpreters`` may not)."""
-    if strategy != "interpreters":
-        return None
+    """Why ``strategy`` cannot run on this interpreter at all, or None.
+
+    Each strategy that depends on the interpreter registers its own check in ``_AVAILABILITY``;
+    the others run everywhere.
+    """
+    check = _AVAILABILITY.get(strategy)
+    return check() if check is not None else None
+
+
+def not_applicable_reason(workload: Workload, strategy: str) -> str | None:
+    """Why ``workload`` is not run under ``strategy`` here, or None: what the plan asks.
+
+    The workload's own declaration first (it knows what it shares), then the strategy's
+    availability on the running interpreter (only the strategy knows what it needs).
+    """
+    return workload.not_applicable_reason(strategy) or unavailable_reason(strategy)
+
+
+def worker_sweep(workload: Workload, strategy: str, cores: int) -> tuple[int, ...]:
+    """The worker counts ``workload`` is measured with under ``strategy`` here; empty when not applicable."""
+    if not_applicable_reason(workload, strategy):
+        return ()
+    return workload.workers_for(strategy, cores)
+
+
+def _interpreters_unavailable() -> str | None:
+    """``interpreters`` needs PEP 734's ``_interpreters`` (3.13+) and, before 3.14, backports.interpreters."""
     if importlib.util.find_spec("_interpreters") is None:  # PEP 734's low-level module, from 3.13 on
         return (f"subinterpreters need a CPython with _interpreters (this is {platform.python_version()}): "
                 "PEP 734's API over _interpreters")
@@ -247,6 +271,9 @@ def asyncio_threads(workload: Workload, tasks: list, workers: int, shared, ctx: 
 
     return asyncio.run(main())
 
+
+# strategy -> its check of the running interpreter (see unavailable_reason); absent: runs everywhere
+_AVAILABILITY = {"interpreters": _interpreters_unavailable}
 
 STRATEGIES = {
     "sequential": sequential,

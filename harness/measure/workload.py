@@ -3,7 +3,7 @@
 A workload is one small module in ``workloads/`` that defines ``WORKLOAD = Workload(...)``. Dropping
 a new file there is enough: :func:`discover` finds it without any change to ``harness/``.
 
-How a strategy uses a workload (see ``harness/strategies.py``)::
+How a strategy uses a workload (see :mod:`harness.measure.strategies`)::
 
     params = workload.sizes[size]                      # e.g. {"n": 1_000_000, "count": 20}
     tasks  = workload.make_tasks(params, ctx)          # a list of picklable task arguments
@@ -26,8 +26,9 @@ Subinterpreters (strategy ``interpreters``): the task, its argument and its resu
 across interpreters, the workload's module is imported again inside each one, and ``shared`` is a
 pickled copy per interpreter (as per process). A workload that cannot run there (an extension
 module without multi-phase init such as numpy, a ``threading.Lock`` shared by the workers)
-says so in ``not_applicable={"interpreters": "reason"}``; :meth:`Workload.not_applicable_reason`
-is what the plan asks.
+says so in ``not_applicable={"interpreters": "reason"}``; the plan asks
+:func:`harness.measure.strategies.not_applicable_reason`, which adds whether the running interpreter
+offers the strategy at all.
 """
 
 from __future__ import annotations
@@ -144,10 +145,10 @@ class Workload:
                 raise ValueError(f"{self.name}: {attr} is not callable")
 
     def not_applicable_reason(self, strategy: str) -> str | None:
-        """Why this workload does not run under ``strategy`` here, or None when it does.
+        """Why this workload, by its own declaration, does not run under ``strategy``; None when it does.
 
-        The workload's own declaration first, then the strategy's availability on the running
-        interpreter (``interpreters`` needs CPython >= 3.13 and, before 3.14, backports.interpreters).
+        Only what the workload says: whether the running interpreter offers the strategy at all is
+        the strategy's to say (:func:`harness.measure.strategies.not_applicable_reason` asks both).
         """
         if strategy not in ALL_STRATEGIES:
             raise ValueError(f"unknown strategy {strategy!r}; valid: {', '.join(ALL_STRATEGIES)}")
@@ -155,14 +156,12 @@ class Workload:
             return self.not_applicable[strategy]
         if strategy not in self.strategies:
             return f"the workload declares only {', '.join(self.strategies)}"
-        from harness.measure.strategies import unavailable_reason
-
-        return unavailable_reason(strategy)
+        return None
 
     def workers_for(self, strategy: str, cores: int) -> tuple[int, ...]:
         """The default worker sweep of one strategy (sequential runs one worker only).
 
-        Empty when the strategy is not applicable: ask :meth:`not_applicable_reason` why.
+        Empty when the workload declares the strategy not applicable: ask :meth:`not_applicable_reason` why.
         """
         if self.not_applicable_reason(strategy):
             return ()
