@@ -92,6 +92,8 @@ _KEYS = (
     Key("server_cores", float, "cores", "run", "mean", "CPU of the embedded HTTP server per second of wall"),
     Key("memory_samples", int, "", "run", "sum", "samples behind peak_tree_memory"),
     Key("sampler_cores", float, "cores", "run", "max", "CPU of the memory sampler per second of wall"),
+    # the GIL probe of harness.provision.pyperformance (its own temporary file, never a result)
+    Key("probe_process", str, "", "run", "same", "main or worker: which pyperf process wrote the probe's value"),
 )
 KEYS = {k.name: k for k in _KEYS}
 
@@ -110,8 +112,21 @@ def key(name: str) -> Key:
 
 
 def stored(name: str) -> str:
-    """The name ``name`` is stored under (``ftbench_<name>``), for a reader that needs the value as written."""
+    """The name ``name`` is stored under (``ftbench_<name>``), for code that cannot go through put/get.
+
+    A reader that needs the value as written, and a script that runs where harness is not
+    importable (the pyperformance GIL probe), spell keys with this; unknown names raise, as in :func:`put`.
+    """
     return key(name).stored
+
+
+def put_extra(meta: dict, name: str, value) -> None:
+    """Write a key a workload declares for itself (``Workload.extra_metadata``), as text.
+
+    The registry cannot list them (each workload has its own, e.g. BLAS thread settings); they are
+    recorded for a reader of the JSON and never merged or compared, so only the prefix is added.
+    """
+    meta[PREFIX + name] = str(value)
 
 
 def put(meta: dict, name: str, value) -> None:

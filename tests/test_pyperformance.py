@@ -67,7 +67,7 @@ FAKE_VENV_PYTHON = textwrap.dedent('''
     # Answers harness.provision.pyperformance.GIL_PROBE as a pyperf worker would.
     out = sys.argv[sys.argv.index("-o") + 1]
     gil = "no" if os.environ.get("FAKE_FREE_THREADED") == "1" and os.environ.get("PYTHON_GIL") != "1" else "yes"
-    meta = {"name": "ftbench_gil_probe", "ftbench_gil_enabled": os.environ.get("FAKE_FORCE_GIL", gil),
+    meta = {"name": "gil-probe", "ftbench_gil_enabled": os.environ.get("FAKE_FORCE_GIL", gil),
             "ftbench_probe_process": "worker"}
     json.dump({"version": "1.0", "metadata": meta, "benchmarks": [{"runs": [{"values": [1e-7]}]}]}, open(out, "w"))
 ''')

@@ -196,9 +196,9 @@ def gil_verdict(bench, variant: str, allow_gil: bool) -> str:
 
     spec = variants.get(variant)
     meta = run_metadata(bench)
-    enabled = meta.get("ftbench_gil_enabled") == "yes"
+    enabled = metadata.get(meta, "gil_enabled") == "yes"
     if spec.role == "free-threaded" and enabled and not allow_gil:
-        culprit = meta.get("ftbench_gil_reenabled_by") or "unknown (no import warning seen)"
+        culprit = metadata.get(meta, "gil_reenabled_by") or "unknown (no import warning seen)"
         return f"the GIL was enabled during the run; re-enabled by module {culprit} (--allow-gil to accept)"
     if spec.role == "control" and not enabled:
         return "the control variant ran without the GIL (PYTHON_GIL=1 not honoured)"

@@ -122,15 +122,14 @@ def watch_gil_warnings() -> None:
 
 def snapshot() -> dict:
     own, children = peak_rss()
-    data = {
-        "ftbench_gil_enabled": "yes" if gil_enabled() else "no",
-        "ftbench_peak_rss": max(own, children),
-        "ftbench_peak_rss_self": own,
-        "ftbench_peak_rss_children": children,
-        "ftbench_check": "ok",  # a failed check raises and ends the worker: no run is recorded
-    }
+    data: dict = {}
+    metadata.put(data, "gil_enabled", "yes" if gil_enabled() else "no")
+    metadata.put(data, "peak_rss", max(own, children))
+    metadata.put(data, "peak_rss_self", own)
+    metadata.put(data, "peak_rss_children", children)
+    metadata.put(data, "check", "ok")  # a failed check raises and ends the worker: no run is recorded
     if GIL_WARNINGS:
-        data["ftbench_gil_reenabled_by"] = ",".join(GIL_WARNINGS)
+        metadata.put(data, "gil_reenabled_by", ",".join(GIL_WARNINGS))
     for name, value in FIGURES.items():
         metadata.put(data, metadata.FIGURE_PREFIX + name, value)
     data.update(accounting_snapshot())

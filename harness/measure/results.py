@@ -50,12 +50,12 @@ def run_metadata(bench) -> dict:
     runs = [r.get_metadata() for r in bench.get_runs() if r.values]
     merged = dict(bench.get_metadata())
     if runs:
-        merged["ftbench_gil_enabled"] = "yes" if any(
-            m.get("ftbench_gil_enabled") == "yes" for m in runs) else "no"
-        merged["ftbench_peak_rss"] = max(int(m.get("ftbench_peak_rss", 0)) for m in runs)
-        reenabled = sorted({x for m in runs for x in m.get("ftbench_gil_reenabled_by", "").split(",") if x})
+        gil = any(metadata.get(m, "gil_enabled") == "yes" for m in runs)
+        metadata.put(merged, "gil_enabled", "yes" if gil else "no")
+        metadata.put(merged, "peak_rss", max(metadata.get(m, "peak_rss", 0) for m in runs))
+        reenabled = sorted({x for m in runs for x in metadata.get(m, "gil_reenabled_by", "").split(",") if x})
         if reenabled:
-            merged["ftbench_gil_reenabled_by"] = ",".join(reenabled)
+            metadata.put(merged, "gil_reenabled_by", ",".join(reenabled))
     return merged
 
 
@@ -64,14 +64,14 @@ def row_for(bench, host: str, variant: str) -> dict:
     values = bench.get_values()
     return {
         "host": host, "variant": variant, "name": bench.get_name(),
-        "workload": meta.get("ftbench_workload"), "kind": meta.get("ftbench_kind"),
-        "strategy": meta.get("ftbench_strategy"), "workers": meta.get("ftbench_workers"),
+        "workload": metadata.get(meta, "workload"), "kind": metadata.get(meta, "kind"),
+        "strategy": metadata.get(meta, "strategy"), "workers": metadata.get(meta, "workers"),
         "status": "ok", "error": "", "n_values": len(values),
         "mean": bench.mean(), "median": bench.median(),
         "stdev": bench.stdev() if len(values) > 1 else 0.0,
         "min": min(values), "max": max(values),
-        "gil_enabled": meta.get("ftbench_gil_enabled"), "peak_rss": meta.get("ftbench_peak_rss"),
-        "check": meta.get("ftbench_check", "ok"),
+        "gil_enabled": metadata.get(meta, "gil_enabled"), "peak_rss": metadata.get(meta, "peak_rss"),
+        "check": metadata.get(meta, "check", "ok"),
         "processes": sum(1 for r in bench.get_runs() if r.values),
         "precision": metadata.get(meta, "precision", ""), "stop_reason": metadata.get(meta, "stop_reason", ""),
         "flagged_runs": sum(1 for r in bench.get_runs()

@@ -89,20 +89,23 @@ def forward(cmd: list, args) -> None:
 
 
 def interpreter_provenance() -> dict:
-    """The build's provenance JSON, written beside the install by harness.provision.interpreters."""
+    """The build's provenance, as metadata: written beside the install by harness.provision.interpreters."""
+    from harness import metadata
+
+    meta: dict = {}
     try:
         with open(f"{sys.base_prefix}/ftbench-provenance.json") as f:
             prov = json.load(f)
     except (OSError, ValueError):
-        return {"ftbench_source_sha256": "unknown"}
-    return {
-        "ftbench_source_sha256": prov.get("source_sha256", "unknown"),
-        "ftbench_source_origin": prov.get("source_origin", "unknown"),
-        "ftbench_configure_args": " ".join(prov.get("configure_args", [])) or "none",
-        "ftbench_flavour": "optimized" if prov.get("optimized") else "plain",
-        "ftbench_build_date": prov.get("build_date", "unknown"),
-        "ftbench_compiler": prov.get("compiler", "unknown"),
-    }
+        metadata.put(meta, "source_sha256", "unknown")
+        return meta
+    metadata.put(meta, "source_sha256", prov.get("source_sha256", "unknown"))
+    metadata.put(meta, "source_origin", prov.get("source_origin", "unknown"))
+    metadata.put(meta, "configure_args", " ".join(prov.get("configure_args", [])) or "none")
+    metadata.put(meta, "flavour", "optimized" if prov.get("optimized") else "plain")
+    metadata.put(meta, "build_date", prov.get("build_date", "unknown"))
+    metadata.put(meta, "compiler", prov.get("compiler", "unknown"))
+    return meta
 
 
 def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx, acct=None):
@@ -153,7 +156,6 @@ def main() -> None:
     import pyperf
 
     from harness.measure import probe
-    from harness.measure.strategies import start_method
     from harness.measure.workload import Context, discover
 
     probe.watch_gil_warnings()
@@ -165,35 +167,10 @@ def main() -> None:
     workload = discover()[args.workload]
     options = dict(o.split("=", 1) for o in args.option)
     ctx = Context(server_url=args.server_url or None, workers=args.workers, options=options)
-
-    runner.metadata.update({
-        "ftbench_workload": workload.name,
-        "ftbench_kind": workload.kind,
-        "ftbench_strategy": args.strategy,
-        "ftbench_workers": args.workers,
-        "ftbench_variant": args.variant,
-        "ftbench_free_threaded": "yes" if probe.free_threaded() else "no",
-        "ftbench_start_method": start_method(),
-        "ftbench_profile": args.bench_profile,
-        "ftbench_size": args.size,
-        "ftbench_host": args.host,
-        "ftbench_accelerators": args.accelerators,
-        # measured once by the orchestrator (importing aiohttp in every worker would cost seconds)
-        "ftbench_c_extensions": os.environ.get("FTBENCH_C_EXTENSIONS", "unknown"),
-        "ftbench_cpu_count": probe.cpu_count(),
-        **_versions(),
-        **interpreter_provenance(),
-        **{f"ftbench_{k}": str(v) for k, v in (workload.extra_metadata() if workload.extra_metadata else {}).items()},
-    })
-    if options:
-        runner.metadata["ftbench_options"] = ",".join(args.option)
-    if args.server_url:
-        runner.metadata["ftbench_server_latency"] = args.server_latency or "unknown"
     tasks = workload.make_tasks(workload.sizes[args.size], ctx)  # once: ipc_payload's are 72 MB
     if args.scaling == "weak":  # every worker gets the sequential run's amount of work
         tasks = tasks * args.workers
-    runner.metadata["ftbench_scaling"] = args.scaling
-    runner.metadata["ftbench_tasks"] = len(tasks)
+    runner.metadata.update(benchmark_metadata(workload, args, len(tasks)))
     if args.worker:
         from harness.measure import accounting
 
@@ -210,16 +187,47 @@ def _kill_own_group(signum, frame) -> None:
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
-def _versions() -> dict:
-    from importlib import metadata
+def benchmark_metadata(workload, args, tasks: int) -> dict:
+    """What every run of this benchmark records about what was measured, where and with what."""
+    from harness import metadata
+    from harness.measure import probe
+    from harness.measure.strategies import start_method
 
-    out = {}
+    meta: dict = {}
+    for name, value in (("workload", workload.name), ("kind", workload.kind), ("strategy", args.strategy),
+                        ("workers", args.workers), ("variant", args.variant),
+                        ("free_threaded", "yes" if probe.free_threaded() else "no"),
+                        ("start_method", start_method()), ("profile", args.bench_profile), ("size", args.size),
+                        ("host", args.host), ("accelerators", args.accelerators),
+                        # measured once by the orchestrator (importing aiohttp in every worker would cost seconds)
+                        ("c_extensions", os.environ.get("FTBENCH_C_EXTENSIONS", "unknown")),
+                        ("cpu_count", probe.cpu_count())):
+        metadata.put(meta, name, value)
+    meta.update(_versions())
+    meta.update(interpreter_provenance())
+    for name, value in (workload.extra_metadata() if workload.extra_metadata else {}).items():
+        metadata.put_extra(meta, name, value)
+    if args.option:
+        metadata.put(meta, "options", ",".join(args.option))
+    if args.server_url:
+        metadata.put(meta, "server_latency", args.server_latency or "unknown")
+    metadata.put(meta, "scaling", args.scaling)
+    metadata.put(meta, "tasks", tasks)
+    return meta
+
+
+def _versions() -> dict:
+    from importlib import metadata as dists
+
+    from harness import metadata
+
+    meta: dict = {}
     for dist in ("numpy", "aiohttp", "requests", "pyperf"):
         try:
-            out[f"ftbench_{dist}"] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[f"ftbench_{dist}"] = "absent"
-    return out
+            metadata.put(meta, dist, dists.version(dist))
+        except dists.PackageNotFoundError:
+            metadata.put(meta, dist, "absent")
+    return meta
 
 
 if __name__ == "__main__":

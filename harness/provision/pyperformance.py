@@ -56,12 +56,13 @@ SPEEDS = {"fast": ["--fast"], "default": [], "rigorous": ["--rigorous"], "debug"
 # shows a worker's stderr only with --verbose, so every call is verbose and its output is searched for it.
 GIL_REENABLED = "has been enabled to load module"
 TIMEOUT = 3600.0  # seconds per benchmark x variant call; the first one creates the venv and installs
-GIL_PROBE = '''import sys
+# Run by the venv's own pyperf, where harness is not importable: the keys are spelled by the registry.
+GIL_PROBE = f'''import sys
 import pyperf
 runner = pyperf.Runner()
-runner.metadata["ftbench_gil_enabled"] = "yes" if getattr(sys, "_is_gil_enabled", lambda: True)() else "no"
-runner.metadata["ftbench_probe_process"] = "worker" if "--worker" in sys.argv else "main"
-runner.bench_func("ftbench_gil_probe", lambda: None)
+runner.metadata["{metadata.stored("gil_enabled")}"] = "yes" if getattr(sys, "_is_gil_enabled", lambda: True)() else "no"
+runner.metadata["{metadata.stored("probe_process")}"] = "worker" if "--worker" in sys.argv else "main"
+runner.bench_func("gil-probe", lambda: None)
 '''
 
 
@@ -202,9 +203,9 @@ def gil_probe(venv_python: str, env: dict) -> str:
             raise PyperformanceError(f"GIL probe on {venv_python} failed: {_last_line(proc.stdout + proc.stderr)}")
         data = json.loads(out.read_text())
     meta = merge(None, data, {})["benchmarks"][0]["metadata"]
-    if meta.get("ftbench_probe_process") != "worker":
+    if metadata.get(meta, "probe_process") != "worker":
         raise PyperformanceError(f"GIL probe on {venv_python}: no value from a pyperf worker")
-    return meta["ftbench_gil_enabled"]
+    return metadata.get(meta, "gil_enabled")
 
 
 class Store:
