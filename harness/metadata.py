@@ -144,6 +144,14 @@ def put(meta: dict, name: str, value) -> None:
     meta[k.stored] = value
 
 
+def of(**values) -> dict:
+    """A metadata dict of ``values``, each written by :func:`put` (for ``Benchmark.update_metadata``)."""
+    meta: dict = {}
+    for name, value in values.items():
+        put(meta, name, value)
+    return meta
+
+
 def get(meta: dict, name: str, default=None):
     """Read ``name`` from a pyperf metadata dict, parsed to its declared type (``default`` if absent)."""
     k = key(name)

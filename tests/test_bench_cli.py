@@ -13,8 +13,9 @@ import pyperf
 import pytest
 from conftest import REPO
 
-from harness.measure import bench, campaign
+from harness.measure import bench, console, worker
 from harness.measure.bench import UsageError, parse_args, plan
+from harness.measure.planned import Planned
 from harness.measure.workload import ALL_STRATEGIES, SIZES, Workload, io_sweep
 from workloads.cpu_sum_squares import WORKLOAD as CPU
 
@@ -154,18 +155,18 @@ def _bench(name, values, **run_meta):
 
 
 def test_progress_line_format():
-    ok = campaign.progress_line(3, 12, "cpu_sum_squares/threads/2", "ok", "", _bench("x", [0.5, 0.5]))
+    ok = console.progress_line(3, 12, "cpu_sum_squares/threads/2", "ok", "", _bench("x", [0.5, 0.5]))
     assert ok == f"[3/12] {'cpu_sum_squares/threads/2':<36}    500.0 ms +-      0.0 ms  ok"
     assert re.fullmatch(r"\[1/1\] w/s/1 +\s+12\.00 s  \+- +0\.0 ms  ok",
-                        campaign.progress_line(1, 1, "w/s/1", "ok", "", _bench("x", [12.0])))
-    assert campaign.progress_line(2, 9, "w/threads/2", "timeout", "killed after 5 s", None) == \
+                        console.progress_line(1, 1, "w/s/1", "ok", "", _bench("x", [12.0])))
+    assert console.progress_line(2, 9, "w/threads/2", "timeout", "killed after 5 s", None) == \
         f"[2/9] {'w/threads/2':<36} TIMEOUT: killed after 5 s"
-    assert campaign.progress_line(4, 9, "w/s/1", "failed", "ValueError: boom", None).endswith(
+    assert console.progress_line(4, 9, "w/s/1", "failed", "ValueError: boom", None).endswith(
         " FAILED: ValueError: boom")
 
 
 def test_speedup_table():
-    planned = [campaign.Planned(CPU, s, n) for s, n in
+    planned = [Planned(CPU, s, n) for s, n in
                (("sequential", 1), ("threads", 1), ("threads", 2), ("threads", 4))]
     store = SimpleNamespace(suite=pyperf.BenchmarkSuite([
         _bench("cpu_sum_squares/sequential/1", [1.0, 1.0]),
@@ -173,11 +174,11 @@ def test_speedup_table():
         _bench("cpu_sum_squares/threads/2", [0.5, 0.5]),
         _bench("other/threads/2", [0.1, 0.1]),
     ]))
-    assert campaign.speedup_table(store, planned).splitlines() == [
+    assert console.speedup_table(store, planned).splitlines() == [
         f"  {'cpu_sum_squares':<22} {'sequential':<16} 1: 1.00x",
         f"  {'cpu_sum_squares':<22} {'threads':<16} 1: 0.80x  2: 2.00x  4:   --",
     ]
-    assert "--" in campaign.speedup_table(SimpleNamespace(suite=None), planned)  # nothing measured yet
+    assert "--" in console.speedup_table(SimpleNamespace(suite=None), planned)  # nothing measured yet
 
 
 def test_error_line_prefers_the_workers_exception_over_pyperfs_wrapper():
@@ -185,25 +186,25 @@ def test_error_line_prefers_the_workers_exception_over_pyperfs_wrapper():
            "ValueError: ftfault: task 2 exploded\n"
            "Traceback (most recent call last):\n  File \"_manager.py\", line 118\n"
            "RuntimeError: /venv/bin/python failed with exit code 1\n")
-    assert campaign._error_line(log, 1) == "ValueError: ftfault: task 2 exploded"
-    assert campaign._error_line("harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5\n"
+    assert worker.error_line(log, 1) == "ValueError: ftfault: task 2 exploded"
+    assert worker.error_line("harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5\n"
                              "RuntimeError: /p failed with exit code 1\n", 1) == \
         "harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5"
-    assert campaign._error_line("RuntimeError: /p failed with exit code 1\n", 1) == \
+    assert worker.error_line("RuntimeError: /p failed with exit code 1\n", 1) == \
         "RuntimeError: /p failed with exit code 1"
-    assert campaign._error_line("some output\nlast words\n", 3) == "last words"
-    assert campaign._error_line("", -9) == "exit status -9"
+    assert worker.error_line("some output\nlast words\n", 3) == "last words"
+    assert worker.error_line("", -9) == "exit status -9"
 
 
 def test_gil_verdict():
     gil_on = _bench("w/s/1", [1.0], ftbench_gil_enabled="yes", ftbench_gil_reenabled_by="ftgilext")
     gil_off = _bench("w/s/1", [1.0], ftbench_gil_enabled="no")
-    assert "re-enabled by module ftgilext (--allow-gil to accept)" in campaign.gil_verdict(gil_on, "3.13t", False)
-    assert campaign.gil_verdict(gil_on, "3.13t", True) == ""
-    assert campaign.gil_verdict(gil_off, "3.13t", False) == ""
-    assert "PYTHON_GIL=1 not honoured" in campaign.gil_verdict(gil_off, "3.13t-gil", False)
-    assert campaign.gil_verdict(gil_on, "3.13t-gil", False) == ""
-    assert campaign.gil_verdict(gil_on, "3.13", False) == ""
+    assert "re-enabled by module ftgilext (--allow-gil to accept)" in worker.gil_verdict(gil_on, "3.13t", False)
+    assert worker.gil_verdict(gil_on, "3.13t", True) == ""
+    assert worker.gil_verdict(gil_off, "3.13t", False) == ""
+    assert "PYTHON_GIL=1 not honoured" in worker.gil_verdict(gil_off, "3.13t-gil", False)
+    assert worker.gil_verdict(gil_on, "3.13t-gil", False) == ""
+    assert worker.gil_verdict(gil_on, "3.13", False) == ""
 
 
 # --- end to end on the real 3.13t --------------------------------------------------------------------

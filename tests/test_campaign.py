@@ -18,10 +18,12 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import metadata, variants
-from harness.measure import campaign
-from harness.measure.campaign import Group, Outcome, Planned, half_width, interleave_groups, round_order
+from harness import intervals, metadata, variants
+from harness.measure import campaign, environment, planned, stopping
 from harness.measure.config import PRECISION, Campaign, Precision
+from harness.measure.planned import Planned
+from harness.measure.rounds import Group, Outcome, interleave_groups, round_order
+from harness.measure.stopping import half_width
 from harness.measure.workload import discover
 from harness.provision import fingerprint
 
@@ -75,12 +77,12 @@ def test_half_width_is_t_based_over_process_means():
     assert half_width([1.0, 2.0, 3.0]) == pytest.approx(4.3027 * 1.0 / math.sqrt(3) / 2.0)
     assert half_width([1.0, 1.0]) == 0.0
     assert half_width([5.0]) == math.inf  # one process: no interval
-    assert campaign.t_quantile(1) == 12.7062 and campaign.t_quantile(30) == 2.0423
-    assert campaign.t_quantile(200) == pytest.approx(1.972, abs=0.002)
+    assert intervals.t_quantile(1) == 12.7062 and intervals.t_quantile(30) == 2.0423
+    assert intervals.t_quantile(200) == pytest.approx(1.972, abs=0.002)
     # over process means, not values: one process of values 1 and 3 is one mean of 2
     bench = pyperf.Benchmark([pyperf.Run([1.0, 3.0], metadata={"name": "b", "loops": 1}, collect_metadata=False),
                               pyperf.Run([2.0, 2.0], metadata={"name": "b", "loops": 1}, collect_metadata=False)])
-    assert campaign.process_means(bench) == [2.0, 2.0]
+    assert stopping.process_means(bench) == [2.0, 2.0]
 
 
 def _noisy(values):
@@ -139,18 +141,18 @@ def test_foreign_load_is_said_and_re_measured_at_most_twice_per_variant():
     assert lines[0] == "  run 1 of w/s/1 on A flagged: foreign load 0.35 cores; re-measuring"
     assert sum("re-measuring" in ln for ln in lines) == 2
     assert out["A"].remeasured == 2 and len(out["A"].bench.get_runs()) == 5  # flagged runs stay in the JSON
-    assert campaign.process_means(out["A"].bench) == []  # ...but not in the precision
+    assert stopping.process_means(out["A"].bench) == []  # ...but not in the precision
 
 
 def test_effective_precision_takes_the_workloads_pyperf_overrides():
-    quick = campaign.effective_precision(PRECISION["quick"], {"processes": 2, "values": 3, "warmups": 0})
+    quick = stopping.effective_precision(PRECISION["quick"], {"processes": 2, "values": 3, "warmups": 0})
     assert (quick.min_processes, quick.max_processes, quick.values, quick.warmups) == (2, 2, 3, 0)
-    default = campaign.effective_precision(PRECISION["default"], None)
+    default = stopping.effective_precision(PRECISION["default"], None)
     assert default == PRECISION["default"]
     # with a precision target a workload's processes only raise the floor, never lower it
-    low = campaign.effective_precision(PRECISION["default"], {"processes": 2, "values": 2})
+    low = stopping.effective_precision(PRECISION["default"], {"processes": 2, "values": 2})
     assert low.min_processes == PRECISION["default"].min_processes and low.values == 2
-    high = campaign.effective_precision(PRECISION["default"], {"processes": 12})
+    high = stopping.effective_precision(PRECISION["default"], {"processes": 12})
     assert high.min_processes == 12 and high.max_processes == 12
 
 
@@ -159,7 +161,7 @@ def test_the_sequential_reference_may_take_more_rounds_and_a_larger_budget():
     assert (ref.min_processes, ref.max_processes, ref.budget) == (3, 30, 240.0)
     assert (ref.target, ref.values, ref.decision_confidence) == (0.02, 2, 0.99)
     assert PRECISION["quick"].for_decision() == PRECISION["quick"]  # no reference rule: unchanged
-    high = campaign.effective_precision(PRECISION["default"], {"processes": 20}).for_decision()
+    high = stopping.effective_precision(PRECISION["default"], {"processes": 20}).for_decision()
     assert (high.min_processes, high.max_processes) == (20, 30)  # a workload's higher floor stays
     assert PRECISION["rigorous"].for_decision().max_processes == 30
 
@@ -172,7 +174,7 @@ def _ratio(factor, noise):
 
 def test_a_reference_far_from_the_margin_is_decided_at_the_floor():
     prec = PRECISION["default"].for_decision()
-    out = interleave(["A", "B"], _ratio(1.5, 0.02), prec, decided=campaign.ratios_decided({"B": "A"}, 0.99))
+    out = interleave(["A", "B"], _ratio(1.5, 0.02), prec, decided=stopping.ratios_decided({"B": "A"}, 0.99))
     assert out["A"].processes == 3 and out["A"].stop_reason == "decided"
 
 
@@ -180,7 +182,7 @@ def test_a_reference_near_the_margin_takes_rounds_until_the_cap():
     """1.05 +- noise: inconclusive at every look, so every round up to the cap is taken (the
     precision target alone would have stopped it at 3: each side is within 2%)."""
     prec = PRECISION["default"].for_decision()
-    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.ratios_decided({"B": "A"}, 0.99))
+    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=stopping.ratios_decided({"B": "A"}, 0.99))
     assert out["A"].processes == prec.max_processes == 30 and out["A"].stop_reason == "cap"
     assert interleave(["A", "B"], _ratio(1.05, 0.002), prec)["A"].stop_reason == "target"
 
@@ -188,10 +190,10 @@ def test_a_reference_near_the_margin_takes_rounds_until_the_cap():
 def test_a_reference_stops_on_its_budget_and_a_failed_baseline_leaves_nothing_to_decide():
     ticks = iter(range(10**6))
     prec = PRECISION["default"].for_decision()
-    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=campaign.ratios_decided({"B": "A"}, 0.99),
+    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=stopping.ratios_decided({"B": "A"}, 0.99),
                      clock=lambda: 25.0 * next(ticks))  # each round ~50 s of the 240 s budget
     assert out["A"].stop_reason == "budget" and 3 <= out["A"].processes < prec.max_processes
-    decided = campaign.ratios_decided({"B": "A"}, 0.99)
+    decided = stopping.ratios_decided({"B": "A"}, 0.99)
     assert decided({"A": Outcome(), "B": Outcome()}, ["B"])  # A failed: no ratio to decide
 
 
@@ -199,9 +201,9 @@ def test_the_campaign_decides_as_the_analysis_reports():
     """One margin and one verdict rule for the campaign's stopping and the analysis's report."""
     from harness.analysis import stats
 
-    assert campaign.MARGIN == stats.MARGIN and campaign.ratio_verdict is stats.ratio_verdict
+    assert intervals.MARGIN == stats.MARGIN and intervals.ratio_verdict is stats.ratio_verdict
     a, b = {1: 1.0, 2: 1.1, 3: 1.05, 4: 0.98}, {1: 1.2, 2: 1.25, 3: 1.22}
-    value, low, high, _ = campaign.paired_ratio_interval(a, b)
+    value, low, high, _ = intervals.paired_ratio_interval(a, b)
     c = stats.paired_contrast(a, b)
     assert (value, low, high) == pytest.approx((c.value, c.low, c.high))
     assert value == pytest.approx((1.0 + 1.1 + 1.05) / (1.2 + 1.25 + 1.22))  # the rounds both sides have
@@ -243,7 +245,7 @@ def test_a_campaign_interleaves_records_and_summarises(tmp_path, capsys):
         assert metadata.get(bench.get_metadata(), "precision") == 0.0
         state = json.loads((raw / f"{v}.state.json").read_text())
         assert state["format"] == 2 and state["machine"]["id"] and state["interpreter"]["id"]
-        assert state["workloads"] == {"cpu_sum_squares": campaign.workload_hash(CPU)}
+        assert state["workloads"] == {"cpu_sum_squares": planned.workload_hash(CPU)}
     out = capsys.readouterr().out
     assert "3 benchmarks" not in out and "2 benchmarks, 0 already measured" in out
     for v in NAMES:
@@ -338,15 +340,15 @@ def test_a_changed_workload_is_measured_again_never_kept_beside(tmp_path, capsys
 def test_workload_hash_follows_the_file_and_the_sizes():
     import dataclasses
 
-    h = campaign.workload_hash(CPU)
-    assert h == campaign.workload_hash(CPU) and len(h) == 12
+    h = planned.workload_hash(CPU)
+    assert h == planned.workload_hash(CPU) and len(h) == 12
     other = dataclasses.replace(CPU, sizes={**CPU.sizes, "quick": {"n": 10_000}})
-    assert campaign.workload_hash(other) != h
+    assert planned.workload_hash(other) != h
 
 
 def test_the_control_gets_the_gil_from_the_registry_not_its_name(tmp_path):
     config = _config(tmp_path)
-    envs = {v: campaign.variant_env(config, v, {"PYTHON_GIL": "0", "PATH": "/bin"}) for v in NAMES}
+    envs = {v: environment.variant_env(config, v, {"PYTHON_GIL": "0", "PATH": "/bin"}) for v in NAMES}
     roles = {v: variants.get(v).role for v in NAMES}
     for v, env in envs.items():
         assert env.get("PYTHON_GIL") == ("1" if roles[v] == "control" else None)
@@ -355,10 +357,10 @@ def test_the_control_gets_the_gil_from_the_registry_not_its_name(tmp_path):
 
 def test_the_server_runs_on_the_baseline_for_every_variant(tmp_path):
     pythons = tuple((v, f"/py/{v}") for v in NAMES)
-    assert campaign.server_python(_config(tmp_path, pythons=pythons)) == f"/py/{NAMES[0]}"
+    assert environment.server_python(_config(tmp_path, pythons=pythons)) == f"/py/{NAMES[0]}"
     ft_only = _config(tmp_path, variants=NAMES[1:], pythons=pythons[1:], server_python="/srv/python")
-    assert campaign.server_python(ft_only) == "/srv/python"
-    assert campaign.server_python(_config(tmp_path, variants=NAMES[1:], pythons=pythons[1:])) == f"/py/{NAMES[1]}"
+    assert environment.server_python(ft_only) == "/srv/python"
+    assert environment.server_python(_config(tmp_path, variants=NAMES[1:], pythons=pythons[1:])) == f"/py/{NAMES[1]}"
 
 
 def test_the_default_host_label_carries_the_machine_and_the_profile(monkeypatch):
@@ -413,13 +415,14 @@ from pathlib import Path
 from harness import variants
 from harness.measure import campaign
 from harness.measure.config import PRECISION, Campaign
+from harness.measure.planned import Planned
 from harness.measure.workload import discover
 names = {NAMES!r}
 pythons = {tuple((v, str(p)) for v, p in builds.items())!r}
 config = Campaign(variants=names, pythons=pythons, profile="quick", size="tiny", results=Path({str(tmp_path)!r}),
                   host="real", precision=PRECISION["quick"], latency=(0.0, 0.0))
 w = discover()["cpu_sum_squares"]
-sys.exit(campaign.run(config, [campaign.Planned(w, "sequential", 1), campaign.Planned(w, "threads", 2)]))
+sys.exit(campaign.run(config, [Planned(w, "sequential", 1), Planned(w, "threads", 2)]))
 """
     r = subprocess.run([str(builds[NAMES[1]]), "-c", script], capture_output=True, text=True, cwd=REPO, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

@@ -23,7 +23,7 @@ import pytest
 from conftest import FAULT_WORKLOADS, REPO, bench_venv
 
 from harness import metadata
-from harness.measure import accounting, campaign
+from harness.measure import accounting, worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="needs /proc")]
 MB = 1 << 20
@@ -177,7 +177,7 @@ def test_the_samplers_cost_on_a_sequential_cpu_benchmark_is_negligible(py313, py
 def test_a_bad_figure_fails_the_benchmark_and_nothing_is_written(py313t, tmp_path, bad, message):
     r, runs, _ = measure(py313t, tmp_path, "ftfault_probe_figure", "sequential", 1, "--option", f"bad={bad}")
     assert r.returncode != 0 and not runs
-    assert message in campaign._error_line(r.stdout + r.stderr, r.returncode)
+    assert message in worker.error_line(r.stdout + r.stderr, r.returncode)
 
 
 def test_good_figures_are_written_as_strict_json(py313t, tmp_path):
@@ -191,5 +191,5 @@ def test_good_figures_are_written_as_strict_json(py313t, tmp_path):
 def test_a_task_calling_sys_exit_is_reported_as_such(py313t, tmp_path, strategy):
     r, runs, _ = measure(py313t, tmp_path, "ftfault_probe_exit", strategy, 2, timeout=60)
     assert r.returncode != 0 and not runs
-    line = campaign._error_line(r.stdout + r.stderr, r.returncode)
+    line = worker.error_line(r.stdout + r.stderr, r.returncode)
     assert line == "RuntimeError: ftfault_probe_exit: task called sys.exit(0)", r.stdout + r.stderr

@@ -19,8 +19,9 @@ import uuid
 import pytest
 from conftest import REPO, Bench, make_tarball
 
-from harness.measure import campaign
+from harness.measure import worker
 from harness.measure.config import Campaign
+from harness.measure.planned import Planned
 from harness.provision import interpreters
 from harness.provision.interpreters import ProvisionError
 from workloads.cpu_sum_squares import WORKLOAD as CPU
@@ -203,12 +204,12 @@ def test_a_ctrl_c_swallowed_during_the_fork_still_interrupts(monkeypatch, tmp_pa
     # CPython reports a KeyboardInterrupt raised in an at-fork hook as "Exception ignored" and goes on;
     # the handler's record of the signal must still end the benchmark it was starting (seen in the
     # SIGINT test above: the run went on measuring).
-    monkeypatch.setattr(campaign, "SIGNALLED", [signal.SIGINT])
+    monkeypatch.setattr(worker, "SIGNALLED", [signal.SIGINT])
     host = f"ftbtest{uuid.uuid4().hex[:12]}"
     config = Campaign(variants=("3.13",), pythons=(("3.13", sys.executable),), size="tiny", profile="quick",
                       host=host, latency=(0.0, 0.0), timeout=30.0)
     with pytest.raises(KeyboardInterrupt):
-        campaign.run_one(campaign.Planned(CPU, "sequential", 1), config, "3.13", [], "", dict(os.environ), tmp_path)
+        worker.run_one(Planned(CPU, "sequential", 1), config, "3.13", [], "", dict(os.environ), tmp_path)
     left = subprocess.run(["pgrep", "-f", host], capture_output=True, text=True).stdout.split()
     assert left == []  # the measure process it had just started was killed with its group
 

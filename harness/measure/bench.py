@@ -22,16 +22,16 @@ import math
 import os
 import platform
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from harness import variants
-from harness.measure import probe, strategies
-from harness.measure.campaign import SIGNALLED, Planned, _interrupt, run  # noqa: F401 - SIGNALLED: see campaign
+from harness.measure import probe, strategies, worker
+from harness.measure.campaign import run
 from harness.measure.config import PRECISION, PROFILES, SCALINGS, Campaign
+from harness.measure.planned import Planned
 from harness.measure.server import MAX_LATENCY, parse_latency
 from harness.measure.workload import ALL_STRATEGIES, SIZES, discover
 from harness.provision import fingerprint
@@ -386,9 +386,7 @@ def check_python(spec: variants.Variant, path: str) -> str:
 
 
 def main(argv=None) -> int:
-    signal.signal(signal.SIGTERM, _interrupt)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with it ignored
-        signal.signal(signal.SIGINT, _interrupt)
+    worker.install_signal_handlers()
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         workloads = discover()

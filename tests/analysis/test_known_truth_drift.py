@@ -1,7 +1,7 @@
 """Known truth on a drifting machine: the campaign's round engine against a simulated VM whose
 speed wanders (tens of percent over an hour, as shared VMs do), with the analysis's process-level interval.
 
-The real :func:`harness.measure.campaign.interleave_groups` runs; only the pyperf process is
+The real :func:`harness.measure.rounds.interleave_groups` runs; only the pyperf process is
 simulated: a process of an option whose true time is ``t`` takes ``t * speed(now) * noise`` per
 value and ``3 t + 0.5`` seconds of the simulated clock (a warm-up, two values, start-up). Measured
 benchmark by benchmark, a speedup compares processes minutes apart and its interval misses the
@@ -18,8 +18,9 @@ import pytest
 
 from harness import metadata
 from harness.analysis import stats
-from harness.measure import campaign
 from harness.measure.config import PRECISION
+from harness.measure.rounds import Group, interleave_groups
+from harness.measure.stopping import process_means, ratios_decided, round_means
 
 VARIANTS = ("A", "B", "C")  # three variants with the same truth: three speedups per option
 TRUTH = {"sequential/1": 1.0, "threads/2": 0.55, "threads/4": 0.57, "processes/2": 0.62,
@@ -49,17 +50,17 @@ class Machine:
 
 def _groups(options):
     prec = PRECISION["default"]
-    return {o: campaign.Group([(v, o) for v in VARIANTS], prec) for o in options}
+    return {o: Group([(v, o) for v in VARIANTS], prec) for o in options}
 
 
 def _campaign(rng, together: bool) -> dict:
     """One workload on a drifting machine: the options' outcomes, keyed (variant, option)."""
     m = Machine(rng)
     if together:
-        return campaign.interleave_groups(_groups(TRUTH), m.measure, clock=m.clock, log=lambda s: None)
+        return interleave_groups(_groups(TRUTH), m.measure, clock=m.clock, log=lambda s: None)
     out = {}
     for option in TRUTH:  # benchmark by benchmark: each option's rounds end before the next's begin
-        out.update(campaign.interleave_groups(_groups([option]), m.measure, clock=m.clock, log=lambda s: None))
+        out.update(interleave_groups(_groups([option]), m.measure, clock=m.clock, log=lambda s: None))
     return out
 
 
@@ -77,18 +78,18 @@ def _coverage(together: bool, n_sim: int = 150, seed: int = 7) -> dict:
     for _ in range(n_sim):
         out = _campaign(rng, together)
         for v in VARIANTS:
-            seq = campaign.process_means(out[(v, "sequential/1")].bench)
+            seq = process_means(out[(v, "sequential/1")].bench)
             for option, t in TRUTH.items():
                 mine = out[(v, option)].bench
                 if option != "sequential/1":
-                    add("speedup", stats.contrast([(seq, 1), (campaign.process_means(mine), -1)]),
+                    add("speedup", stats.contrast([(seq, 1), (process_means(mine), -1)]),
                         TRUTH["sequential/1"] / t)
                 if v != "A":
                     base = out[("A", option)].bench
-                    add("gain_welch", stats.contrast([(campaign.process_means(base), 1),
-                                                      (campaign.process_means(mine), -1)]), 1.0)
-                    add("gain_paired", stats.paired_contrast(campaign.round_means(base),
-                                                             campaign.round_means(mine)), 1.0)
+                    add("gain_welch", stats.contrast([(process_means(base), 1),
+                                                      (process_means(mine), -1)]), 1.0)
+                    add("gain_paired", stats.paired_contrast(round_means(base),
+                                                             round_means(mine)), 1.0)
     return {k: (float(np.mean(hits[k])), float(np.median(widths[k]))) for k in hits}
 
 
@@ -116,7 +117,7 @@ def test_every_option_of_a_workload_takes_part_in_each_round_until_its_own_rule_
         calls.append((key, r))
         return m.measure(key, r)
 
-    out = campaign.interleave_groups(_groups(["sequential/1", "threads/2"]), measure, clock=m.clock,
+    out = interleave_groups(_groups(["sequential/1", "threads/2"]), measure, clock=m.clock,
                                      log=lambda s: None)
     first = [k for k, r in calls if r == 1]
     second = [k for k, r in calls if r == 2]
@@ -146,11 +147,11 @@ def _reference_verdicts(factor: float, n_sim: int = 300, seed: int = 11) -> tupl
                                                      collect_metadata=False)])
             return status, error, bench
 
-        decided = campaign.ratios_decided({"B": "A"}, prec.decision_confidence, key=lambda v: (v, "sequential/1"))
-        groups = {"sequential/1": campaign.Group([("A", "sequential/1"), ("B", "sequential/1")], prec, decided)}
-        out = campaign.interleave_groups(groups, measure, clock=m.clock, log=lambda s: None)
-        c = stats.paired_contrast(campaign.round_means(out[("B", "sequential/1")].bench),
-                                  campaign.round_means(out[("A", "sequential/1")].bench))
+        decided = ratios_decided({("B", "sequential/1"): ("A", "sequential/1")}, prec.decision_confidence)
+        groups = {"sequential/1": Group([("A", "sequential/1"), ("B", "sequential/1")], prec, decided)}
+        out = interleave_groups(groups, measure, clock=m.clock, log=lambda s: None)
+        c = stats.paired_contrast(round_means(out[("B", "sequential/1")].bench),
+                                  round_means(out[("A", "sequential/1")].bench))
         verdicts.append(stats.ratio_verdict(c.low, c.high))
         rounds.append(out[("A", "sequential/1")].processes)
     return {v: verdicts.count(v) / n_sim for v in set(verdicts)}, float(np.mean(rounds))

@@ -1,0 +1,54 @@
+"""A planned benchmark, and the names and hashes its results are stored under.
+
+A campaign measures :class:`Planned` benchmarks: one workload under one strategy with one worker
+count, named ``workload/strategy/workers`` (a pyperf benchmark name, a CSV row, a state entry).
+A best option measured again after its workload's sweep is stored apart, as
+``workload/strategy/workers/confirm`` (:func:`confirm_name`), so the sweep's processes that chose
+it stay as they were measured. A resumed results set compares each workload's
+:func:`workload_hash`: a changed workload is measured again, never mixed with its old runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+
+from harness import metadata
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One benchmark to measure: ``workload`` (a :class:`~harness.measure.workload.Workload`) x strategy x workers."""
+
+    workload: object
+    strategy: str
+    workers: int
+
+    @property
+    def name(self) -> str:
+        """``workload/strategy/workers``: the benchmark's name in pyperf's JSON, the CSV and the state file."""
+        return f"{self.workload.name}/{self.strategy}/{self.workers}"
+
+    def identity(self) -> dict:
+        """What the results state records about the benchmark, beside its status."""
+        return {"workload": self.workload.name, "kind": self.workload.kind,
+                "strategy": self.strategy, "workers": self.workers}
+
+
+def confirm_name(p: Planned) -> str:
+    """The name of ``p``'s confirmation: its own benchmark, so the sweep's stays as it was measured."""
+    return f"{p.name}/{metadata.CONFIRM}"
+
+
+def workload_hash(workload) -> str:
+    """sha256 (12 hex) of the workload's module file and its sizes: a changed definition is re-measured."""
+    h = hashlib.sha256()
+    module = sys.modules.get(getattr(workload.task, "__module__", ""), None)
+    path = getattr(module, "__file__", None)
+    if path:
+        with open(path, "rb") as f:
+            h.update(f.read())
+    h.update(json.dumps(workload.sizes, sort_keys=True, default=repr).encode())
+    return h.hexdigest()[:12]
