@@ -337,13 +337,27 @@ def test_a_changed_workload_is_measured_again_never_kept_beside(tmp_path, capsys
     assert all(len(b.get_runs()) == 2 for b in suite)  # the old runs are gone, not merged in
 
 
-def test_workload_hash_follows_the_file_and_the_sizes():
+def test_workload_hash_follows_the_code_and_the_sizes_not_the_comments(tmp_path, monkeypatch):
     import dataclasses
+    import importlib
 
     h = planned.workload_hash(CPU)
     assert h == planned.workload_hash(CPU) and len(h) == 12
     other = dataclasses.replace(CPU, sizes={**CPU.sizes, "quick": {"n": 10_000}})
     assert planned.workload_hash(other) != h
+
+    source = Path(sys.modules[CPU.task.__module__].__file__).read_text()
+    edits = {
+        "comments": source.replace('"""', '"""Reworded. ', 1).replace("\ndef ", "\n# a new comment\n\n\ndef ", 1),
+        "code": source.replace("\ndef ", "\nEXTRA = 1\n\n\ndef ", 1),
+    }
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hashes = {}
+    for what, text in edits.items():
+        assert text != source
+        (tmp_path / f"ftbench_hash_{what}.py").write_text(text)
+        hashes[what] = planned.workload_hash(importlib.import_module(f"ftbench_hash_{what}").WORKLOAD)
+    assert hashes == {"comments": h, "code": hashes["code"]} and hashes["code"] != h
 
 
 def test_the_control_gets_the_gil_from_the_registry_not_its_name(tmp_path):

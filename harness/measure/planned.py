@@ -5,11 +5,13 @@ count, named ``workload/strategy/workers`` (a pyperf benchmark name, a CSV row, 
 A best option measured again after its workload's sweep is stored apart, as
 ``workload/strategy/workers/confirm`` (:func:`confirm_name`), so the sweep's processes that chose
 it stay as they were measured. A resumed results set compares each workload's
-:func:`workload_hash`: a changed workload is measured again, never mixed with its old runs.
+:func:`workload_hash` (its code and sizes, not its comments): a changed workload is measured
+again, never mixed with its old runs.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import sys
@@ -43,12 +45,31 @@ def confirm_name(p: Planned) -> str:
 
 
 def workload_hash(workload) -> str:
-    """sha256 (12 hex) of the workload's module file and its sizes: a changed definition is re-measured."""
+    """sha256 (12 hex) of the workload's code and its sizes: a changed definition is re-measured.
+
+    The code is its module as the parser reads it, without docstrings (:func:`code_of`): a comment,
+    a docstring or the layout can be edited without forcing a re-measure; any change to what runs can not.
+    """
     h = hashlib.sha256()
     module = sys.modules.get(getattr(workload.task, "__module__", ""), None)
     path = getattr(module, "__file__", None)
     if path:
         with open(path, "rb") as f:
-            h.update(f.read())
+            h.update(code_of(f.read()).encode())
     h.update(json.dumps(workload.sizes, sort_keys=True, default=repr).encode())
     return h.hexdigest()[:12]
+
+
+def code_of(source: bytes) -> str:
+    """``source`` with comments, docstrings and layout left out (``ast.unparse``); as is if it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source.decode(errors="replace")
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
