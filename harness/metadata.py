@@ -22,6 +22,8 @@ FIGURE_PREFIX = "figure_"  # check() figures: ftbench_figure_<name>, float
 
 @dataclass(frozen=True)
 class Key:
+    """One declared metadata key: how it is typed, what it measures, and how its values over runs combine."""
+
     name: str
     kind: type  # str, int or float
     unit: str  # "s", "bytes", "cores", "" ...
@@ -31,6 +33,7 @@ class Key:
 
     @property
     def stored(self) -> str:
+        """Its name in pyperf's JSON: prefixed, so it never collides with pyperf's own keys."""
         return PREFIX + self.name
 
 
@@ -78,7 +81,7 @@ _KEYS = (
     Key("gil_enabled", str, "", "run", "any_yes", "yes if the GIL was enabled after the run"),
     Key("gil_reenabled_by", str, "", "run", "join", "modules whose import re-enabled the GIL"),
     Key("check", str, "", "run", "same", "ok: every value's results were checked"),
-    Key("peak_rss", int, "bytes", "run", "max", "peak RSS: max(own, largest child) (older results)"),
+    Key("peak_rss", int, "bytes", "run", "max", "peak RSS: max(own, largest child)"),
     Key("peak_rss_self", int, "bytes", "run", "max", "peak RSS of the worker process"),
     Key("peak_rss_children", int, "bytes", "run", "max", "peak RSS of its largest waited-for child"),
     Key("peak_tree_memory", int, "bytes", "run", "max", "peak of the summed memory of the process tree"),
@@ -103,6 +106,7 @@ class MetadataError(ValueError):
 
 
 def key(name: str) -> Key:
+    """The declaration of ``name`` (a check figure is declared by its prefix); unknown names raise KeyError."""
     if name.startswith(FIGURE_PREFIX):
         return Key(name, float, "", "run", "mean", "a figure returned by the workload's check")
     try:

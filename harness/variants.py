@@ -48,6 +48,7 @@ class Build:
 
     @property
     def minor(self) -> str:
+        """"3.13" of "3.13.5": what a venv's python reports and a variant's name starts with."""
         return minor_of(self.version)
 
     @property
@@ -67,6 +68,7 @@ class Build:
 
     @property
     def optimized(self) -> bool:
+        """Built with PGO and LTO (the optimized flavour)."""
         return self.flavour == "optimized"
 
 
@@ -86,6 +88,7 @@ class Variant:
 
     @property
     def minor(self) -> str:
+        """The minor version of its build."""
         return self.build.minor
 
     def apply_env(self, env: dict) -> dict:
@@ -100,6 +103,7 @@ class Variant:
 
 
 def minor_of(version: str) -> str:
+    """"3.13" of "3.13.5"; a version that is not X.Y.Z with X.Y >= 3.13 is a :class:`VariantError` naming the form."""
     m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version or "")
     if not m or (int(m[1]), int(m[2])) < (3, 13):
         raise VariantError(f"unknown CPython version {version!r}: give X.Y.Z with X.Y >= 3.13 "
@@ -150,6 +154,7 @@ def registry(version_list: str | tuple[str, ...] | None = None, flavour: str | N
 
 
 def get(name: str, table: dict[str, Variant] | None = None) -> Variant:
+    """The variant called ``name`` (of ``table``, else the registry's); unknown: a :class:`VariantError` naming all."""
     table = registry() if table is None else table
     if name not in table:
         raise VariantError(f"unknown variant {name!r}; valid: {', '.join(table)}")

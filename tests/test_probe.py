@@ -5,6 +5,7 @@ the strictness of check() figures and a task's sys.exit are tested here on the h
 real-interpreter runs (a CPU hog, memory of threads and processes x4) are in tests/test_hygiene.py.
 """
 
+import argparse
 import json
 import math
 import multiprocessing
@@ -168,11 +169,14 @@ def test_the_threshold_is_settable_and_recorded(monkeypatch):
     m.interval(acct, wall=1.0, own=1.0, foreign=0.5)
     data = probe.accounting_snapshot(acct)
     assert data["ftbench_foreign_flagged"] == "no" and data["ftbench_foreign_threshold"] == 0.6
-    monkeypatch.setenv(accounting.THRESHOLD_ENV, "0.25")
-    assert accounting.threshold_from_env() == 0.25
-    monkeypatch.setenv(accounting.THRESHOLD_ENV, "nan")
-    with pytest.raises(ValueError, match="FTBENCH_FOREIGN_THRESHOLD"):
-        accounting.threshold_from_env()
+    parser = argparse.ArgumentParser()
+    monkeypatch.setenv(accounting.THRESHOLD_ENV, "0.25")  # what the campaign sets for every process
+    run.add_arguments(parser)
+    assert parser.parse_args(["--workload", "w", "--strategy", "s", "--workers", "1", "--variant", "v"]
+                             ).foreign_threshold == 0.25
+    for bad in ("nan", "-1", "lots"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected a finite number of cores >= 0"):
+            run._cores(bad)
 
 
 def test_the_servers_cpu_is_not_foreign(monkeypatch):

@@ -19,10 +19,10 @@ ticks over n intervals (about 3.5 standard deviations of that rounding on 2 core
 A :class:`MemorySampler` thread sums the memory of the process tree (the worker and every
 descendant, found through ``/proc/<pid>/task/<tid>/children``) during the intervals: PSS from
 ``/proc/<pid>/smaps_rollup`` when readable (a forked pool's shared pages counted once), else RSS
-from ``/proc/<pid>/statm``. PSS costs the kernel a walk of the page tables (7-20 us per MB mapped,
-0.5-1 ms per sample inside a busy benchmark), RSS almost nothing: so every sample reads the tree's
-RSS, and PSS only when the tree changed, its RSS grew by 1 MB since the last PSS reading, or 0.5 s
-passed (copy-on-write in a forked pool grows PSS, not RSS). The sampler sleeps max(interval,
+from ``/proc/<pid>/statm``. PSS costs the kernel a walk of the page tables (its cost grows with the
+memory mapped), RSS almost nothing: so every sample reads the tree's RSS, and PSS only when the
+tree changed, its RSS grew by 1 MB since the last PSS reading, or 0.5 s passed (copy-on-write in a
+forked pool grows PSS, not RSS). The sampler sleeps max(interval,
 200 x its last sample's cost), at most 0.1 s: at most 0.5% of one core in the common case, and at
 least 10 samples a second. Its CPU is recorded (``sampler_cores``). Stdlib only: runs in every
 benchmark venv.
@@ -53,6 +53,7 @@ TICK_NOISE = 2.0  # ticks of rounding per interval (see the module docstring)
 
 
 def clock_ticks() -> int:
+    """USER_HZ, the unit of /proc's CPU times (100 where the system cannot say)."""
     try:
         return os.sysconf("SC_CLK_TCK")
     except (AttributeError, ValueError, OSError):
@@ -135,6 +136,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def memory_pss(pid: int) -> int:
+    """Proportional set size of ``pid`` in bytes: pages shared with other processes counted by share."""
     with open(f"{PROC}/{pid}/smaps_rollup", "rb") as f:
         for line in f:
             if line.startswith(b"Pss:"):
@@ -143,6 +145,7 @@ def memory_pss(pid: int) -> int:
 
 
 def memory_rss(pid: int) -> int:
+    """Resident set size of ``pid`` in bytes: cheap to read, but counts shared pages in every process."""
     with open(f"{PROC}/{pid}/statm", "rb") as f:
         return int(f.read().split()[1]) * PAGE
 
@@ -189,6 +192,7 @@ class MemorySampler:
 
     @property
     def enabled(self) -> bool:
+        """False without /proc or with interval 0: nothing is sampled, nothing recorded."""
         return bool(self.method)
 
     def sample(self, timed: bool = True) -> None:
@@ -215,6 +219,7 @@ class MemorySampler:
                 self.cpu += time.thread_time() - t0
 
     def clear(self) -> None:
+        """Forget the peak and the counts: a new pyperf phase accounts its own timed runs only."""
         with self._lock:
             self.peak, self.samples, self.pss_samples, self.cpu = 0, 0, 0, 0.0
             self._rss_at_pss, self._pss_time, self._pids, self._pss = -1, -math.inf, set(), 0
@@ -242,29 +247,16 @@ class MemorySampler:
         self._on.set()
 
     def pause(self) -> None:
+        """Stop sampling between timed runs (the thread sleeps until :meth:`start`)."""
         self._on.clear()
 
     def close(self) -> None:
+        """End the sampling thread."""
         self._stop = True
         self._on.set()
 
 
 # --- one phase of timed intervals ------------------------------------------------------------------
-
-
-def threshold_from_env(default: float = DEFAULT_THRESHOLD) -> float:
-    raw = os.environ.get(THRESHOLD_ENV, "")
-    if not raw:
-        return default
-    value = float(raw)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{THRESHOLD_ENV}={raw!r}: expected a number of cores >= 0")
-    return value
-
-
-def server_pid_from_env() -> int:
-    raw = os.environ.get(SERVER_PID_ENV, "")
-    return int(raw) if raw.strip().isdigit() else 0
 
 
 class Accounting:
@@ -278,6 +270,7 @@ class Accounting:
         self.reset()
 
     def reset(self) -> None:
+        """Start a new phase: pyperf makes a hook per phase (warmups, values), only the values count."""
         self.intervals = 0
         self.wall = 0.0
         self.own = 0.0

@@ -36,7 +36,7 @@ from harness.measure.server import MAX_LATENCY, parse_latency
 from harness.measure.workload import ALL_STRATEGIES, SIZES, discover
 from harness.provision import fingerprint
 
-DEFAULT_TIMEOUT = 600.0  # seconds per benchmark (all pyperf processes); the slowest default one takes ~40 s
+DEFAULT_TIMEOUT = 600.0  # seconds per pyperf process group: far above any default benchmark's, it only ends hangs
 # Worker counts a benchmark may ask for: max(MIN_WORKER_CAP, WORKERS_PER_CORE x cores). The default
 # sweeps stay below it (cpu: up to 2 x cores, io: up to 64); above it a typo (--workers 300 for 30)
 # would start hundreds of processes, so it is refused rather than warned about.
@@ -66,11 +66,15 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2 (argparse prints usage too)
+    """argparse, but a bad argument is a :class:`UsageError` like every other bad input: one line, exit 2."""
+
+    def error(self, message):
+        """Raise instead of printing the usage block and exiting: main() says it in one line."""
         raise UsageError(message)
 
 
 def parse_args(argv):
+    """The checked command line: every bad value named in one line (:class:`UsageError`) before anything runs."""
     p = Parser(prog="python -m harness.measure.bench", description=__doc__.split("\n")[0])
     try:
         known = ", ".join(variants.registry())
@@ -217,10 +221,16 @@ def _list(text, what, valid=None, singular=None):
 
 
 def worker_cap(cores: int) -> int:
+    """The most workers a benchmark may ask for on ``cores`` cores (above it, a typo starts hundreds of processes)."""
     return max(MIN_WORKER_CAP, WORKERS_PER_CORE * cores)
 
 
 def plan(args, workloads: dict, cores: int) -> list[Planned]:
+    """The benchmarks to measure, in order: chosen workloads x applicable strategies x worker counts.
+
+    Each strategy a workload cannot run here is left out (:func:`not_applicable` says why); an
+    explicit ``--workers`` replaces every sweep but sequential's single worker.
+    """
     # `is not None`: an empty --workers "" is bad input, not "no filter"
     if args.workloads is not None:
         names = workload_names(args.workloads, workloads)
@@ -327,6 +337,7 @@ def check_results(results: str, host: str) -> None:
 
 
 def build_of_running_python() -> tuple[str, bool]:
+    """(minor version, free-threaded) of this interpreter: the variants it can run without --python."""
     return f"{sys.version_info[0]}.{sys.version_info[1]}", probe.free_threaded()
 
 
@@ -386,6 +397,7 @@ def check_python(spec: variants.Variant, path: str) -> str:
 
 
 def main(argv=None) -> int:
+    """The CLI: check everything, then run the campaign; the exit status of :func:`harness.measure.campaign.run`."""
     worker.install_signal_handlers()
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)

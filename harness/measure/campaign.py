@@ -62,8 +62,8 @@ def open_stores(config: Campaign, planned: list[Planned], log=console.say) -> tu
     except OSError as e:
         raise Refused(str(e)) from None
     hashes = {p.workload.name: workload_hash(p.workload) for p in planned}
-    # the settings, plus the build's version and source as the first state files had them (the
-    # interpreter fingerprint, compared first, says more)
+    # the settings, plus the build's version and source, readable in the state file (the interpreter
+    # fingerprint, compared first, is what refuses another build)
     settings = {v: {**config.settings(), "python": interps[v]["version"],
                     "source_sha256": interps[v]["source_sha256"]} for v in names}
     stores = {v: VariantStore(config.results, config.host, v) for v in names}

@@ -64,6 +64,7 @@ def _short(value) -> str:
 
 
 def exit_message(workload: str, exc: SystemExit) -> str:
+    """The error of a task that called ``sys.exit``: said as such, never a silent end of the worker."""
     code = "" if exc.code is None else repr(exc.code)
     return f"{workload}: task called sys.exit({code})"
 
@@ -95,6 +96,7 @@ def cpu_count() -> int:
 
 
 def gil_enabled() -> bool:
+    """Is the GIL enabled right now? (always, on an interpreter that cannot say)."""
     is_enabled = getattr(sys, "_is_gil_enabled", None)
     return True if is_enabled is None else bool(is_enabled())
 
@@ -121,6 +123,7 @@ def watch_gil_warnings() -> None:
 
 
 def snapshot() -> dict:
+    """Everything the worker records after its values, as stored metadata (through :func:`harness.metadata.put`)."""
     own, children = peak_rss()
     data: dict = {}
     metadata.put(data, "gil_enabled", "yes" if gil_enabled() else "no")
@@ -160,4 +163,5 @@ class Probe:
         return None
 
     def teardown(self, metadata: dict) -> None:
+        """pyperf's call at the end of a phase: add the snapshot to the run's metadata."""
         metadata.update(snapshot())

@@ -60,6 +60,7 @@ def run_metadata(bench) -> dict:
 
 
 def row_for(bench, host: str, variant: str) -> dict:
+    """The CSV row of a measured benchmark: its identity, its summary statistics, how its sample was gathered."""
     meta = run_metadata(bench)
     values = bench.get_values()
     return {
@@ -99,6 +100,7 @@ class VariantStore:
         self._lock_file = None
 
     def paths(self) -> list[Path]:
+        """The three files of this host x variant (written and backed up together)."""
         return [self.json_path, self.csv_path, self.state_path]
 
     def load(self, settings: dict, fresh: bool, machine: dict | None = None, interpreter: dict | None = None,
@@ -211,6 +213,7 @@ class VariantStore:
         return next((b for b in self.suite or () if b.get_name() == name), None)
 
     def done(self, name: str) -> bool:
+        """Is ``name`` measured and stored (a failed or missing benchmark is measured again on resume)?"""
         entry = self.state["benchmarks"].get(name)
         return bool(entry) and entry["status"] == "ok" and self.suite is not None and \
             name in self.suite.get_benchmark_names()
@@ -229,6 +232,7 @@ class VariantStore:
         self.save()
 
     def save(self) -> None:
+        """Write all three files, each atomically."""
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.suite is not None:
             buf = io.StringIO()
@@ -238,6 +242,7 @@ class VariantStore:
         write_atomic(self.state_path, json.dumps(self.state, indent=1, sort_keys=True, allow_nan=False) + "\n")
 
     def csv_text(self) -> str:
+        """The CSV: one row per planned benchmark, failed and timed-out ones too (their statistics empty)."""
         rows = {}
         for name, entry in self.state["benchmarks"].items():
             rows[name] = {c: "" for c in CSV_COLUMNS} | {

@@ -27,6 +27,7 @@ OUR_ARGS = ("workload", "strategy", "workers", "size", "scaling", "bench_profile
 
 
 def add_arguments(parser) -> None:
+    """ftbench's own arguments on pyperf's parser (pyperf's, such as --processes, stay as they are)."""
     parser.add_argument("--workload", required=True)
     parser.add_argument("--strategy", required=True)
     parser.add_argument("--workers", type=int, required=True)
@@ -81,6 +82,7 @@ def _env_pid() -> int:
 
 
 def forward(cmd: list, args) -> None:
+    """pyperf's ``add_cmdline_args`` hook: give each worker process our arguments as parsed here."""
     for name in OUR_ARGS:
         value = getattr(args, name)
         flag = "--" + name.replace("_", "-")
@@ -153,6 +155,7 @@ def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx,
 
 
 def main() -> None:
+    """The pyperf script of one benchmark (the manager and, re-run by pyperf, each worker)."""
     import pyperf
 
     from harness.measure import probe

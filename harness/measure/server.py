@@ -7,9 +7,9 @@ competes with the benchmark for the benchmark's GIL), with a seeded latency per 
 
 A request that names its page index (``?i=17``) waits ``page_delay(seed, latency, 17)``: the same
 delay in every run, process and variant (common random numbers), so two interpreters compared on
-160 pages wait for the same 160 delays and only their own work differs. Drawn in arrival order
-instead, the delays alone moved a sequential download by about 2% from one run to the next, as
-much as the 3.13t overhead being measured. A request without an index draws in arrival order.
+160 pages wait for the same 160 delays and only their own work differs. Drawn in arrival order,
+the delays alone would move a download's time from one run to the next by as much as the
+interpreter overhead being measured. A request without an index draws in arrival order.
 
 Run it alone with ``python -m harness.measure.server --port 0 --latency 0.02:0.05 --seed 0``: it prints
 ``READY <port>`` once listening and stops cleanly on SIGTERM or SIGINT. The runner uses
@@ -225,6 +225,7 @@ def _latency(text: str) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """``python -m harness.measure.server``: serve until SIGTERM, SIGINT or (optionally) stdin's end."""
     import asyncio
 
     parser = _Parser(prog="python -m harness.measure.server", description="The embedded HTTP server of ftbench.")
@@ -285,6 +286,7 @@ class Server:
         return self._proc.pid if self._proc is not None else None
 
     def start(self) -> Server:
+        """Start the server process and return once it answers /health (else raise, its stderr said)."""
         lo, hi = self.latency
         cmd = [self.python, "-m", "harness.measure.server", "--port", str(self.port), "--latency",
                f"{lo}:{hi}", "--seed", str(self.seed), "--fail-rate", str(self.fail_rate),

@@ -40,6 +40,7 @@ def threads(workload: Workload, tasks: list, workers: int, shared, ctx: Context)
 
 
 def start_method() -> str:
+    """multiprocessing's start method (fork, forkserver or spawn): recorded, it changes what processes cost."""
     return multiprocessing.get_start_method()
 
 
@@ -287,4 +288,5 @@ STRATEGIES = {
 
 def run(strategy: str, workload: Workload, tasks: list, workers: int, shared=None,
         ctx: Context | None = None) -> list:
+    """Run ``tasks`` of ``workload`` under ``strategy`` with ``workers``; the results in task order."""
     return STRATEGIES[strategy](workload, tasks, workers, shared, ctx or Context(workers=workers))

@@ -73,8 +73,8 @@ def cpu_sweep(cores: int) -> tuple[int, ...]:
     """2, 4, 8, ... up to twice the core count (oversubscription shows what it costs).
 
     No x1: one worker of a parallel strategy is the sequential run plus the strategy's overhead,
-    where efficiency and serial fraction mean nothing; leaving it out of the default suite keeps an
-    interleaved campaign of three variants within 40 min on 2 cores. ``--workers 1,2,4`` measures it.
+    where efficiency and serial fraction mean nothing; leaving it out of the default suite keeps the
+    default campaign short. ``--workers 1,2,4`` measures it.
     """
     out, w = [], 2
     while w <= 2 * cores:

@@ -65,6 +65,7 @@ class ProvisionError(Exception):
 
 
 def minor_of(version: str) -> str:
+    """The registry's minor_of, its error made a :class:`ProvisionError` (one line, exit 1)."""
     try:
         return registry.minor_of(version)
     except registry.VariantError as e:
@@ -72,6 +73,7 @@ def minor_of(version: str) -> str:
 
 
 def cache_root() -> Path:
+    """Where builds and their sources are kept: ``$XDG_CACHE_HOME/ftbench`` (tests point it elsewhere)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
     return Path(base) / "ftbench"
 
@@ -82,6 +84,7 @@ def prefix_for(version: str, free_threaded: bool, optimized: bool = False) -> Pa
 
 
 def executable(version: str, free_threaded: bool, optimized: bool = False) -> Path:
+    """The python of a build (``python3.13`` or ``python3.13t`` in its prefix's bin)."""
     name = f"python{minor_of(version)}{'t' if free_threaded else ''}"
     return prefix_for(version, free_threaded, optimized) / "bin" / name
 
@@ -93,10 +96,11 @@ def bin_dirs(version: str | None = None) -> list[str]:
 
 
 def configure_args(prefix: Path, free_threaded: bool, optimized: bool) -> list[str]:
+    """CPython's configure arguments of a build; the stamp records them, so changing them rebuilds."""
     args = [f"--prefix={prefix}", "--with-ensurepip=install"]
     if optimized:
-        # CPython's own profile task (its test suite with --pgo): a test of it can fail on a loaded
-        # machine (seen: test_generators at a load of 9), which stops the build; build on a quiet one.
+        # CPython's own profile task (its test suite with --pgo): a timing-sensitive test of it can
+        # fail on a loaded machine, which stops the build; build on a quiet one.
         args += ["--enable-optimizations", "--with-lto"]
     if free_threaded:
         args.append("--disable-gil")
@@ -107,6 +111,7 @@ def configure_args(prefix: Path, free_threaded: bool, optimized: bool) -> list[s
 
 
 def sha256_of(path: Path) -> str:
+    """The sha256 of a file, read in blocks (a source tarball is tens of MB)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -213,8 +218,8 @@ def resolve_source(version: str, explicit: str | None = None) -> tuple[Path, str
     origin_file = cached.with_suffix(".origin")
     if cached.exists():
         origin = origin_file.read_text().strip() if origin_file.exists() else str(cached)
-        # Listing a tarball decompresses it (~3 s); a copy already listed is known by its sha256
-        # (0.05 s): the marker names the version and digest that passed, a changed file misses it.
+        # Listing a tarball decompresses it (seconds); a copy already listed is known by its sha256
+        # (a fraction of that): the marker names the version and digest that passed, a changed file misses it.
         marker = cached.with_suffix(".verified")
         digest = sha256_of(cached)
         if (not expected or digest == expected) and marker.exists() and \
@@ -286,6 +291,7 @@ def missing_headers() -> tuple[list[str], list[str]]:
 
 
 def read_stamp(prefix: Path) -> dict | None:
+    """The stamp a finished build leaves in its prefix, or None (no build, or one killed half-way)."""
     try:
         return json.loads((prefix / STAMP).read_text())
     except (OSError, ValueError):
@@ -293,6 +299,7 @@ def read_stamp(prefix: Path) -> dict | None:
 
 
 def stamp_matches(prefix: Path, source_sha: str, args: list[str]) -> bool:
+    """Was the build in ``prefix`` finished from this source with these arguments? Only then is it reused."""
     stamp = read_stamp(prefix)
     return bool(stamp) and stamp.get("source_sha256") == source_sha and stamp.get("configure_args") == args
 
@@ -426,16 +433,19 @@ class Stages:
         self.stage, self.stage_started = "", self.started
 
     def begin(self, stage: str) -> None:
+        """End the current stage and say that ``stage`` starts."""
         self.end()
         self.stage, self.stage_started = stage, time.monotonic()
         self.log(f"{self.target}: {stage}... (elapsed {self.elapsed():.0f} s)")
 
     def end(self) -> None:
+        """Say how long the current stage took, if one is running."""
         if self.stage:
             self.log(f"{self.target}: {self.stage} done in {time.monotonic() - self.stage_started:.0f} s")
             self.stage = ""
 
     def elapsed(self) -> float:
+        """Seconds since the build started."""
         return time.monotonic() - self.started
 
     def wait(self, proc: subprocess.Popen) -> int:
@@ -484,6 +494,7 @@ def _build(src: Path, version: str, prefix: Path, args: list[str], jobs: int, ta
 
 
 def provenance(version: str, free_threaded: bool, optimized: bool = False) -> dict:
+    """What a build was made from and how (written beside the install; every benchmark run records it)."""
     try:
         return json.loads((prefix_for(version, free_threaded, optimized) / PROVENANCE).read_text())
     except (OSError, ValueError):
@@ -494,6 +505,7 @@ def provenance(version: str, free_threaded: bool, optimized: bool = False) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m harness.provision.interpreters build|path|...``: exit 0, or 1 with one line."""
     parser = argparse.ArgumentParser(prog="python -m harness.provision.interpreters",
                                      description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)

@@ -92,6 +92,7 @@ def list_benchmarks(cmd: list[str], selection: str = "default") -> list[str]:
 
 
 def run_command(cmd: list[str], python: str, bench: str, output: Path, speed: str, offline: bool) -> list[str]:
+    """The pyperformance call of one benchmark on one interpreter (verbose: its output is searched for GIL warnings)."""
     out = [*cmd, "run", "--python", python, "--benchmarks", bench, "--output", str(output), "--verbose",
            *SPEEDS[speed]]
     if offline:  # pyperformance passes pip a filtered environment: name the variable to keep
@@ -229,10 +230,12 @@ class Store:
             self.suite = json.loads(self.json_path.read_text())
 
     def done(self, bench: str) -> bool:
+        """Is ``bench`` measured ok (a failed one is retried by a rerun)?"""
         return self.status["benchmarks"].get(bench, {}).get("status") == "ok"
 
     def record(self, bench: str, status: str, error: str, seconds: float, result: dict | None, extra: dict,
                log: str = "") -> None:
+        """Record one call: its result merged into the suite, its status, and the log of a failure."""
         self.dir.mkdir(parents=True, exist_ok=True)
         if result is not None:
             self.suite = merge(self.suite, result, extra)
@@ -248,6 +251,7 @@ class Store:
 
 
 def ftbench_metadata(variant: variants.Variant, host: str, gil: str | None) -> dict:
+    """ftbench's keys for every benchmark of a variant: who ran it, where, and the GIL state its workers saw."""
     meta: dict = {}
     metadata.put(meta, "variant", variant.name)
     metadata.put(meta, "role", variant.role)
@@ -318,6 +322,7 @@ def run(names: list[str], benchmarks: str, speed: str = "fast", results: Path = 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m harness.provision.pyperformance run|list``: exit 0, 1 if a benchmark failed, 2 on bad input."""
     parser = argparse.ArgumentParser(prog="python -m harness.provision.pyperformance",
                                      description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
