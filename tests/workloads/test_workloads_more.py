@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 from harness.measure import strategies
 from harness.measure.workload import ALL_STRATEGIES, CheckFailed, Context, Workload
@@ -104,7 +105,7 @@ def test_numpy_blas_pinned_before_numpy_loads():
     env = {k: v for k, v in os.environ.items() if k not in numpy_blocks.BLAS_ENV}
     code = "import json, workloads.numpy_blocks as m; print(json.dumps(m.blas_metadata()))"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True, cwd=os.path.dirname(os.path.dirname(__file__))).stdout
+                         check=True, cwd=REPO).stdout
     meta = json.loads(out)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items())
     assert {k: v for k, v in meta.items() if k != "blas"} == {

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
+from conftest import REPO
 
 from harness import intervals, metadata, variants
 from harness.measure import campaign, environment, planned, stopping
@@ -27,7 +28,6 @@ from harness.measure.stopping import half_width
 from harness.measure.workload import discover
 from harness.provision import fingerprint
 
-REPO = Path(__file__).resolve().parents[1]
 NAMES = tuple(variants.registry())  # the default version's three variants
 CPU = discover()["cpu_sum_squares"]
 

@@ -7,9 +7,9 @@ a file there that declares no workload fails the suite instead of being silently
 from __future__ import annotations
 
 import pkgutil
-from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from harness.measure import strategies
 from harness.measure.server import Server
@@ -26,7 +26,7 @@ def server():
 
 
 def test_every_workload_file_declares_a_workload():
-    files = {m.name for m in pkgutil.iter_modules([str(Path(__file__).parents[1] / "workloads")])
+    files = {m.name for m in pkgutil.iter_modules([str(REPO / "workloads")])
              if not m.name.startswith("_")}
     declared = {w.task.__module__.rsplit(".", 1)[-1] for w in WORKLOADS.values()}
     assert files == declared, f"files without a WORKLOAD: {sorted(files - declared)}"

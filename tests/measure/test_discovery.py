@@ -10,6 +10,7 @@ import sys
 import uuid
 
 import pytest
+from conftest import REPO
 
 from harness import SIZES, Workload
 from harness.measure.workload import EXTRA_PATH_ENV, discover, discover_with_problems
@@ -140,7 +141,6 @@ def test_a_broken_file_does_not_stop_a_benchmark_of_another_workload(tmp_path):
     import json
     import os
     import subprocess
-    from pathlib import Path
 
     (tmp_path / "ftlens_broken_proc.py").write_text("def broken(:\n")
     out = tmp_path / "out.json"
@@ -148,6 +148,6 @@ def test_a_broken_file_does_not_stop_a_benchmark_of_another_workload(tmp_path):
     r = subprocess.run([sys.executable, "-m", "harness.measure.run", "--workload", "cpu_sum_squares",
                         "--strategy", "sequential", "--workers", "1", "--variant", "3.13", "--size", "tiny",
                         "--processes", "1", "--values", "1", "--warmups", "0", "--loops", "1", "-o", str(out)],
-                       capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1], timeout=120)
+                       capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(out.read_text())["benchmarks"]
