@@ -21,7 +21,9 @@ from harness.measure.workload import ALL_STRATEGIES, Context
 from workloads import cpu_sum_squares
 
 sys.path.insert(0, str(FAULT_WORKLOADS))
-import ftfault_lens_interp as fault  # noqa: E402
+import ftfault  # noqa: E402
+
+LENS = {w.name: w for w in ftfault.WORKLOADS if w.name.startswith("ftfault_lens_")}
 
 UNAVAILABLE = strategies.unavailable_reason("interpreters")
 needs_interpreters = pytest.mark.skipif(UNAVAILABLE is not None, reason=str(UNAVAILABLE))
@@ -68,8 +70,8 @@ def test_interpreters_return_results_in_task_order(workers):
 
 @needs_interpreters
 @pytest.mark.parametrize(("workload", "message"), [
-    (fault.WORKLOADS[0], f"ValueError: {fault.MESSAGE} [task 2 (2), in a subinterpreter]"),
-    (fault.WORKLOADS[1], f"RuntimeError: {fault.INIT_MESSAGE} [starting a worker, in a subinterpreter]"),
+    (LENS["ftfault_lens_raise"], f"ValueError: {ftfault.LENS_MESSAGE} [task 2 (2), in a subinterpreter]"),
+    (LENS["ftfault_lens_init"], f"RuntimeError: {ftfault.LENS_INIT_MESSAGE} [starting a worker, in a subinterpreter]"),
 ])
 def test_a_raising_task_fails_the_run_with_its_text_and_closes_the_pool(workload, message):
     tasks = workload.make_tasks(workload.sizes["tiny"], Context())
@@ -105,7 +107,7 @@ def test_a_task_raising_in_a_subinterpreter_is_recorded_failed_with_its_text(ft_
         state = runner.state()["benchmarks"]
         assert r.returncode == 1, r.stdout + r.stderr
         assert state["ftfault_lens_raise/interpreters/2"]["status"] == "failed"
-        assert fault.MESSAGE in state["ftfault_lens_raise/interpreters/2"]["error"]
+        assert ftfault.LENS_MESSAGE in state["ftfault_lens_raise/interpreters/2"]["error"]
         assert state["cpu_sum_squares/interpreters/2"]["status"] == "ok", json.dumps(state)
     finally:
         runner.cleanup()
