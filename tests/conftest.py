@@ -227,6 +227,20 @@ class Running:
         return code
 
 
+# What harness.measure.bench.PYTHON_CHECK prints, as fake pythons answer it (a shell script each).
+FAKE_FT = '{"version": "3.13.5", "minor": "3.13", "free_threaded": true, "missing": []}'
+FAKE_DEFAULT = '{"version": "3.13.5", "minor": "3.13", "free_threaded": false, "missing": []}'
+FAKE_BARE = '{"version": "3.13.5", "minor": "3.13", "free_threaded": true, "missing": ["pyperf"]}'
+
+
+def fake_python(directory: Path, name: str, reply: str, mode: int = 0o755) -> str:
+    """A shell script in ``directory`` that answers every call with ``reply``: a --python to be checked."""
+    path = directory / name
+    path.write_text(f"#!/bin/sh\necho '{reply}'\n")
+    path.chmod(mode)
+    return str(path)
+
+
 @pytest.fixture
 def runner(ft_python, tmp_path):
     """The runner on the real 3.13t, into tmp_path/results, with the fault workloads."""

@@ -1,83 +1,22 @@
-"""harness.measure.bench's command line: bad input, the plan, the progress line and the speedup table.
+"""harness.measure.bench's parsing and planning: profiles, the plan, host labels, each variant's python.
 
-Fast tests run on the host Python (parse_args and plan are pure; the CLI is run as a real
-subprocess). The slow ones run a real --quick campaign on ftbench's 3.13t build.
+Pure functions on the host Python (parse_args, plan, host_label, resolve_pythons with fake
+pythons); refusals of bad input are in tests/measure/test_reliability_cli.py. The slow tests run a
+real --quick campaign on ftbench's 3.13t build.
 """
 
+import os
 import re
 import subprocess
 import sys
-from types import SimpleNamespace
 
-import pyperf
 import pytest
-from conftest import REPO
+from conftest import FAKE_DEFAULT, FAKE_FT, FAULT_WORKLOADS, fake_python
 
-from harness.measure import bench, console, worker
+from harness.measure import bench
 from harness.measure.bench import UsageError, parse_args, plan
-from harness.measure.planned import Planned
-from harness.measure.workload import ALL_STRATEGIES, SIZES, Workload, io_sweep
+from harness.measure.workload import SIZES, Workload, discover, io_sweep
 from workloads.cpu_sum_squares import WORKLOAD as CPU
-
-STRATEGIES = ", ".join(ALL_STRATEGIES)  # the valid strategies, named in every refusal
-
-
-def _cli(tmp_path, *args):
-    results = tmp_path / "results"
-    r = subprocess.run([sys.executable, "-m", "harness.measure.bench", *args, "--results", str(results)],
-                       capture_output=True, text=True, cwd=REPO, timeout=30)
-    return r, results
-
-
-@pytest.mark.parametrize(("args", "message"), [
-    (["--variant", "nope"], "unknown variant 'nope'; valid: 3.13, 3.13t, 3.13t-gil"),
-    (["--variant", "3.13t", "--profile", "nope"], "unknown profile 'nope'; valid: quick, default, rigorous"),
-    (["--variant", "3.13t", "--quick", "--profile", "rigorous"], "--profile rigorous contradicts --quick"),
-    (["--variant", "3.13t", "--size", "huge"], "unknown size 'huge'; valid: tiny, quick, default, rigorous"),
-    (["--variant", "3.13t", "--workloads", "nope"], "unknown workload 'nope'; valid: "),
-    (["--variant", "3.13t", "--workloads", "cpu_sum_squares,"], "--workloads 'cpu_sum_squares,': empty item"),
-    (["--variant", "3.13t", "--strategies", "threads,greenlets"],
-     f"unknown strategy 'greenlets'; valid: {STRATEGIES}"),
-    (["--variant", "3.13t", "--strategies", ""], f"--strategies '': empty item; valid: {STRATEGIES}"),
-    (["--variant", "3.13t", "--workers", "0"], "--workers '0': expected integers >= 1, e.g. 1,2,4"),
-    (["--variant", "3.13t", "--workers", "-1"], "--workers '-1': expected integers >= 1, e.g. 1,2,4"),
-    (["--variant", "3.13t", "--workers", "abc"], "--workers 'abc': expected integers >= 1, e.g. 1,2,4"),
-    (["--variant", "3.13t", "--workers", "1.5"], "--workers '1.5': expected integers >= 1, e.g. 1,2,4"),
-    (["--variant", "3.13t", "--workers", ""], "--workers '': empty item; valid: integers >= 1"),
-    (["--variant", "3.13t", "--workers", "1,,2"], "--workers '1,,2': empty item; valid: integers >= 1"),
-    (["--variant", "3.13t", "--timeout", "0"], "--timeout '0': expected a finite number > 0"),
-    (["--variant", "3.13t", "--timeout", "soon"], "--timeout 'soon': expected a finite number > 0"),
-    (["--variant", "3.13t", "--latency", "a:b"],
-     "--latency 'a:b': expected LO:HI seconds with 0 <= LO <= HI <= 60, e.g. 0.02:0.05"),
-    (["--variant", "3.13t", "--option", "unsafe"], "--option 'unsafe': expected KEY=VALUE"),
-    (["--variant", "3.13t", "--bogus"], "unrecognized arguments: --bogus"),
-    ([], "the following arguments are required: --variant or --variants; valid: 3.13, 3.13t, 3.13t-gil"),
-])
-def test_bad_input_exits_2_with_one_line_and_touches_nothing(tmp_path, args, message):
-    r, results = _cli(tmp_path, *args)
-    assert r.returncode == 2, (r.stdout, r.stderr)
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ftbench bench: error: "), r.stderr
-    assert message in lines[0]
-    assert r.stdout == "" and not results.exists()
-
-
-def test_unknown_workload_lists_every_workload(tmp_path):
-    r, _ = _cli(tmp_path, "--variant", "3.13", "--workloads", "cpu_sum_squares,nope")
-    valid = r.stderr.split("valid: ")[1].strip().split(", ")
-    assert "cpu_sum_squares" in valid and "io_download" in valid
-
-
-def test_a_python_that_is_not_the_variant_is_refused(tmp_path):
-    # The host Python (3.11, default build) is neither 3.13 nor 3.13t: refused after the input checks.
-    r, results = _cli(tmp_path, "--variant", "3.13t", "--quick", "--workloads", "cpu_sum_squares")
-    assert r.returncode == 2
-    assert r.stderr.splitlines() == [
-        f"ftbench bench: error: variant 3.13t cannot run on this default Python "
-        f"{'.'.join(map(str, sys.version_info[:3]))} ({sys.executable}); give --python 3.13t=PATH, "
-        "or use nox -s bench-3.13t (or nox -s bench for every variant)"]
-    assert not results.exists()
-
 
 # --- the plan ---------------------------------------------------------------------------------------
 
@@ -93,14 +32,18 @@ async def _io_atask(x, session):
 IO = Workload(name="io_fake", kind="io", description="", sizes={s: {} for s in SIZES},
               make_tasks=lambda p, c: [], task=_io_task, atask=_io_atask, async_session=None,
               check=lambda t, r, s: None, sweep=io_sweep)
+
 HIDDEN = Workload(name="hidden", kind="cpu", description="", sizes={s: {} for s in SIZES},
                   make_tasks=lambda p, c: [], task=_io_task, check=lambda t, r, s: None,
                   strategies=("sequential", "threads"), in_default_suite=False)
+
 WORKLOADS = {w.name: w for w in (CPU, IO, HIDDEN)}
+
 
 
 def _plan(*argv, cores=2):
     return [p.name for p in plan(parse_args(["--variant", "3.13t", *argv]), WORKLOADS, cores)]
+
 
 
 def test_default_sweep_depends_on_the_cores_for_cpu_only():
@@ -119,11 +62,13 @@ def test_default_sweep_depends_on_the_cores_for_cpu_only():
         assert not any(n.startswith("hidden/") for n in names)  # not in the default suite
 
 
+
 def test_workers_override_keeps_sequential_at_one():
     names = _plan("--workloads", "cpu_sum_squares", "--workers", "8,2,2", cores=2)
     assert names == ["cpu_sum_squares/sequential/1", "cpu_sum_squares/threads/2", "cpu_sum_squares/threads/8",
                      "cpu_sum_squares/processes/2", "cpu_sum_squares/processes/8", "cpu_sum_squares/asyncio/1",
                      "cpu_sum_squares/asyncio_threads/2", "cpu_sum_squares/asyncio_threads/8"]
+
 
 
 def test_filters_and_order():
@@ -132,9 +77,11 @@ def test_filters_and_order():
     assert _plan("--workloads", " cpu_sum_squares ", "--strategies", "sequential") == ["cpu_sum_squares/sequential/1"]
 
 
+
 def test_filters_that_leave_nothing_are_bad_input():
     with pytest.raises(UsageError, match="the filters leave no benchmark to run"):
         _plan("--workloads", "hidden", "--strategies", "processes")
+
 
 
 def test_profiles_and_sizes():
@@ -146,65 +93,125 @@ def test_profiles_and_sizes():
     assert parse_args(["--variant", "3.13", "--latency", "0.01"]).latency == (0.01, 0.01)
 
 
-# --- progress line, speedup table, error line, GIL verdict ------------------------------------------
+
+def test_good_latencies_and_timeouts_parse():
+    args = parse_args(["--variant", "3.13t", "--latency", "0:60", "--timeout", "0.5"])
+    assert (args.latency, args.timeout) == ((0.0, 60.0), 0.5)
+    assert parse_args(["--variant", "3.13t", "--latency", "0.02"]).latency == (0.02, 0.02)
 
 
-def _bench(name, values, **run_meta):
-    run = pyperf.Run(values, metadata={"name": name, "loops": 1, **run_meta}, collect_metadata=False)
-    return pyperf.Benchmark([run])
+
+@pytest.fixture(scope="module")
+def workloads():
+    old = os.environ.get("FTBENCH_WORKLOAD_PATH")
+    os.environ["FTBENCH_WORKLOAD_PATH"] = str(FAULT_WORKLOADS)
+    try:
+        return discover()
+    finally:
+        if old is None:
+            del os.environ["FTBENCH_WORKLOAD_PATH"]
+        else:
+            os.environ["FTBENCH_WORKLOAD_PATH"] = old
 
 
-def test_progress_line_format():
-    ok = console.progress_line(3, 12, "cpu_sum_squares/threads/2", "ok", "", _bench("x", [0.5, 0.5]))
-    assert ok == f"[3/12] {'cpu_sum_squares/threads/2':<36}    500.0 ms +-      0.0 ms  ok"
-    assert re.fullmatch(r"\[1/1\] w/s/1 +\s+12\.00 s  \+- +0\.0 ms  ok",
-                        console.progress_line(1, 1, "w/s/1", "ok", "", _bench("x", [12.0])))
-    assert console.progress_line(2, 9, "w/threads/2", "timeout", "killed after 5 s", None) == \
-        f"[2/9] {'w/threads/2':<36} TIMEOUT: killed after 5 s"
-    assert console.progress_line(4, 9, "w/s/1", "failed", "ValueError: boom", None).endswith(
-        " FAILED: ValueError: boom")
+def test_duplicate_names_are_counted_once_in_order(workloads):
+    args = parse_args(["--variants", "3.13t,3.13t-gil,3.13t", "--workloads", "ftfault_ok,cpu_sum_squares,ftfault_ok",
+                       "--strategies", "threads,sequential,threads", "--workers", "2,2"])
+    assert args.variant_names == ["3.13t", "3.13t-gil"]
+    names = [p.name for p in plan(args, workloads, 2)]
+    assert names == ["ftfault_ok/sequential/1", "ftfault_ok/threads/2",
+                     "cpu_sum_squares/sequential/1", "cpu_sum_squares/threads/2"]
+    config = bench.make_config(args, {"3.13t": "/py", "3.13t-gil": "/py"})
+    assert config.variants == ("3.13t", "3.13t-gil") and config.pythons == (("3.13t", "/py"), ("3.13t-gil", "/py"))
 
 
-def test_speedup_table():
-    planned = [Planned(CPU, s, n) for s, n in
-               (("sequential", 1), ("threads", 1), ("threads", 2), ("threads", 4))]
-    store = SimpleNamespace(suite=pyperf.BenchmarkSuite([
-        _bench("cpu_sum_squares/sequential/1", [1.0, 1.0]),
-        _bench("cpu_sum_squares/threads/1", [1.25, 1.25]),
-        _bench("cpu_sum_squares/threads/2", [0.5, 0.5]),
-        _bench("other/threads/2", [0.1, 0.1]),
-    ]))
-    assert console.speedup_table(store, planned).splitlines() == [
-        f"  {'cpu_sum_squares':<22} {'sequential':<16} 1: 1.00x",
-        f"  {'cpu_sum_squares':<22} {'threads':<16} 1: 0.80x  2: 2.00x  4:   --",
-    ]
-    assert "--" in console.speedup_table(SimpleNamespace(suite=None), planned)  # nothing measured yet
+
+@pytest.mark.parametrize(("cores", "cap"), [(1, 256), (2, 256), (64, 256), (100, 400)])
+def test_the_worker_cap_is_max_256_or_4_per_core(workloads, cores, cap):
+    ok = parse_args(["--variant", "3.13t", "--workloads", "ftfault_ok", "--workers", f"1,{cap}"])
+    assert [p.workers for p in plan(ok, workloads, cores)][-1] == cap
+    over = parse_args(["--variant", "3.13t", "--workloads", "ftfault_ok", "--workers", f"1,{cap + 1}"])
+    with pytest.raises(UsageError, match=rf"at most {cap} workers per benchmark on this {cores}-core machine"):
+        plan(over, workloads, cores)
 
 
-def test_error_line_prefers_the_workers_exception_over_pyperfs_wrapper():
-    log = ("Traceback (most recent call last):\n  File \"x.py\", line 1\n"
-           "ValueError: ftfault: task 2 exploded\n"
-           "Traceback (most recent call last):\n  File \"_manager.py\", line 118\n"
-           "RuntimeError: /venv/bin/python failed with exit code 1\n")
-    assert worker.error_line(log, 1) == "ValueError: ftfault: task 2 exploded"
-    assert worker.error_line("harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5\n"
-                             "RuntimeError: /p failed with exit code 1\n", 1) == \
-        "harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5"
-    assert worker.error_line("RuntimeError: /p failed with exit code 1\n", 1) == \
-        "RuntimeError: /p failed with exit code 1"
-    assert worker.error_line("some output\nlast words\n", 3) == "last words"
-    assert worker.error_line("", -9) == "exit status -9"
+
+def test_the_default_sweeps_stay_under_the_cap(workloads):
+    for cores in (1, 2, 8, 64, 200):
+        args = parse_args(["--variant", "3.13t"])
+        assert max(p.workers for p in plan(args, workloads, cores)) <= bench.worker_cap(cores)
 
 
-def test_gil_verdict():
-    gil_on = _bench("w/s/1", [1.0], ftbench_gil_enabled="yes", ftbench_gil_reenabled_by="ftgilext")
-    gil_off = _bench("w/s/1", [1.0], ftbench_gil_enabled="no")
-    assert "re-enabled by module ftgilext (--allow-gil to accept)" in worker.gil_verdict(gil_on, "3.13t", False)
-    assert worker.gil_verdict(gil_on, "3.13t", True) == ""
-    assert worker.gil_verdict(gil_off, "3.13t", False) == ""
-    assert "PYTHON_GIL=1 not honoured" in worker.gil_verdict(gil_off, "3.13t-gil", False)
-    assert worker.gil_verdict(gil_on, "3.13t-gil", False) == ""
-    assert worker.gil_verdict(gil_on, "3.13", False) == ""
+
+def test_oversubscribing_processes_gets_one_warning_line(workloads):
+    def warnings(*argv):
+        args = parse_args(["--variant", "3.13t", "--workloads", "cpu_sum_squares", *argv])
+        return bench.warnings_for(args, plan(args, workloads, 2), 2)
+
+    assert warnings("--strategies", "processes", "--workers", "2,16") == [
+        "--workers 16 starts 16 worker processes per 'processes' benchmark on 2 cores "
+        "(over 4 x cores: the times include the scheduler's work)"]
+    assert warnings("--strategies", "processes", "--workers", "8") == []
+    assert warnings("--strategies", "threads", "--workers", "64") == []
+    assert warnings() == []  # the default sweeps are the design, not a mistake
+
+
+
+# --- host labels --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("node", "label"), [
+    ("lab-pc1.example.org", "lab-pc1.example.org"), ("../../evil host", "evil_host"), ("", "host"),
+    ("..", "host"), ("日本", "host"), ("-x", "x"), ("a" * 100, "a" * 40)])
+def test_the_default_host_label_is_sanitised(monkeypatch, node, label):
+    monkeypatch.setattr(bench.platform, "node", lambda: node)
+    got = bench.host_label(None)  # the sanitised hostname, then the machine's fingerprint
+    assert re.fullmatch(re.escape(label) + r"-[0-9a-f]{6}", got)
+    assert bench.HOST_LABEL.fullmatch(got) and len(got) <= bench.MAX_HOST_LABEL
+
+
+def test_good_host_labels_pass():
+    for host in ("vm", "lab-pc1", "ftbtest0123abcd", "a.b_c-d", "X" * 64):
+        assert bench.host_label(host) == host
+
+
+
+# --- --python: each variant's benchmark venv, asked once what it is -----------------------------------------
+
+
+
+
+def test_each_variant_gets_its_checked_python(tmp_path):
+    ft, default = fake_python(tmp_path, "ft", FAKE_FT), fake_python(tmp_path, "default", FAKE_DEFAULT)
+    args = parse_args(["--variants", "3.13,3.13t,3.13t-gil", "--python", f"3.13={default}", "--python",
+                       f"3.13t={ft}", "--python", f"3.13t-gil={ft}", "--scaling", "weak"])
+    pythons = bench.resolve_pythons(args)
+    assert pythons == {"3.13": default, "3.13t": ft, "3.13t-gil": ft}
+    config = bench.make_config(args, pythons)
+    assert config.variants == ("3.13", "3.13t", "3.13t-gil") and config.scaling == "weak"
+    assert config.python_of("3.13") == default and config.python_of("3.13t-gil") == ft
+
+
+
+def test_a_variant_of_the_running_build_defaults_to_this_python(monkeypatch):
+    monkeypatch.setattr(bench, "build_of_running_python", lambda: ("3.13", True))
+    args = parse_args(["--variants", "3.13t,3.13t-gil"])
+    assert bench.resolve_pythons(args) == {"3.13t": sys.executable, "3.13t-gil": sys.executable}
+    with pytest.raises(UsageError, match=r"variant 3.13 cannot run on this free-threaded Python .*; give "
+                                         r"--python 3.13=PATH, or use nox -s bench-3.13 \(or nox -s bench"):
+        bench.resolve_pythons(parse_args(["--variants", "3.13t,3.13"]))
+
+
+
+def test_a_python_for_a_variant_outside_the_campaign_is_not_used(monkeypatch, tmp_path):
+    monkeypatch.setattr(bench, "build_of_running_python", lambda: ("3.13", True))
+    monkeypatch.chdir(tmp_path)
+    fake_python(tmp_path, "ft", FAKE_FT)
+    args = parse_args(["--variant", "3.13t", "--python", "3.13=/nonexistent", "--python", "3.13t-gil=ft"])
+    assert bench.resolve_pythons(args) == {"3.13t": sys.executable}
+    args = parse_args(["--variant", "3.13t-gil", "--python", "3.13t-gil=ft"])  # relative: made absolute
+    assert bench.resolve_pythons(args) == {"3.13t-gil": str(tmp_path / "ft")}
+
 
 
 # --- end to end on the real 3.13t --------------------------------------------------------------------
@@ -263,3 +270,4 @@ def test_control_variant_runs_the_313t_binary_with_the_gil(runner):
     metas = [run.get_metadata() for run in b.get_runs() if run.values]
     assert metas and all(m["ftbench_gil_enabled"] == "yes" and m["ftbench_free_threaded"] == "yes"
                          and m["ftbench_variant"] == "3.13t-gil" for m in metas)
+

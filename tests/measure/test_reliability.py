@@ -3,31 +3,20 @@
 Real processes and real signals: the runner (``python -m harness.measure.bench``) runs on ftbench's 3.13t
 build with the fault workloads of tests/fault_workloads (a task that raises, a wrong result, the
 lecture's deadlock, a task that waits on a file, an extension that re-enables the GIL), and is
-interrupted with SIGINT and SIGKILL at several points. Build faults drive the real
-harness.provision.interpreters with fake CPython tarballs (see conftest). Server faults are tested in
-tests/test_server.py.
+interrupted with SIGINT, SIGTERM and SIGKILL at several points. Build faults are tested in
+tests/provision/test_interpreters.py, server faults in tests/measure/test_server.py.
 """
 
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
-import uuid
 
 import pytest
-from conftest import REPO, Bench, make_tarball
-
-from harness.measure import worker
-from harness.measure.config import Campaign
-from harness.measure.planned import Planned
-from harness.provision import interpreters
-from harness.provision.interpreters import ProvisionError
-from workloads.cpu_sum_squares import WORKLOAD as CPU
+from conftest import Bench
 
 TINY = ("--quick", "--size", "tiny")
-VERSION = "3.13.99"
 
 
 def _no_tmp_files(raw):
@@ -200,20 +189,6 @@ def test_a_temporary_file_left_by_a_killed_writer_is_ignored_and_removed(runner)
     assert not stale.exists()
 
 
-def test_a_ctrl_c_swallowed_during_the_fork_still_interrupts(monkeypatch, tmp_path):
-    # CPython reports a KeyboardInterrupt raised in an at-fork hook as "Exception ignored" and goes on;
-    # the handler's record of the signal must still end the benchmark it was starting (seen in the
-    # SIGINT test above: the run went on measuring).
-    monkeypatch.setattr(worker, "SIGNALLED", [signal.SIGINT])
-    host = f"ftbtest{uuid.uuid4().hex[:12]}"
-    config = Campaign(variants=("3.13",), pythons=(("3.13", sys.executable),), size="tiny", profile="quick",
-                      host=host, latency=(0.0, 0.0), timeout=30.0)
-    with pytest.raises(KeyboardInterrupt):
-        worker.run_one(Planned(CPU, "sequential", 1), config, "3.13", [], "", dict(os.environ), tmp_path)
-    left = subprocess.run(["pgrep", "-f", host], capture_output=True, text=True).stdout.split()
-    assert left == []  # the measure process it had just started was killed with its group
-
-
 # --- corrupt or truncated raw files before resuming ------------------------------------------------------
 
 
@@ -302,70 +277,3 @@ def test_allow_gil_accepts_it_and_records_it(runner, gil_extension):
     assert metas and all(m["ftbench_gil_enabled"] == "yes" and m["ftbench_gil_reenabled_by"] == "ftgilext"
                          for m in metas)
     assert runner.csv_rows()["ftfault_gil/sequential/1"]["gil_enabled"] == "yes"
-
-
-# --- build faults (fake CPython sources, real harness.provision.interpreters) ---------------------------------------
-
-
-def test_checksum_mismatch_is_refused_and_the_cache_untouched(cache, fake_source, monkeypatch):
-    monkeypatch.setenv("FTBENCH_CPYTHON_SHA256", "0" * 64)
-    with pytest.raises(ProvisionError, match="checksum mismatch"):
-        interpreters.ensure(VERSION, True, str(fake_source), log=lambda m: None)
-    assert not cache.exists()
-
-
-def test_truncated_tarball_is_refused_and_the_cache_untouched(cache, fake_source, tmp_path):
-    truncated = tmp_path / "cut.tar.xz"
-    truncated.write_bytes(fake_source.read_bytes()[:300])
-    with pytest.raises(ProvisionError, match="corrupt or truncated tarball"):
-        interpreters.ensure(VERSION, True, str(truncated), log=lambda m: None)
-    assert not cache.exists()
-
-
-def test_a_damaged_cached_source_is_refused_naming_the_file_and_kept(cache, fake_source, monkeypatch):
-    digest = interpreters.sha256_of(fake_source)
-    monkeypatch.setenv("FTBENCH_CPYTHON_SHA256", digest)
-    kept = interpreters._keep(fake_source, VERSION, digest, "test")[0]
-    with open(kept, "r+b") as f:  # a bit flipped on disk
-        f.seek(100)
-        byte = f.read(1)
-        f.seek(100)
-        f.write(bytes([byte[0] ^ 1]))
-    damaged = kept.read_bytes()
-    with pytest.raises(ProvisionError, match=f"checksum mismatch for {kept}.*delete {kept} to fetch it again"):
-        interpreters.ensure(VERSION, True, log=lambda m: None)
-    assert kept.read_bytes() == damaged and not (cache / "cpython").exists()
-
-
-def test_a_not_cpython_tarball_is_refused(cache, tmp_path):
-    evil = make_tarball(tmp_path / "Python-3.13.99.tar.xz", {"../../configure": "#!/bin/sh\n"})
-    with pytest.raises(ProvisionError, match="is not the CPython 3.13.99 source"):
-        interpreters.ensure(VERSION, True, str(evil), log=lambda m: None)
-    assert not cache.exists()
-
-
-def test_a_build_killed_half_way_is_never_reused(cache, fake_source, tmp_path, no_header_checks):
-    configuring = tmp_path / "configuring"
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache.parent), "FTFAKE_HANG": str(configuring)}
-    proc = subprocess.Popen([sys.executable, "-m", "harness.provision.interpreters", "build", "3.13t",
-                             "--cpython-version", VERSION, "--source", str(fake_source)],
-                            cwd=REPO, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not configuring.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "the build never reached configure"
-            time.sleep(0.05)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the build, its configure and its sleep
-        proc.wait()
-    prefix = interpreters.prefix_for(VERSION, True)
-    python = interpreters.executable(VERSION, True)
-    assert python.read_text() == "half\n"  # something that looks like an install is there...
-    assert not (prefix / interpreters.STAMP).exists()  # ...but no stamp
-    assert not interpreters.stamp_matches(prefix, interpreters.sha256_of(fake_source),
-                                          interpreters.configure_args(prefix, True, False))
-    logs = []
-    assert interpreters.ensure(VERSION, True, str(fake_source), log=logs.append) == python  # lock free again
-    assert any("building" in m for m in logs) and not any("reusing" in m for m in logs)
-    assert python.read_text() != "half\n" and (prefix / interpreters.STAMP).exists()

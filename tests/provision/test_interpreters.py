@@ -8,9 +8,12 @@ test reuses (or builds) the real 3.13.5 and 3.13.5t.
 
 import fcntl
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from conftest import REPO, fake_cpython_members, make_tarball
@@ -47,10 +50,13 @@ def test_missing_path_names_it(cache, tmp_path):
         interpreters.resolve_source(VERSION, str(missing))
 
 
-def test_checksum_mismatch_is_refused(cache, fake_source, monkeypatch):
+def test_checksum_mismatch_is_refused_and_the_cache_untouched(cache, fake_source, monkeypatch):
     monkeypatch.setenv("FTBENCH_CPYTHON_SHA256", "0" * 64)
     with pytest.raises(ProvisionError, match=r"checksum mismatch .*expected 0{64}.*refusing"):
         interpreters.resolve_source(VERSION, str(fake_source))
+    with pytest.raises(ProvisionError, match="checksum mismatch"):
+        interpreters.ensure(VERSION, True, str(fake_source), log=lambda m: None)
+    assert not cache.exists()
     monkeypatch.setenv("FTBENCH_CPYTHON_SHA256", _sha(fake_source))
     assert interpreters.resolve_source(VERSION, str(fake_source))[2] == _sha(fake_source)
 
@@ -62,12 +68,15 @@ def test_known_sha256_table_wins_over_the_environment(cache, fake_source, monkey
         interpreters.resolve_source(VERSION, str(fake_source))
 
 
-def test_truncated_tarball_is_refused(cache, fake_source, tmp_path):
+def test_truncated_tarball_is_refused_and_the_cache_untouched(cache, fake_source, tmp_path):
     data = fake_source.read_bytes()
     truncated = tmp_path / "truncated.tar.xz"
     truncated.write_bytes(data[: len(data) // 2])
     with pytest.raises(ProvisionError, match=f"corrupt or truncated tarball {truncated}"):
         interpreters.resolve_source(VERSION, str(truncated))
+    with pytest.raises(ProvisionError, match="corrupt or truncated tarball"):
+        interpreters.ensure(VERSION, True, str(truncated), log=lambda m: None)
+    assert not cache.exists()
 
 
 def test_garbage_file_is_refused(cache, tmp_path):
@@ -77,11 +86,30 @@ def test_garbage_file_is_refused(cache, tmp_path):
         interpreters.resolve_source(VERSION, str(garbage))
 
 
-def test_a_tarball_that_is_not_cpython_is_refused(cache, tmp_path):
-    other = make_tarball(tmp_path / "other.tar.xz", {"Python-3.13.98/configure": "#!/bin/sh\n",
-                                                      "README": "not it\n"})
+@pytest.mark.parametrize("members", [{"Python-3.13.98/configure": "#!/bin/sh\n", "README": "not it\n"},
+                                     {"../../configure": "#!/bin/sh\n"}], ids=["another-version", "path-escape"])
+def test_a_tarball_that_is_not_cpython_is_refused(cache, tmp_path, members):
+    other = make_tarball(tmp_path / "Python-3.13.99.tar.xz", members)
     with pytest.raises(ProvisionError, match=r"is not the CPython 3\.13\.99 source \(no Python-3\.13\.99/configure"):
         interpreters.resolve_source(VERSION, str(other))
+    with pytest.raises(ProvisionError, match="is not the CPython 3.13.99 source"):
+        interpreters.ensure(VERSION, True, str(other), log=lambda m: None)
+    assert not cache.exists()
+
+
+def test_a_damaged_cached_source_is_refused_naming_the_file_and_kept(cache, fake_source, monkeypatch):
+    digest = interpreters.sha256_of(fake_source)
+    monkeypatch.setenv("FTBENCH_CPYTHON_SHA256", digest)
+    kept = interpreters._keep(fake_source, VERSION, digest, "test")[0]
+    with open(kept, "r+b") as f:  # a bit flipped on disk
+        f.seek(100)
+        byte = f.read(1)
+        f.seek(100)
+        f.write(bytes([byte[0] ^ 1]))
+    damaged = kept.read_bytes()
+    with pytest.raises(ProvisionError, match=f"checksum mismatch for {kept}.*delete {kept} to fetch it again"):
+        interpreters.ensure(VERSION, True, log=lambda m: None)
+    assert kept.read_bytes() == damaged and not (cache / "cpython").exists()
 
 
 def test_gzip_tarball_is_accepted(cache, tmp_path):
@@ -293,6 +321,33 @@ def test_a_prefix_without_stamp_is_not_reused(cache, fake_source, no_header_chec
     interpreters.ensure(VERSION, True, str(fake_source), log=logs.append)
     assert any("building" in m for m in logs) and not any("reusing" in m for m in logs)
     assert "exit 99" not in python.read_text()
+
+
+def test_a_build_killed_half_way_is_never_reused(cache, fake_source, tmp_path, no_header_checks):
+    configuring = tmp_path / "configuring"
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache.parent), "FTFAKE_HANG": str(configuring)}
+    proc = subprocess.Popen([sys.executable, "-m", "harness.provision.interpreters", "build", "3.13t",
+                             "--cpython-version", VERSION, "--source", str(fake_source)],
+                            cwd=REPO, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not configuring.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the build never reached configure"
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the build, its configure and its sleep
+        proc.wait()
+    prefix = interpreters.prefix_for(VERSION, True)
+    python = interpreters.executable(VERSION, True)
+    assert python.read_text() == "half\n"  # something that looks like an install is there...
+    assert not (prefix / interpreters.STAMP).exists()  # ...but no stamp
+    assert not interpreters.stamp_matches(prefix, interpreters.sha256_of(fake_source),
+                                          interpreters.configure_args(prefix, True, False))
+    logs = []
+    assert interpreters.ensure(VERSION, True, str(fake_source), log=logs.append) == python  # lock free again
+    assert any("building" in m for m in logs) and not any("reusing" in m for m in logs)
+    assert python.read_text() != "half\n" and (prefix / interpreters.STAMP).exists()
 
 
 def test_a_build_that_fails_verification_is_rejected_and_not_stamped(cache, fake_source, no_header_checks,

@@ -1,0 +1,61 @@
+"""harness.measure.worker: one pyperf process group per measured process, its error line, the GIL verdict."""
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import pyperf
+import pytest
+
+from harness.measure import worker
+from harness.measure.config import Campaign
+from harness.measure.planned import Planned
+from workloads.cpu_sum_squares import WORKLOAD as CPU
+
+
+def _bench(name, values, **run_meta):
+    run = pyperf.Run(values, metadata={"name": name, "loops": 1, **run_meta}, collect_metadata=False)
+    return pyperf.Benchmark([run])
+
+
+def test_error_line_prefers_the_workers_exception_over_pyperfs_wrapper():
+    log = ("Traceback (most recent call last):\n  File \"x.py\", line 1\n"
+           "ValueError: ftfault: task 2 exploded\n"
+           "Traceback (most recent call last):\n  File \"_manager.py\", line 118\n"
+           "RuntimeError: /venv/bin/python failed with exit code 1\n")
+    assert worker.error_line(log, 1) == "ValueError: ftfault: task 2 exploded"
+    assert worker.error_line("harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5\n"
+                             "RuntimeError: /p failed with exit code 1\n", 1) == \
+        "harness.measure.workload.CheckFailed: sum_squares(3) = 4, expected 5"
+    assert worker.error_line("RuntimeError: /p failed with exit code 1\n", 1) == \
+        "RuntimeError: /p failed with exit code 1"
+    assert worker.error_line("some output\nlast words\n", 3) == "last words"
+    assert worker.error_line("", -9) == "exit status -9"
+
+
+def test_gil_verdict():
+    gil_on = _bench("w/s/1", [1.0], ftbench_gil_enabled="yes", ftbench_gil_reenabled_by="ftgilext")
+    gil_off = _bench("w/s/1", [1.0], ftbench_gil_enabled="no")
+    assert "re-enabled by module ftgilext (--allow-gil to accept)" in worker.gil_verdict(gil_on, "3.13t", False)
+    assert worker.gil_verdict(gil_on, "3.13t", True) == ""
+    assert worker.gil_verdict(gil_off, "3.13t", False) == ""
+    assert "PYTHON_GIL=1 not honoured" in worker.gil_verdict(gil_off, "3.13t-gil", False)
+    assert worker.gil_verdict(gil_on, "3.13t-gil", False) == ""
+    assert worker.gil_verdict(gil_on, "3.13", False) == ""
+
+
+def test_a_ctrl_c_swallowed_during_the_fork_still_interrupts(monkeypatch, tmp_path):
+    # CPython reports a KeyboardInterrupt raised in an at-fork hook as "Exception ignored" and goes on;
+    # the handler's record of the signal must still end the benchmark it was starting (seen in the
+    # SIGINT test above: the run went on measuring).
+    monkeypatch.setattr(worker, "SIGNALLED", [signal.SIGINT])
+    host = f"ftbtest{uuid.uuid4().hex[:12]}"
+    config = Campaign(variants=("3.13",), pythons=(("3.13", sys.executable),), size="tiny", profile="quick",
+                      host=host, latency=(0.0, 0.0), timeout=30.0)
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_one(Planned(CPU, "sequential", 1), config, "3.13", [], "", dict(os.environ), tmp_path)
+    left = subprocess.run(["pgrep", "-f", host], capture_output=True, text=True).stdout.split()
+    assert left == []  # the measure process it had just started was killed with its group
+
