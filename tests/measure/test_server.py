@@ -11,7 +11,16 @@ import time
 import pytest
 import requests
 
-from harness.measure.server import FAULTS_HEADER, SITES, Server, body_for, page_delay, parse_latency, raise_nofile_limit
+from harness.measure.server import (
+    FAULTS_HEADER,
+    SITES,
+    Server,
+    body_for,
+    main,
+    page_delay,
+    parse_latency,
+    raise_nofile_limit,
+)
 
 FAST = (0.001, 0.003)
 
@@ -98,19 +107,20 @@ def test_start_fails_clearly_with_the_servers_stderr():
     (["--seed=x"], "argument --seed: 'x': expected an integer"),
     (["--bogus"], "unrecognized arguments: --bogus"),
 ])
-def test_bad_server_arguments_exit_2_with_one_line(args, message):
-    # issue 15 item 6: a reversed latency used to print argparse's usage and a traceback (exit 1)
-    r = subprocess.run([sys.executable, "-m", "harness.measure.server", *args], capture_output=True, text=True,
-                       timeout=30, stdin=subprocess.DEVNULL)
-    assert r.returncode == 2 and r.stdout == "", (r.stdout, r.stderr)
-    (line,) = r.stderr.splitlines()
+def test_bad_server_arguments_exit_2_with_one_line(args, message, capsys):
+    """Refused while parsing, before any socket: one line naming the argument, never argparse's usage."""
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and out == "", (out, err)
+    (line,) = err.splitlines()
     assert line.startswith(f"python -m harness.measure.server: error: {message}"), line
 
 
 def test_parse_latency_is_the_one_check():
     assert parse_latency("0.02:0.05") == (0.02, 0.05) and parse_latency("0") == (0.0, 0.0)
     assert parse_latency("60:60") == (60.0, 60.0)
-    for bad in ("0.05:0.02", "inf", "nan", "-0.1", "0:60.5", "a:b", "1:2:3", ":", ""):
+    for bad in ("0.05:0.02", "inf", "0:inf", "nan", "0.01:nan", "-0.1", "0:60.5", "a:b", "1:2:3", ":", ""):
         with pytest.raises(ValueError, match=f"latency {bad!r}: "):
             parse_latency(bad)
 
@@ -153,10 +163,10 @@ def test_latency_is_drawn_within_the_range():
 def test_a_page_index_waits_the_same_in_every_run():
     """Common random numbers: page i waits page_delay(seed, latency, i) whatever arrived before it,
     so two runs (two processes, two interpreters) of the same 160 pages wait the same total."""
-    lat = (0.02, 0.3)
+    lat = (0.02, 0.12)
     want = {i: page_delay(3, lat, str(i)) for i in (0, 1, 7)}
     assert want == {i: page_delay(3, lat, str(i)) for i in (0, 1, 7)}  # a pure function
-    assert len(set(want.values())) == 3 and all(0.02 <= d <= 0.3 for d in want.values())
+    assert len(set(want.values())) == 3 and all(0.02 <= d <= 0.12 for d in want.values())
     assert page_delay(4, lat, "0") != want[0]  # the seed still chooses the draws
     with Server(latency=lat, seed=3) as s, requests.Session() as session:
         session.get(s.url + "/page/b", timeout=5)  # an unindexed request first: the stream moves on
@@ -168,11 +178,11 @@ def test_a_page_index_waits_the_same_in_every_run():
                 assert want[i] <= took < want[i] + 0.05, (i, took, want[i])
 
 
-@pytest.mark.parametrize("n", [512, 1000])
-def test_holds_many_concurrent_connections(n):
-    """n connections open at once (the server counts them), all answered, in bounded time."""
+def test_holds_many_concurrent_connections():
+    """1000 connections open at once (the server counts them), all answered, in bounded time."""
     import aiohttp
 
+    n = 1000
     raise_nofile_limit()
 
     async def fetch_all(url):
