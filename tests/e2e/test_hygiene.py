@@ -160,8 +160,7 @@ def test_the_samplers_cost_on_a_sequential_cpu_benchmark_is_negligible(py313, py
         share = get(runs, "sampler_cores")
         print(f"\nsampler on cpu_sum_squares/sequential/1 quick, {name}: {_fmt(share, 4)} cores "
               f"({get(runs, 'memory_samples')} samples, mean {statistics.mean(values) * 1e3:.1f} ms)")
-        # negligible: well under the +-5% margin of every verdict. Measured 1.08-1.17% of a core on the
-        # 2.25 GHz AMD EPYC VM (vm-106a85), where a /proc read costs more than on the Intel VM
+        # negligible: well under the +-5% margin of every verdict, even where a /proc read is slow
         assert max(share) < 0.02
 
 

@@ -48,8 +48,8 @@ def test_gil_verdict():
 
 def test_a_ctrl_c_swallowed_during_the_fork_still_interrupts(monkeypatch, tmp_path):
     # CPython reports a KeyboardInterrupt raised in an at-fork hook as "Exception ignored" and goes on;
-    # the handler's record of the signal must still end the benchmark it was starting (seen in the
-    # SIGINT test above: the run went on measuring).
+    # the handler's record of the signal must still end the benchmark it was starting, or the
+    # campaign goes on measuring after a Ctrl-C.
     monkeypatch.setattr(worker, "SIGNALLED", [signal.SIGINT])
     host = f"ftbtest{uuid.uuid4().hex[:12]}"
     config = Campaign(variants=("3.13",), pythons=(("3.13", sys.executable),), size="tiny", profile="quick",
