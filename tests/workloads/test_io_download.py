@@ -54,18 +54,29 @@ def test_check_counts_the_wrong_pages():
         WORKLOAD.check(tasks, good[:2], None)
 
 
-@pytest.mark.parametrize("strategy", ["sequential", "asyncio"])
-def test_500s_fail_the_check(strategy):
+@pytest.fixture(scope="module")
+def failing():
     with Server(latency=FAST, fail_rate=1.0) as s:
-        tasks, results, shared = download(strategy, s.url)
+        yield s
+
+
+@pytest.fixture(scope="module")
+def dropping():
+    with Server(latency=FAST, drop_rate=1.0) as s:
+        yield s
+
+
+@pytest.mark.parametrize("strategy", ["sequential", "asyncio"])
+def test_500s_fail_the_check(failing, strategy):
+    tasks, results, shared = download(strategy, failing.url)
     with pytest.raises(CheckFailed, match="8 of 8 pages wrong"):
         WORKLOAD.check(tasks, results, shared)
 
 
 @pytest.mark.parametrize("strategy", ["threads", "processes", "asyncio"])
-def test_dropped_connections_fail_the_run(strategy):
-    with Server(latency=FAST, drop_rate=1.0) as s, pytest.raises(Exception) as caught:
-        download(strategy, s.url)
+def test_dropped_connections_fail_the_run(dropping, strategy):
+    with pytest.raises(Exception) as caught:
+        download(strategy, dropping.url)
     assert not isinstance(caught.value, AssertionError)
 
 
