@@ -6,7 +6,8 @@ The code is grouped by where it runs:
 - ``harness.measure``: the benchmark venv of each interpreter under test (pyperf, no pandas);
 - ``harness.analysis``: the analysis venv (pandas, matplotlib).
 
-``harness.variants``, ``harness.metadata`` and ``harness.files`` are stdlib-only and shared by all three.
+``harness.variants``, ``harness.metadata``, ``harness.intervals`` and ``harness.files`` are stdlib-only and
+shared by all three.
 The public workload API, what a file in ``workloads/`` imports, is re-exported here.
 """
 
