@@ -151,7 +151,6 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="the restructuring of issue 25 is under way")
 def test_no_import_circle_inside_harness():
     assert circles(import_graph()) == []
 
@@ -178,7 +177,6 @@ def raw_metadata_keys(path: Path) -> list[str]:
             and re.search(r"(?<![A-Za-z0-9])ftbench_", node.value)]
 
 
-@pytest.mark.xfail(strict=True, reason="the restructuring of issue 25 is under way")
 def test_every_metadata_key_goes_through_the_registry():
     files = [p for p in HARNESS.rglob("*.py") if p != HARNESS / "metadata.py"]
     assert [hit for p in sorted(files) for hit in raw_metadata_keys(p)] == []
@@ -191,7 +189,6 @@ def test_the_raw_key_check_can_fail(tmp_path):
     assert [h.split(": ", 1)[1] for h in raw_metadata_keys(sample)] == ["'ftbench_round'", "'ftbench_'"]
 
 
-@pytest.mark.xfail(strict=True, reason="the restructuring of issue 25 is under way")
 def test_harness_functions_are_readable_and_documented():
     """ruff C901 (complexity at most 15) and D1 (a docstring on every public name) over harness/."""
     ruff = Path(sys.executable).with_name("ruff")
