@@ -11,8 +11,8 @@ import math
 import statistics
 from statistics import NormalDist
 
-__all__ = ["CONFIDENCE", "MARGIN", "log_interval", "paired_ratio_interval", "process_means", "ratio_interval",
-           "ratio_verdict", "t_quantile", "welch"]
+__all__ = ["CONFIDENCE", "MARGIN", "log_interval", "paired_product_interval", "paired_ratio_interval",
+           "process_means", "ratio_interval", "ratio_verdict", "t_quantile", "welch"]
 
 CONFIDENCE = 0.95
 MARGIN = 0.05  # practical equivalence margin: +-5% is "no practical difference"
@@ -111,19 +111,35 @@ def paired_ratio_interval(num: dict, den: dict, confidence: float = CONFIDENCE) 
     run next to each other in every round, so the machine's drift over the minutes of a workload's
     rounds moves both alike: the interval comes from the spread of the per-round relative
     differences d_r = x_r / m_x - y_r / m_y (delta method on the log scale: se^2 = var(d) / n),
-    t with n - 1 degrees of freedom. NaN bounds with fewer than two common rounds.
+    t with n - 1 degrees of freedom. NaN bounds with fewer than two common rounds. The two-term
+    case of :func:`paired_product_interval`.
     """
-    common = sorted(set(num) & set(den))
-    x = [num[r] for r in common]
-    y = [den[r] for r in common]
-    if not common or min(x) <= 0 or min(y) <= 0:
-        return math.nan, math.nan, math.nan, math.nan
-    mx, my = statistics.fmean(x), statistics.fmean(y)
-    value = mx / my
+    return paired_product_interval([(num, 1), (den, -1)], confidence)[:4]
+
+
+def paired_product_interval(terms, confidence: float = CONFIDENCE) -> tuple[float, float, float, float, int]:
+    """(value, low, high, se_log, n) of prod_i mean(x_i) ** sign_i over the rounds every series has.
+
+    ``terms``: [(series, sign), ...], a series {round: process mean}, sign +1 or -1. Every series was
+    measured in the same rounds (the campaign interleaves them), so one estimator serves a ratio
+    (two terms) and a ratio of ratios such as (seq_v / opt_v) / (seq_b / opt_b) (four terms): the
+    delta method on the log scale gives per round d_r = sum_i sign_i * x_ir / m_i, se^2 = var(d) / n,
+    and t with n - 1 degrees of freedom, so a drift that moves every series of a round alike cancels
+    and the covariance of series that share rounds is counted once, not assumed away. ``n``: the
+    common rounds; NaN bounds (and se) with fewer than two.
+    """
+    terms = [(dict(series), sign) for series, sign in terms]
+    common = sorted(set.intersection(*(set(series) for series, _ in terms))) if terms else []
+    columns = [([series[r] for r in common], sign) for series, sign in terms]
+    if not common or any(min(x) <= 0 for x, _ in columns):
+        return math.nan, math.nan, math.nan, math.nan, len(common)
+    means = [statistics.fmean(x) for x, _ in columns]
+    value = math.prod(m ** sign for m, (_, sign) in zip(means, columns, strict=True))
     if len(common) < 2:
-        return value, math.nan, math.nan, math.nan
-    se = statistics.stdev([a / mx - b / my for a, b in zip(x, y, strict=True)]) / math.sqrt(len(common))
-    return (value, *log_interval(value, se, len(common) - 1, confidence), se)
+        return value, math.nan, math.nan, math.nan, len(common)
+    d = [sum(sign * x[i] / m for m, (x, sign) in zip(means, columns, strict=True)) for i in range(len(common))]
+    se = statistics.stdev(d) / math.sqrt(len(common))
+    return (value, *log_interval(value, se, len(common) - 1, confidence), se, len(common))
 
 
 def ratio_verdict(low: float, high: float, margin: float = MARGIN) -> str:

@@ -76,8 +76,13 @@ _KEYS = (
     Key("stop_reason", str, "", "benchmark", "same", "target, decided, cap, budget or fixed"),
     Key("stage", str, "", "benchmark", "same",
         "confirm: a best option measured again after its workload's sweep (name .../confirm)"),
+    Key("planned_rounds", int, "", "benchmark", "same",
+        "rounds of a confirmation, fixed before it from the sweep's data (so its t interval holds at 95%)"),
+    Key("plan_reason", str, "", "benchmark", "same", "how planned_rounds was sized"),
     # measured by each worker process (run scope: harness.measure.probe)
     Key("round", int, "", "run", "join", "interleaving round this process ran in"),
+    Key("invocation", str, "", "run", "join",
+        "the campaign call this process ran in: rounds pair only within one invocation"),
     Key("gil_enabled", str, "", "run", "any_yes", "yes if the GIL was enabled after the run"),
     Key("gil_reenabled_by", str, "", "run", "join", "modules whose import re-enabled the GIL"),
     Key("check", str, "", "run", "same", "ok: every value's results were checked"),
