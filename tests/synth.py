@@ -3,8 +3,10 @@
 ``write_variant`` writes results/raw/<host>/<variant>.json (a real pyperf BenchmarkSuite built
 from pyperf.Run objects carrying the spec's metadata keys) and the tidy <variant>.csv beside it,
 failed rows included. ``model_results`` fills a whole results tree from a simple performance
-model (3.13t is slower single-threaded but its threads scale; I/O scales everywhere). The numbers
-are invented: write them only under a temporary directory, never into the repository's results/.
+model (3.13t is slower single-threaded but its threads scale; I/O scales everywhere);
+``campaign_results`` writes one measured in rounds the way the campaign does (or the way older
+sets were). The numbers are invented: write them only under a temporary directory, never into the
+repository's results/.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -159,3 +162,104 @@ def model_results(raw_root: Path, hosts=("h1",), variants=("3.13", "3.13t", "3.1
 
 def close(a: float, b: float, rel: float = 1e-9) -> bool:
     return math.isclose(a, b, rel_tol=rel)
+
+
+# ---------------------------------------------------------------------------------------------
+# A campaign in rounds: what harness.measure writes today (invocation, workload-wide rounds, a
+# confirmation of each variant's best option beside its sequential reference), and the layouts of
+# older sets, for the analysis's pairing and fallbacks.
+
+STRATEGIES = ("sequential", "threads", "processes", "asyncio", "asyncio_threads")
+START = datetime(2025, 7, 1, 10, 0, 0)
+
+
+def _options(kind: str) -> list[tuple[str, int]]:
+    sweep = (4, 16, 64) if kind == "io" else (1, 2, 4)
+    return [(s, w) for s in STRATEGIES for w in ((1,) if s == "sequential" else sweep)]
+
+
+def _true_time(variant, kind, seq_time, option, cores, truth=None) -> float:
+    if truth is not None and (variant, option) in truth:
+        return truth[(variant, option)]
+    return seq_time * SLOWDOWN[variant] / _speedup(kind, variant, option[0], option[1], cores)
+
+
+class _Machine:
+    """A clock (3 s per process) and a speed that drifts with it (log swing ``drift`` over 40 min)."""
+
+    def __init__(self, rng, drift: float, noise: float):
+        self.rng, self.drift, self.noise, self.now = rng, drift, noise, 0.0
+        self.phase = rng.uniform(0, 2 * math.pi)
+
+    def process(self, t: float, values: int) -> tuple[list[float], str]:
+        speed = math.exp(self.drift * math.sin(2 * math.pi * self.now / 2400 + self.phase))
+        mean = t * speed * math.exp(self.rng.normal(0, self.noise))
+        date = (START + timedelta(seconds=self.now)).isoformat(" ")
+        self.now += 3.0
+        return [mean * math.exp(self.rng.normal(0, self.noise / 3)) for _ in range(values)], date
+
+
+def campaign_results(raw_root: Path, host: str = "h1", variants=("3.13", "3.13t", "3.13t-gil"), cores: int = 2,
+                     workloads=(("cpu_sum_squares", "cpu", 1.0), ("io_download", "io", 2.0)), sweep_rounds: int = 3,
+                     confirm_rounds: int = 6, noise: float = 0.01, drift: float = 0.0, seed: int = 0,
+                     layout: str = "current", truth: dict | None = None, values: int = 2,
+                     invocation_of=None, options=None) -> Path:
+    """A results set measured in rounds, written under ``raw_root``.
+
+    layout "current": every run carries an invocation; each workload's options of every variant
+    share rounds (order reversed every other round); the confirmation measures each variant's best
+    option (the fastest sweep mean) beside its sequential reference in ``confirm_rounds`` planned
+    rounds (only the reference when it is the best). "workload-rounds": the same without invocation
+    and with the confirmation of the best option alone (sets of late 2026). "per-benchmark": no
+    invocation, no confirmation, each benchmark's variants in rounds of their own, one benchmark
+    after the other (the first sets). ``truth``: {(variant, option): true time} overriding the model;
+    ``invocation_of(variant, stage)``: the invocation a variant's runs carry (default one for all);
+    ``options``: the (strategy, workers) measured, instead of every strategy at 1, 2, 4 (I/O: 4, 16, 64).
+    """
+    rng = np.random.default_rng(seed)
+    machine = _Machine(rng, drift, noise)
+    invocation = (invocation_of or (lambda v, stage: "inv-1")) if layout == "current" else (lambda v, stage: None)
+    specs: dict = {v: [] for v in variants}
+    chosen = options
+    for workload, kind, seq_time in workloads:
+        options = list(chosen) if chosen else _options(kind)
+        true = {(v, o): _true_time(v, kind, seq_time, o, cores, truth) for v in variants for o in options}
+        runs: dict = {k: [] for k in true}
+        meta: dict = {k: [] for k in true}
+
+        def measure(keys, r, stage, runs=runs, meta=meta, true=true):
+            for k in keys if r % 2 else keys[::-1]:
+                vals, date = machine.process(true[k], values)
+                runs[k].append(vals)
+                m = {"ftbench_round": r, "date": date}
+                if invocation(k[0], stage):
+                    m["ftbench_invocation"] = invocation(k[0], stage)
+                meta[k].append(m)
+
+        if layout == "per-benchmark":
+            for o in options:
+                for r in range(1, sweep_rounds + 1):
+                    measure([(v, o) for v in variants], r, "sweep")
+        else:
+            for r in range(1, sweep_rounds + 1):
+                measure([(v, o) for o in options for v in variants], r, "sweep")
+        for (v, o), rs in runs.items():
+            specs[v].append(Spec(workload, kind, o[0], o[1], rs, run_meta=meta[(v, o)],
+                                 meta={"ftbench_stop_reason": "budget"}))
+        if layout == "per-benchmark":
+            continue
+        best = {v: min(options, key=lambda o, v=v: (np.mean(runs[(v, o)]), o[1])) for v in variants}
+        confirm_keys = [(v, o) for v in variants
+                        for o in dict.fromkeys(([("sequential", 1)] if layout == "current" else []) + [best[v]])]
+        c_runs: dict = {k: [] for k in confirm_keys}
+        c_meta: dict = {k: [] for k in confirm_keys}
+        for r in range(1, confirm_rounds + 1):
+            measure(confirm_keys, r, "confirm", c_runs, c_meta)
+        plan = {"ftbench_planned_rounds": confirm_rounds, "ftbench_plan_reason": "synthetic: fixed"} \
+            if layout == "current" else {}
+        for (v, o), rs in c_runs.items():
+            specs[v].append(Spec(workload, kind, o[0], o[1], rs, run_meta=c_meta[(v, o)], stage="confirm",
+                                 meta={"ftbench_stage": "confirm", "ftbench_stop_reason": "fixed", **plan}))
+    for v in variants:
+        write_variant(raw_root, host, v, specs[v], cpu_count=cores)
+    return raw_root

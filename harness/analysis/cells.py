@@ -1,37 +1,35 @@
 """One workload on one variant of one host: its options' process means, the unit every ratio uses.
 
-A *cell* gathers what the ratios, the best-option selection and the lecture's claims need of one
-host x variant x workload: per option (strategy, workers) the process means of the sweep, the round
-each process ran in (for pairing two variants by round) and, when the campaign confirmed its best
-option, the fresh confirmation processes.
+A *cell* gathers what the ratios and the best-option selection need of one host x variant x
+workload: per option (strategy, workers) the series of the sweep (process means by invocation and
+round, harness.analysis.pairing) and, when the campaign confirmed its best option, the series of
+the confirmation stage: the best option and, in newer sets, the sequential reference measured in
+the same rounds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from harness import metadata as md
-from harness.analysis.stats import Contrast, contrast, paired_contrast, process_means
+from harness.analysis.pairing import Series, series
 from harness.analysis.values import first_present, text_or_none
 
 
 @dataclass
 class WorkloadCell:
-    """One host x variant x workload: the options' process means and context."""
+    """One host x variant x workload: its options' series and context."""
 
     host: str
     variant: str
     workload: str
     kind: str | None
     cores: int | None
-    options: dict  # (strategy, workers) -> process means (np.ndarray)
+    options: dict  # (strategy, workers) -> Series of the sweep
     scaling: dict  # (strategy, workers) -> "strong" / "weak" / None
-    confirm: dict = field(default_factory=dict)  # the best option measured again: (strategy, workers) -> means
-    rounds: dict = field(default_factory=dict)  # (strategy, workers) -> {round: process mean}; {} if unknown
-    confirm_rounds: dict = field(default_factory=dict)
+    confirm: dict = field(default_factory=dict)  # the confirmation stage: (strategy, workers) -> Series
 
     @property
     def sequential_option(self) -> tuple | None:
@@ -40,16 +38,27 @@ class WorkloadCell:
         return ("sequential", workers[0]) if workers else None
 
     @property
-    def sequential(self):
-        """Process means of the sequential option, None if it failed."""
+    def sequential(self) -> Series | None:
+        """The sweep's sequential series, None if it failed."""
         option = self.sequential_option
         return self.options[option] if option else None
 
     @property
-    def sequential_rounds(self) -> dict:
-        """{round: mean} of the sequential option; {} when it failed or its rounds are unknown."""
-        option = self.sequential_option
-        return self.rounds.get(option, {}) if option else {}
+    def confirmed_option(self) -> tuple | None:
+        """The best option the confirmation stage measured again: the one that is not the sequential
+        reference measured beside it, or the reference itself when it was the best; None without one."""
+        others = [o for o in self.confirm if o[0] != "sequential"]
+        return others[0] if others else next(iter(self.confirm), None)
+
+    @property
+    def confirmed_sequential(self) -> Series | None:
+        """The sequential reference measured in the confirmation's rounds (None in older sets)."""
+        return next((v for (s, _), v in self.confirm.items() if s == "sequential"), None)
+
+
+def label(variant: str, option: tuple) -> str:
+    """How a series is named in notes: "3.13t threads x2"."""
+    return f"{variant} {option[0]} x{option[1]}"
 
 
 def workload_cells(raw: pd.DataFrame) -> dict:
@@ -69,18 +78,22 @@ def workload_cells(raw: pd.DataFrame) -> dict:
             cores = first_present(sub["cpu_count"])
             out[key] = WorkloadCell(rec["host"], rec["variant"], rec["workload"], first_present(sub["kind"]),
                                     int(cores) if cores is not None else None, {}, {})
-        runs = rec.get("runs") or tuple((v,) for v in rec["values"])
         opt = (rec["strategy"], int(rec["workers"]))
-        out[key].options[opt] = process_means(runs)
-        out[key].rounds[opt] = means_by_round(runs, rec.get("run_rounds"))
+        out[key].options[opt] = _series(rec, opt, "sweep")
         out[key].scaling[opt] = text_or_none(rec.get("scaling"))
     for rec in ok[stage == md.CONFIRM].to_dict("records"):
         cell = out.get((rec["host"], rec["variant"], rec["workload"]))
         if cell is not None:
             opt = (rec["strategy"], int(rec["workers"]))
-            cell.confirm[opt] = process_means(rec["runs"])
-            cell.confirm_rounds[opt] = means_by_round(rec["runs"], rec.get("run_rounds"))
+            cell.confirm[opt] = _series(rec, opt, md.CONFIRM)
     return out
+
+
+def _series(rec: dict, option: tuple, stage: str) -> Series:
+    """The series of one raw row (its kept runs, their rounds, invocations and start dates)."""
+    runs = rec.get("runs") or tuple((v,) for v in rec["values"])
+    return series(label(rec["variant"], option), runs, rec.get("run_rounds"), rec.get("run_invocations"),
+                  rec.get("run_dates"), stage, rec.get("flagged_rounds") or (), text_or_none(rec.get("stop_reason")))
 
 
 def reference_workers(kind, workers, cores) -> int | None:
@@ -93,21 +106,3 @@ def reference_workers(kind, workers, cores) -> int | None:
         return ws[-1]
     under = [w for w in ws if w <= cores]
     return cores if cores in ws else (under[-1] if under else ws[0])
-
-
-def means_by_round(runs, rounds) -> dict:
-    """{round: mean of that round's process means}; {} when a run has no round (older results)."""
-    if not runs or rounds is None or len(rounds) != len(runs) or any(r is None for r in rounds):
-        return {}
-    means: dict = {}
-    for r, m in zip(rounds, process_means(runs), strict=True):
-        means.setdefault(int(r), []).append(float(m))
-    return {r: float(np.mean(m)) for r, m in means.items()}
-
-
-def cross_variant(num: np.ndarray, num_rounds: dict, den: np.ndarray, den_rounds: dict) -> Contrast:
-    """mean(num) / mean(den) for one benchmark on two variants: paired by round when both sides know
-    their rounds (the campaign ran them side by side), else Welch over the process means."""
-    if num_rounds and den_rounds and len(set(num_rounds) & set(den_rounds)) >= 2:
-        return paired_contrast(num_rounds, den_rounds)
-    return contrast([(num, 1), (den, -1)])

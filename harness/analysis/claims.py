@@ -25,8 +25,8 @@ import math
 
 import pandas as pd
 
-from harness.analysis.cells import WorkloadCell, reference_workers
-from harness.analysis.stats import CONFIDENCE, MARGIN, contrast
+from harness.analysis.cells import reference_workers
+from harness.analysis.stats import CONFIDENCE, MARGIN, log_interval
 
 __all__ = ["CLAIMS", "LECTURE_CPU_WORKLOADS", "WIDE_MARGIN", "claims_matrix", "lecture_claims"]
 
@@ -55,55 +55,68 @@ def judge(low: float, high: float, side: str, threshold: float = 1.0,
     raise ValueError(side)
 
 
-def _fmt_contrast(c, lo=None, hi=None) -> str:
-    lo = c.low if lo is None else lo
-    hi = c.high if hi is None else hi
-    if math.isnan(c.value):
+def _fmt_row(r: dict, lo=None, hi=None) -> str:
+    """'1.23x [1.10-1.40]' of a ratio row (or its interval at another confidence), with its flag."""
+    lo = r["ci_low"] if lo is None else lo
+    hi = r["ci_high"] if hi is None else hi
+    if r["value"] is None or pd.isna(r["value"]):
         return "-"
-    ci = "CI n/a" if math.isnan(lo) else f"{lo:.2f}-{hi:.2f}"
-    return f"{c.value:.2f}x [{ci}]"
+    ci = "CI n/a" if pd.isna(lo) else f"{lo:.2f}-{hi:.2f}"
+    flag = f" ({r['flag']})" if isinstance(r.get("flag"), str) and r["flag"] else ""
+    return f"{r['value']:.2f}x [{ci}]{flag}"
 
 
 class _ClaimContext:
-    """One host x workload x variant cell, its baseline's cell (None without one) and the margin."""
+    """The ratio rows of one host x workload x variant (harness.analysis.ratios), and the margin."""
 
-    def __init__(self, cell: WorkloadCell, base: WorkloadCell | None, margin: float):
-        self.cell, self.base, self.margin = cell, base, margin
+    def __init__(self, rows: pd.DataFrame, kind, cores, margin: float):
+        self.rows, self.kind, self.cores, self.margin = rows, kind, cores, margin
+
+    def row(self, metric, strategy=None, workers=None) -> dict | None:
+        """The one row of ``metric`` (at ``strategy`` x ``workers``), None when it was not measured."""
+        sel = self.rows[self.rows["metric"] == metric]
+        if strategy is not None:
+            sel = sel[sel["strategy"] == strategy]
+        if workers is not None:
+            sel = sel[sel["workers"] == workers]
+        return sel.iloc[0].to_dict() if len(sel) else None
 
     def workers(self, strategy) -> list[int]:
-        """The worker counts measured for ``strategy``, ascending."""
-        return sorted(w for s, w in self.cell.options if s == strategy)
+        """The worker counts whose speedup was measured for ``strategy``, ascending."""
+        sel = self.rows[(self.rows["metric"].isin(("speedup", "weak_efficiency")))
+                        & (self.rows["strategy"] == strategy)]
+        return sorted(int(w) for w in sel["workers"])
 
-    def reference(self, strategy, other=None) -> int | None:
-        """The worker count fixed in advance (:func:`reference_workers`), among the counts measured
-        for ``strategy`` (and for ``other`` too, when two strategies are compared)."""
-        ws = self.workers(strategy)
-        if other is not None:
-            ws = [w for w in ws if w in self.workers(other)]
-        return reference_workers(self.cell.kind, ws, self.cell.cores)
+    def reference(self, strategy) -> int | None:
+        """The worker count fixed in advance (:func:`reference_workers`) among those measured."""
+        return reference_workers(self.kind, self.workers(strategy), self.cores)
+
+
+def _judged(r: dict | None, side: str, threshold: float, margin: float, text: str):
+    if r is None:
+        return "not measured", "-"
+    return judge(r["ci_low"], r["ci_high"], side, threshold, margin), f"{text}: {_fmt_row(r)}"
 
 
 def _speedup_at(ctx, strategy, threshold, side):
     w = ctx.reference(strategy)
-    seq = ctx.cell.sequential
-    if w is None or seq is None:
-        return "not measured", "-"
-    c = contrast([(seq, 1), (ctx.cell.options[(strategy, w)], -1)])
-    return judge(c.low, c.high, side, threshold, ctx.margin), f"{strategy} x{w}: {_fmt_contrast(c)}"
+    r = ctx.row("speedup", strategy, w) if w is not None else None
+    return _judged(r, side, threshold, ctx.margin, f"{strategy} x{w}")
 
 
 def _no_faster_any(ctx, strategy):
     """R <= 1 at every worker count: Bonferroni-adjusted over the K counts measured."""
-    seq, ws = ctx.cell.sequential, ctx.workers(strategy)
-    if seq is None or not ws:
+    ws = ctx.workers(strategy)
+    rows = [ctx.row("speedup", strategy, w) for w in ws]
+    if not ws or any(r is None for r in rows):
         return "not measured", "-"
     conf = 1 - (1 - CONFIDENCE) / len(ws)
     verdicts, texts = [], []
-    for w in ws:
-        c = contrast([(seq, 1), (ctx.cell.options[(strategy, w)], -1)])
-        lo, hi = c.at(conf)
+    for w, r in zip(ws, rows, strict=True):
+        lo, hi = log_interval(r["value"], r["se_log"], r["df"], conf) if not pd.isna(r["se_log"]) else (
+            math.nan, math.nan)
         verdicts.append(judge(lo, hi, "<=", 1.0, ctx.margin))
-        texts.append(f"x{w} {_fmt_contrast(c, lo, hi)}")
+        texts.append(f"x{w} {_fmt_row(r, lo, hi)}")
     v = _all_of(verdicts)
     adj = f" ({100 * conf:.1f}% CIs, Bonferroni over {len(ws)} counts)" if len(ws) > 1 else ""
     return v, f"{strategy} " + ", ".join(texts) + adj
@@ -117,13 +130,14 @@ def _all_of(verdicts: list[str]) -> str:
 
 
 def _faster_than(ctx, fast, slow):
-    """time(slow) / time(fast) > 1 at the same worker count (fixed in advance)."""
-    w = ctx.reference(fast, slow)
-    if w is None:
+    """time(slow) / time(fast) > 1 at the same worker count (fixed in advance): the vs_strategy row."""
+    sel = ctx.rows[(ctx.rows["metric"] == "vs_strategy") & (ctx.rows["strategy"] == fast)
+                   & ctx.rows["baseline"].str.contains(f" {slow} x", regex=False)]
+    if not len(sel):
         return "not measured", "-"
-    c = contrast([(ctx.cell.options[(slow, w)], 1), (ctx.cell.options[(fast, w)], -1)])
-    return (judge(c.low, c.high, ">", 1.0, ctx.margin),
-            f"{slow} x{w} / {fast} x{w} time: {_fmt_contrast(c)}")
+    r = sel.iloc[0].to_dict()
+    w = r["workers"]
+    return _judged(r, ">", 1.0, ctx.margin, f"{slow} x{w} / {fast} x{w} time")
 
 
 def _processes_less(ctx):
@@ -136,28 +150,17 @@ def _processes_less(ctx):
 def _vs_baseline_same_strategy(ctx, strategy, what, side):
     """what = 'speedup_ratio': (own speedup) / (baseline's speedup) of the same strategy x workers;
     'gain': baseline time / own time of the same strategy x workers."""
-    if ctx.base is None:
-        return "not measured", "no baseline"
     w = ctx.reference(strategy)
-    if w is None or (strategy, w) not in ctx.base.options:
+    r = ctx.row(what, strategy, w) if w is not None else None
+    if r is None:
         return "not measured", "-"
-    own, base = ctx.cell.options[(strategy, w)], ctx.base.options[(strategy, w)]
-    if what == "gain":
-        c = contrast([(base, 1), (own, -1)])
-        text = f"{strategy} x{w}, baseline time / own time: {_fmt_contrast(c)}"
-    else:
-        if ctx.cell.sequential is None or ctx.base.sequential is None:
-            return "not measured", "-"
-        c = contrast([(ctx.cell.sequential, 1), (own, -1), (ctx.base.sequential, -1), (base, 1)])
-        text = f"{strategy} x{w} speedup / the baseline's {strategy} x{w} speedup: {_fmt_contrast(c)}"
-    return judge(c.low, c.high, side, 1.0, ctx.margin), text
+    text = (f"{strategy} x{w}, baseline time / own time" if what == "gain"
+            else f"{strategy} x{w} speedup / the baseline's {strategy} x{w} speedup")
+    return _judged(r, side, 1.0, ctx.margin, text)
 
 
 def _slowdown(ctx):
-    if ctx.base is None or ctx.cell.sequential is None or ctx.base.sequential is None:
-        return "not measured", "-"
-    c = contrast([(ctx.cell.sequential, 1), (ctx.base.sequential, -1)])
-    return judge(c.low, c.high, ">", 1.0, ctx.margin), f"sequential time / baseline's: {_fmt_contrast(c)}"
+    return _judged(ctx.row("slowdown"), ">", 1.0, ctx.margin, "sequential time / baseline's")
 
 
 # (id, scope: a workload kind "io"/"cpu", "lecture-cpu" (the lecture's own CPU task) or "any";
@@ -204,22 +207,21 @@ def _applies(scope: str, kind, workload) -> bool:
     return kind == scope
 
 
-def lecture_claims(cells: dict, margin: float = MARGIN, roles=None,
-                   baselines=None) -> pd.DataFrame:
+def lecture_claims(ratios: pd.DataFrame, margin: float = MARGIN) -> pd.DataFrame:
     """Each quantitative claim of the lecture, per host x workload x variant it applies to.
 
-    ``cells``: {(host, variant, workload): cell with .options (process means), .sequential, .kind,
-    .cores}, as harness.analysis.cells builds them; ``roles`` {variant: role} and ``baselines``
-    {variant: baseline variant name} come from harness.variants through the tables.
+    Every number is a row of the ratios table (harness.analysis.ratios): the claims judge the
+    ratios the headline and the report show, never a second estimate of them. A variant's role
+    (baseline, free-threaded, control) is the table's ``role`` column, from harness.variants.
     """
     rows = []
-    for (host, variant, workload), cell in cells.items():
-        r = (roles or {}).get(variant)
-        bname = (baselines or {}).get(variant)
-        base = cells.get((host, bname, workload)) if bname and bname != variant else None
-        ctx = _ClaimContext(cell, base, margin)
+    for (host, workload, variant), g in ratios.groupby(["host", "workload", "variant"], sort=False):
+        first = g.iloc[0]
+        r, kind = first["role"], first["kind"]
+        cores = int(first["cpu_count"]) if not pd.isna(first["cpu_count"]) else None
+        ctx = _ClaimContext(g, kind if isinstance(kind, str) else None, cores, margin)
         for cid, scope, claim_roles, claim, lecture, judge_fn in CLAIMS:
-            if r in claim_roles and _applies(scope, cell.kind, workload):
+            if r in claim_roles and _applies(scope, ctx.kind, workload):
                 v, text = judge_fn(ctx)
                 rows.append({"host": host, "workload": workload, "variant": variant, "role": r,
                              "claim_id": cid, "claim": claim, "lecture": lecture,

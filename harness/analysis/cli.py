@@ -14,7 +14,7 @@ from pathlib import Path
 from harness.analysis.load import AnalysisError
 from harness.analysis.pipeline import analyse_set, regenerate
 from harness.analysis.report import update_readme
-from harness.analysis.reproduce import reproduce
+from harness.analysis.reproduce import best_option_lines, reproduce
 from harness.analysis.stats import MARGIN
 from harness.analysis.values import fmt_pct
 
@@ -44,9 +44,8 @@ def reproduce_main(argv: list[str]) -> int:
           f"{fmt_pct(got['significance_agree'])} of {got['headline_n']}")
     print(f"headline verdicts that contradict (both decided, different): {got['contradictions']} of "
           f"{got['headline_n']}")
-    print(f"best-option family agrees: {fmt_pct(got['best_family_agree'])} of "
-          f"{got['best_family_n']}; the same, or each run's best tied with the other's fastest: "
-          f"{fmt_pct(got['best_tied_agree'])}")
+    for line in best_option_lines(got):
+        print(line)
     print(f"all ratio verdicts agree: {fmt_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}")
     print(f"estimates of A inside B's 95% CIs: {fmt_pct(got['a_inside_b'])}; of B inside A's: "
           f"{fmt_pct(got['b_inside_a'])} (of {got['ci_n']} ratios with CIs on both sides)")

@@ -36,8 +36,9 @@ RAW_COLUMNS = (
     "host", "cpu_model", "cpu_count", "python_version", "variant", "free_threaded", "gil_enabled",
     "name", "workload", "kind", "strategy", "workers", "status", "error", "values", "peak_rss",
     "check", "gil_reenabled_by", "date_first", "date_last", "figures", "source", *PROVENANCE,
-    "runs", "run_rounds", "n_runs_flagged", "busy_cores", "foreign_cores", "peak_tree_memory",
-    "precision_target", "stop_reason", "scaling", "rounds", "stage",
+    "runs", "run_rounds", "run_invocations", "run_dates", "flagged_rounds", "n_runs_flagged", "busy_cores",
+    "foreign_cores", "peak_tree_memory",
+    "precision_target", "stop_reason", "scaling", "rounds", "stage", "planned_rounds", "plan_reason",
 )
 # Measured by each pyperf process; results recorded before a key existed lack it: empty columns, no error.
 RUN_KEYS = ("busy_cores", "foreign_cores", "peak_tree_memory")
@@ -168,7 +169,8 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
         raise AnalysisError(f"{path}: benchmark {name!r}: workers is not an integer") from None
     values = tuple(float(v) for r in kept for v in r.values)
     merged = md.merge([r.get_metadata() for r in kept] or runs)
-    benchmark_meta = md.merge(runs + [bench.get_metadata()], ("precision", "stop_reason", "scaling"))
+    benchmark_meta = md.merge(runs + [bench.get_metadata()],
+                              ("precision", "stop_reason", "scaling", "planned_rounds", "plan_reason"))
     gil = [_written(m, "gil_enabled") for m in meta if _written(m, "gil_enabled")]
     rss = [int(_written(m, "peak_rss")) for m in meta if _written(m, "peak_rss") is not None]
     checks = {_written(m, "check") for m in meta if _written(m, "check")}
@@ -206,11 +208,16 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
         **{col: joined(m.get(key) for m in meta) for col, key in PROVENANCE.items()},
         "runs": tuple(tuple(float(v) for v in r.values) for r in kept),
         "run_rounds": tuple(md.get(r.get_metadata(), "round") for r in kept),
+        "run_invocations": tuple(md.get(r.get_metadata(), "invocation") for r in kept),
+        "run_dates": tuple(r.get_metadata().get("date") for r in kept),
+        "flagged_rounds": tuple((md.get(r.get_metadata(), "invocation"), md.get(r.get_metadata(), "round"))
+                                for r in flagged if r not in kept),
         "n_runs_flagged": len(flagged),
         **{k: merged.get(k) for k in RUN_KEYS},
         "precision_target": benchmark_meta.get("precision"), "stop_reason": benchmark_meta.get("stop_reason"),
         "scaling": benchmark_meta.get("scaling"), "rounds": merged.get("round"),
         "stage": _stage(name, meta),
+        "planned_rounds": benchmark_meta.get("planned_rounds"), "plan_reason": benchmark_meta.get("plan_reason"),
     }
 
 
@@ -270,7 +277,8 @@ def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path
         "status": status, "error": error, "values": (),
         "peak_rss": int(float(rss)) if rss else None,
         "check": rec.get("check") or None,
-        "figures": {}, "source": str(csv_path), "runs": (), "run_rounds": (), "n_runs_flagged": 0,
+        "figures": {}, "source": str(csv_path), "runs": (), "run_rounds": (), "run_invocations": (),
+        "run_dates": (), "flagged_rounds": (), "n_runs_flagged": 0,
         "stage": _stage(rec["name"]),
     }
 

@@ -25,10 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis import flavours, projection, standard
-from harness.analysis.cells import workload_cells
 from harness.analysis.claims import lecture_claims
 from harness.analysis.load import AnalysisError, NoResults, benchmarks_table, load_raw
-from harness.analysis.order import baseline_variant, role
 from harness.analysis.ratios import ratios_table
 from harness.analysis.report import write_report
 from harness.analysis.reproduce import reproduce
@@ -46,9 +44,7 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
                   summary=summary_table(raw, ratios, margin),
                   scaling=scaling_table(raw, ratios, margin), metadata=run_metadata(raw),
                   margin=margin)
-    names = list(dict.fromkeys(raw["variant"]))
-    res.claims = lecture_claims(workload_cells(raw), margin, roles={v: role(v) for v in names},
-                                baselines={v: baseline_variant(v, names) for v in names})
+    res.claims = lecture_claims(ratios, margin)
     res.flavours = flavours.compare(ratios, res.metadata, flavours.machine_ids(raw_dir), margin)
     suite = standard.load(raw_dir)
     res.standard = standard.slowdowns(suite if host is None else suite[suite["host"] == host], margin)

@@ -15,7 +15,9 @@ import pandas as pd
 from harness.analysis import flavours, projection, standard
 from harness.analysis.claims import claims_matrix
 from harness.analysis.load import sweep_rows
+from harness.analysis.reproduce import best_option_lines
 from harness.analysis.results import Results
+from harness.analysis.selection import best_label
 from harness.analysis.values import first_present, fmt_pct, fmt_ratio_column, is_nan, number_or_nan, text_or_none
 
 __all__ = ["describe_runs", "failures_table", "headline_table", "markdown_table",
@@ -109,12 +111,16 @@ def markdown_table(df: pd.DataFrame) -> str:
 
 
 def _ratio_and_verdict(row, col: str) -> str:
-    """ratio [CI], then the verdict when it is not a clear one."""
+    """ratio [CI], then the verdict when it is not a clear one, then its flag (e.g. "above 2 cores":
+    such a figure is never shown plain)."""
     text = fmt_ratio_column(row, col)
-    v = text_or_none(row.get(f"{col}_verdict"))
-    if text == "-" or v in (None, "greater", "less", "baseline", "n/a"):
+    if text == "-":
         return text
-    return f"{text} ({'n.s.' if v != 'equivalent' else 'equiv.'})"
+    v = text_or_none(row.get(f"{col}_verdict"))
+    marks = [] if v in (None, "greater", "less", "baseline", "n/a") else ["n.s." if v != "equivalent" else "equiv."]
+    marks += [text_or_none(row.get(f"{col}_flag"))]
+    marks = [m for m in marks if m]
+    return f"{text} ({'; '.join(marks)})" if marks else text
 
 
 def headline_table(summary: pd.DataFrame, workload: str | None = None) -> pd.DataFrame:
@@ -129,9 +135,8 @@ def headline_table(summary: pd.DataFrame, workload: str | None = None) -> pd.Dat
             "variant": r["variant"],
             "sequential": _fmt_time(r["seq_time"]),
             "slowdown vs baseline": "baseline" if is_base else _ratio_and_verdict(r, "slowdown"),
-            "best option": (f"{r['best_strategy']} x{r['best_workers']}"
-                            if text_or_none(r["best_strategy"]) else "-"),
-            "tied with fastest": r.get("tied_with_fastest") or "-",
+            "best option": best_label((text_or_none(r["best_strategy"]), r["best_workers"]), r),
+            "tied with fastest": text_or_none(r.get("tied_with_fastest")) or "-",
             "speedup": _ratio_and_verdict(r, "best_speedup"),
             "gain vs baseline best": "baseline" if is_base else _ratio_and_verdict(r, "gain_best"),
             "break-even threads": "-" if is_nan(be) else (
@@ -200,26 +205,110 @@ def hygiene_table(res: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _known_truth_md() -> list[str]:
-    """The method section's table: simulated coverage and false-positive rates, computed on each run
-    from harness.analysis.simulate so the report never quotes a number it did not compute."""
+def _known_truth_md(margin: float) -> list[str]:
+    """The method section's table: coverage and wrong-verdict rates of the headline slowdown at truths on
+    and near the margin, computed on each run by harness.analysis.simulate through the functions that
+    write ratios.csv, so the report never quotes a rate it did not compute."""
     from harness.analysis import simulate
 
-    lines = ["| shape | true ratio | method | significant | CI coverage | right direction |",
-             "|---|---|---|---|---|---|"]
-    for shape in ((2, 2), (10, 3)):
-        for true in (1.0, 1.1):
-            got = simulate.compare(n_sim=2000, true_ratio=true, processes=shape[0],
-                                   values=shape[1])
-            for method in ("old", "new"):
-                m = got[method]
-                right = "-" if true == 1 else f"{100 * m['right']:.1f}%"
-                name = ("value-level bootstrap (published)" if method == "old"
-                        else "Welch on process means (now)")
-                lines.append(f"| {shape[0]} processes x {shape[1]} values | {true} | {name} | "
-                             f"{100 * m['significant']:.1f}% | {100 * m['coverage']:.1f}% | "
-                             f"{right} |")
-    return lines
+    rows = simulate.error_rates(margin=margin)
+    pct = lambda x: f"{100 * x:.1f}%"  # noqa: E731
+    lines = ["| truth | rounds | CI covers the truth | CI above / below it | greater | equivalent | less | "
+             "wrong verdicts |", "|---|---|---|---|---|---|---|---|"]
+    for i, got in enumerate(rows):
+        rule = ("until decided (older sets)" if i == len(rows) - 1 else "fixed, the fewest planned"
+                if i == len(rows) - 2 else "planned from a 3-round pilot")
+        wrong = ", ".join(f"{v} {pct(x)}" for v, x in got["wrong_verdicts"].items() if x) or "none"
+        lines.append(f"| {got['truth']:.2f} | {rule}, mean {got['mean_rounds']:.1f} | {pct(got['coverage'])} | "
+                     f"{pct(got['above'])} / {pct(got['below'])} | {pct(got['greater'])} | "
+                     f"{pct(got['equivalent'])} | {pct(got['less'])} | {wrong} |")
+    return [f"{rows[0]['n_sim']:,} simulated campaigns per line: two sequential references on a machine whose "
+            "speed swings +-30% over 40 minutes, process means 1-4% noisy, their rounds interleaved; the "
+            "slowdown estimated by the code that writes ratios.csv (`harness.analysis.simulate`, asserted in "
+            "`tests/analysis/test_known_truth.py`). A 95% CI should cover the truth 95% of the time, missing "
+            "it 2.5% on each side. At a truth exactly on the margin, both *greater* and *equivalent* are "
+            "wrong calls. The planned lines size the confirmation from 3 earlier rounds (5-30 rounds for a "
+            "+-2% interval), as a campaign plans it from its sweep, never from the rounds it sizes. The last "
+            "line is the older sets' rule for the reference (from 3 rounds until a 99% interval decides, up "
+            "to 30, reported at 95%): its intervals ignore the stopping rule.", "",
+            *lines]
+
+
+def _fallbacks_md(ratios: pd.DataFrame) -> list[str]:
+    """Per host, how many headline figures rest on a fallback estimator or carry a flag (ratios.csv
+    ``note`` and ``flag`` say which and why)."""
+    out = []
+    for host, g in ratios.groupby("host", sort=False):
+        slow, best, gain = (g[g["metric"] == m] for m in ("slowdown", "best_speedup", "gain_best"))
+        head = pd.concat([slow, best, gain])
+        parts = [f"{int(slow['note'].str.startswith('older set: slowdown').sum())} of {len(slow)} slowdowns "
+                 "from the sweep's reference (no sequential confirmation)",
+                 f"{int((best['estimator'] == 'welch').sum())} of {len(best)} best speedups by Welch "
+                 "(their sides not measured in the same rounds)",
+                 f"{int(head['flag'].str.contains('rounds|processes').sum())} of {len(head)} headline intervals "
+                 "on fewer than 5 rounds",
+                 f"{int(g['flag'].str.contains('cores').sum())} speedups above their usable cores"]
+        out.append(f"- *{host}*: " + "; ".join(parts) + ".")
+    return out
+
+
+def _method_md(res: Results) -> list[str]:
+    """The report's 'How to read it' section."""
+    m = res.margin
+    flagged = int(res.metadata["runs_flagged"].sum()) if "runs_flagged" in res.metadata else 0
+    return [
+        "## How to read it", "",
+        "- **Unit**: the pyperf process (run). Values inside one process are correlated, so every interval "
+        "is computed from the process means. A campaign measures a workload in interleaved *rounds*: every "
+        "option of every variant once per round, the order reversed every other round. Every ratio is "
+        "estimated once (`ratios.csv`, harness.analysis.pairing), paired by (invocation, round) over the "
+        "rounds its benchmarks share: the per-round relative differences give the standard error (delta "
+        "method on the log scale, rounds - 1 degrees of freedom), so a drift of the machine that moves "
+        "all benchmarks of a round alike cancels; a ratio of two speedups is one paired product of four "
+        "series. Where the benchmarks did not share rounds (older sets numbered rounds per benchmark; the "
+        "sweep and the confirmation are minutes apart; two invocations) it falls back to Welch's t over "
+        "process means and the row's `note` says why; `estimator` says which. One process (or round) on "
+        "a side has no interval: `CI n/a`, never a number.",
+        f"- **Verdicts** are three-valued against a practical margin of +-{100 * m:g}% (`--margin`): a "
+        f"ratio is *greater* only when its whole 95% CI lies above {1 + m:g}, *less* only when it lies "
+        f"below 1/{1 + m:g}, *equivalent* when it lies inside that band, *inconclusive* otherwise; "
+        "`(n.s.)` marks an inconclusive or n/a ratio, `(equiv.)` an equivalent one.",
+        "- **Headline ratios** come from the confirmation stage: after a workload's sweep, each variant's "
+        "best option (chosen on all the sweep's processes) is measured again beside the variant's "
+        "sequential reference in a number of rounds planned before the stage from the sweep's data, so "
+        "the t interval on them is valid at 95% (the rounds were not added until the answer looked "
+        "decided). The slowdown (own sequential / the baseline's), the best option's speedup (own "
+        "sequential / best) and its gain over the baseline's best are paired by round on those rounds; "
+        "choosing the fastest of ~10 noisy means therefore does not inflate them. Older sets without a "
+        "sequential reference in the confirmation fall back (noted in ratios.csv): the slowdown from the "
+        "sweep's reference, which was measured until its verdict was decided, so its interval ignores "
+        "the stopping rule (see the known-truth table); the best speedup by Welch between the sweep's "
+        "sequential processes and the confirmation's, minutes apart; sets without any confirmation choose "
+        "on half of each option's processes and estimate on the other half. A figure followed by "
+        "`(N rounds)` or `(N processes)` rests on fewer than 5: its interval is shown, with df <= 3.",
+        "- **A speedup above the cores**: a CPU speedup whose estimate or whole CI exceeds the usable cores "
+        "p = min(workers, cores) is not a plain speedup (superlinear effects, or a reference and an option "
+        "that did not see the same machine): it is shown `(above p cores)`, never as a plain figure.",
+        "- **Ties and the best option**: an option is *tied with the fastest* only when its *regret* (its "
+        "time / the fastest option's on the sweep, paired by round) has its whole 95% CI inside the "
+        "margin band. When more than half of a variant's options are tied, or cannot be shown slower "
+        "than the fastest by more than the margin, the headline says *no single best* (with the count) "
+        "instead of naming one; the figures are then those of the option the campaign confirmed.",
+        "- **Per-strategy figures** are read at a worker count fixed in advance (the core count for CPU "
+        "work, the largest count for I/O work), not at the best one. Efficiency and Karp-Flatt use "
+        "p = min(workers, cores), are empty for p = 1 and for I/O work, and are flagged when outside [0, 1].",
+        "- **Claims about free-threading** compare the free-threaded (or control) variant with its baseline "
+        "for the same strategy and worker count (a speedup the GIL build also has is not evidence). "
+        "Variants are told apart by their role (harness.variants). The claims quote rows of ratios.csv.",
+        f"- **Runs flagged for foreign load** are left out: {flagged} in these results; a round that loses "
+        "a run on one side is left out of that ratio's pairing (noted).",
+        "- **What the intervals cover**: the measurement noise of this machine during this campaign. They "
+        "do not cover the difference between two machines of the same label, or the same machine on "
+        "another day: a rerun on another VM can land outside them.",
+        "- Every ratio is one row of `ratios.csv`; `summary.csv`, the claims, this report and the README "
+        "headline read it.", "",
+        "Fallbacks and flags in these results:", "", *_fallbacks_md(res.ratios), "",
+        "### Known-truth check of the method", "", *_known_truth_md(m), ""]
 
 
 def write_report(res: Results, path: str | Path) -> Path:
@@ -227,49 +316,9 @@ def write_report(res: Results, path: str | Path) -> Path:
     path = Path(path)
     summary, claims, metadata = res.summary, res.claims, res.metadata
     m = res.margin
-    flagged = int(metadata["runs_flagged"].sum()) if "runs_flagged" in metadata else 0
     out = ["# ftbench report", "",
            "Generated by `python -m harness.analysis` from the raw pyperf results.", "",
-           "## How to read it", "",
-           "- **Unit**: the pyperf process (run). Values inside one process are correlated, so "
-           "every interval is computed from the process means: t on the process means for a "
-           "mean, Welch's t on the log scale (delta-method standard error, Welch-Satterthwaite "
-           "degrees of freedom) for a ratio of means. A ratio of one benchmark on two variants "
-           "(slowdown, gain, the confirmed best gain) is paired by round instead: the campaign "
-           "ran both sides next to each other in every round, so t on the per-round differences "
-           "(rounds - 1 degrees of freedom) cancels the machine's drift; a ratio of two speedups "
-           "combines two such ratios. A benchmark with one process has no "
-           "interval: `CI n/a`, never a number.",
-           f"- **Verdicts** are three-valued against a practical margin of +-{100 * m:g}% "
-           "(`--margin`): a ratio is *greater* only when its whole 95% CI lies above "
-           f"{1 + m:g}, *less* only when it lies below 1/{1 + m:g}, *equivalent* when it lies "
-           "inside that band, *inconclusive* otherwise; `(n.s.)` marks an inconclusive or n/a "
-           "ratio, `(equiv.)` an equivalent one.",
-           "- **Best option, selection-aware**: a campaign with a confirmation stage chooses each variant's best"
-           " option (and the baseline's best) on all the sweep's processes, then measures those options again in"
-           " fresh interleaved processes (`.../confirm` in the raw JSON) until the gain is decided at 99% (up to"
-           " 30 processes in the default profile, 15 before 2026-11-27); speedup and gain are estimated on the "
-           "fresh processes alone, so choosing the fastest of ~10 noisy means does not inflate the gain. Sets "
-           "without it split each option's processes in two interleaved halves, choose on one (2, 4, ...) and "
-           "estimate on the other (1, 3, 5, ...); with fewer than three processes per option the interval is "
-           "n/a. The `selection` column of ratios.csv says which. *Tied with fastest* lists the options not "
-           "shown slower than the fastest (all processes) by more than the margin.",
-           "- **Per-strategy figures** are read at a worker count fixed in advance (the core "
-           "count for CPU work, the largest count for I/O work), not at the best one. "
-           "Efficiency and Karp-Flatt use p = min(workers, cores), are empty for p = 1 and for "
-           "I/O work, and are flagged when outside [0, 1].",
-           "- **Claims about free-threading** compare the free-threaded (or control) variant "
-           "with its baseline for the same strategy and worker count (a speedup the GIL build "
-           "also has is not evidence). Variants are told apart by their role "
-           "(harness.variants).",
-           f"- **Runs flagged for foreign load** are left out: {flagged} in these results.",
-           "- Every ratio is one row of `ratios.csv`; `summary.csv`, this report and the "
-           "README headline are pivoted from it.", "",
-           "### Known-truth check of the method", "",
-           "2,000 simulated comparisons per line (pyperf-shaped: intra-process correlation 0.3, "
-           "noise 2-10%; `harness.analysis.simulate`, asserted in `tests/test_known_truth.py`). "
-           "A CI should cover the true ratio ~95% of the time and call equal means significant "
-           "~5% of the time.", "", *_known_truth_md(), "",
+           *_method_md(res),
            "## Headline", "", markdown_table(headline_table(summary)), "",
            "## The lecture's claims", "",
            "Per variant: confirmed / refuted / inconclusive / not measured, then the measured "
@@ -330,9 +379,7 @@ def reruns_md(res: Results) -> list[str]:
                 f"{fmt_pct(got['significance_agree'])}",
                 f"- headline verdicts that contradict (both decided, and different): {got['contradictions']} of "
                 f"{got['headline_n']}; the others that differ are decided in one run and inconclusive in the other",
-                f"- best-option family agrees: {fmt_pct(got['best_family_agree'])} of {got['best_family_n']}; "
-                f"the same, or each run's best among the other's options tied with its fastest (not shown "
-                f"slower by more than the margin): {fmt_pct(got['best_tied_agree'])}",
+                *(f"- {line}" for line in best_option_lines(got)),
                 f"- all ratio verdicts agree: {fmt_pct(got['ratio_verdicts_agree'])} of {got['ratios_n']}",
                 f"- estimates of {host} inside {rerun}'s 95% CIs: **{fmt_pct(got['a_inside_b'])}**; of {rerun} "
                 f"inside {host}'s: **{fmt_pct(got['b_inside_a'])}** (of {got['ci_n']} ratios with CIs on both sides)",
@@ -393,9 +440,11 @@ def readme_headline(res: Results) -> str:
     if others:
         lines.append("Also published, with their tables in results/REPORT.md: "
                      + ", ".join(f"`{h}`" for h in others) + ".")
-    lines.append(f"Ratios with 95% CIs over pyperf processes; margin +-{100 * res.margin:g}%; "
-                 "(n.s.): inconclusive; best option chosen on the sweep, its speedup and gain "
-                 "estimated on fresh processes (see results/REPORT.md).")
+    lines.append(f"Ratios with 95% CIs, paired by round where their benchmarks shared rounds; margin "
+                 f"+-{100 * res.margin:g}%; (n.s.): inconclusive; (N rounds): an interval on fewer than 5; "
+                 "(above N cores): not a plain speedup; best option chosen on the sweep, its speedup and gain "
+                 "estimated on fresh rounds. The CIs cover this machine's noise, not another machine's or "
+                 "day's (see results/REPORT.md).")
     summary = res.summary[res.summary["host"] == newest]
     return "\n".join([*lines, "", markdown_table(headline_table(summary))])
 

@@ -2,138 +2,173 @@
 
 The maximum of ~10 noisy means is biased upward (winner's curse); estimating on processes that
 played no part in the choice removes that bias. A campaign with a confirmation stage chose each
-variant's best on all its sweep processes and measured it again in fresh interleaved processes
-(``.../confirm``): the estimate uses those. Older sets split each option's processes instead
-(chosen on one half, estimated on the other); with fewer than two processes per half the interval
-is n/a (noted), never a number. The options statistically tied with the fastest on all sweep
-processes (not shown slower than it by more than the margin) are listed, so two options no run
-tells apart are read as one answer.
+variant's best on all its sweep processes and measured it again in fresh interleaved rounds
+(``.../confirm``), next to the variant's sequential reference (newer sets): the speedup and the gain
+are estimated on those rounds alone, paired by round. Older sets confirmed the best option without
+its reference (its speedup then divides the sweep's sequential processes by the confirmation's,
+minutes apart: noted), or split each option's processes instead (chosen on one half, estimated on
+the other); with fewer than two processes per half the interval is n/a (noted), never a number.
+
+Ties: an option is tied with the fastest only when its regret (its time / the fastest option's, on
+the sweep, paired by round) has its whole 95% CI inside the +-margin band (verdict "equivalent").
+A row where more than half of the options are tied, or cannot be shown slower than the fastest by
+more than the margin, has no single best option: :func:`tie_summary` says so.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
+import pandas as pd
 
-from harness.analysis.cells import WorkloadCell, cross_variant
-from harness.analysis.stats import Contrast, contrast
-
-
-@dataclass
-class BestEstimate:
-    """One selection-aware ratio of the best option: ``best_speedup`` or ``gain_best``."""
-
-    metric: str
-    against: str  # what the ratio is taken against (the ratios table's ``baseline`` column)
-    contrast: Contrast
-    n_against: int  # processes on that side
-    selection: str  # how the option was chosen and on which processes it is estimated
+from harness.analysis.cells import WorkloadCell, label
+from harness.analysis.pairing import Series
 
 
 @dataclass
 class BestOption:
-    """The best option of one cell, the baseline's best it is compared with, and the ties."""
+    """The best option of one cell, the series that estimate it, and the baseline's best."""
 
     option: tuple  # (strategy, workers)
     time: float  # its mean time on the processes that estimate it
-    selection: str
-    tied: str  # "strategy xN, ..." of the options not shown slower than the fastest
-    fastest: tuple  # the fastest option on all sweep processes
-    n_processes: int  # processes that estimate it
+    selection: str  # how it was chosen and on which processes it is estimated
+    estimating: Series  # the processes that estimate it
+    reference: Series | None  # the sequential processes its speedup is taken against
+    reference_note: str = ""  # why that reference, when it is a fallback
     baseline_option: tuple | None = None
     baseline_time: float = math.nan
-    estimates: list = field(default_factory=list)  # BestEstimate, best_speedup first
+    baseline_estimating: Series | None = None
+    baseline_note: str = ""
+
+    @property
+    def n_processes(self) -> int:
+        """Processes that estimate the best option."""
+        return len(self.estimating)
 
 
-def split_halves(means: np.ndarray):
+def split_positions(n: int) -> tuple[list[int], list[int]]:
     """(choose, estimate): processes 2, 4, ... choose, 1, 3, 5, ... estimate (1-based; interleaved
     halves, so drift in time affects both alike; the larger half estimates, so three processes
     already give an interval)."""
-    return means[1::2], means[0::2]
+    return list(range(1, n, 2)), list(range(0, n, 2))
 
 
-def _fastest(options: dict, half: int | None) -> tuple:
-    """The option with the smallest mean (fewer workers on a tie), on all processes or on one half."""
-    candidates = [(v.mean() if half is None else split_halves(v)[half].mean(), w, s)
-                  for (s, w), v in options.items()]
-    _, w, s = min(candidates, key=lambda c: (c[0], c[1]))
-    return s, w
+def fastest(options: dict, positions=None) -> tuple:
+    """The option with the smallest mean (fewer workers on a tie), on all processes or on the
+    ``positions`` of each (the choosing half)."""
+    def mean(v):
+        return v.mean() if positions is None else v.subset(positions(len(v))).mean()
+
+    return min(options, key=lambda k: (mean(options[k]), k[1]))
 
 
-def _tied_with_fastest(options: dict, margin: float) -> tuple[tuple, str]:
-    """The fastest option on all sweep processes, and the options not shown slower than it by more
-    than the margin (an interval that cannot tell them apart counts as tied)."""
-    fastest = min(options, key=lambda k: (options[k].mean(), k[1]))
-    tied = []
-    for k, v in options.items():
-        c = contrast([(v, 1), (options[fastest], -1)])
-        if k == fastest or not (c.low > 1 + margin):  # NaN low: cannot be told apart
-            tied.append(f"{k[0]} x{k[1]}")
-    return fastest, ", ".join(tied)
+def _choose_half(n):
+    return split_positions(n)[0]
 
 
-def _choose(cell: WorkloadCell, confirmed: bool, splittable: bool):
-    """(option, selection text, processes that estimate each option) of the cell's own best."""
-    if confirmed:
-        option = next(iter(cell.confirm))
-        return (option, f"chosen on all sweep processes, estimated on {len(cell.confirm[option])} fresh "
-                        "confirmation processes", {option: cell.confirm[option]}.get)
-    option = _fastest(cell.options, 0 if splittable else None)
-    if splittable:
-        return (option, "chosen on processes 2, 4, ..., estimated on 1, 3, ...",
-                lambda k: split_halves(cell.options[k])[1])
-    return option, "chosen and estimated on the same processes (too few to split)", cell.options.get
+def _estimate_half(n):
+    return split_positions(n)[1]
 
 
-def _choose_baseline(base: WorkloadCell, confirmed: bool, splittable: bool):
-    """(the baseline's best, the processes that estimate it, their rounds, whether it was chosen on
-    all processes although the variant's was split), chosen the way the variant's was."""
-    if confirmed and base.confirm:
-        option = next(iter(base.confirm))
-        return option, base.confirm[option], base.confirm_rounds.get(option, {}), False
-    base_splittable = all(len(v) >= 2 for v in base.options.values())
-    split = base_splittable and splittable
-    option = _fastest(base.options, 0 if split else None)
-    estimating = split_halves(base.options[option])[1] if split else base.options[option]
-    return option, estimating, {}, splittable and not base_splittable
-
-
-def best_option(cell: WorkloadCell, base: WorkloadCell | None, margin: float) -> BestOption | None:
-    """The best option, selection-aware: chosen on one sample, its speedup and its gain over the
-    baseline's best (chosen the same way) estimated on another (see the module docstring).
-
-    None when the cell has no option.
-    """
+def choose(cell: WorkloadCell, base: WorkloadCell | None) -> BestOption | None:
+    """The best option of ``cell`` and the baseline's best, chosen on one sample and estimated on
+    another (see the module docstring); None when the cell has no option."""
     if not cell.options:
         return None
     confirmed = bool(cell.confirm) and (base is None or not base.options or bool(base.confirm))
     splittable = all(len(v) >= 2 for v in cell.options.values())
-    option, selection, estimating = _choose(cell, confirmed, splittable)
-    fastest, tied = _tied_with_fastest(cell.options, margin)
-    chosen_on = cell.confirm if confirmed else cell.options
-    best = BestOption(option=option, time=chosen_on[option].mean(), selection=selection, tied=tied,
-                      fastest=fastest, n_processes=len(chosen_on[option]))
-    seq = cell.sequential
-    if seq is not None:
-        if option[0] == "sequential":
-            c = Contrast(1.0, math.nan, math.nan, math.nan, math.nan, 0)
-            n_seq = len(estimating(option))
-        else:  # a confirmed option against all the sweep's sequential processes
-            ref = split_halves(seq)[1] if splittable and not confirmed else seq
-            c = contrast([(ref, 1), (estimating(option), -1)])
-            n_seq = len(ref)
-        best.estimates.append(BestEstimate("best_speedup", f"{cell.variant} sequential x1", c, n_seq, selection))
+    if confirmed:
+        option = cell.confirmed_option
+        estimating = cell.confirm[option]
+        reference = cell.confirmed_sequential
+        note = ""
+        if reference is None:
+            reference = cell.sequential
+            note = "older set: no sequential reference in the confirmation rounds"
+        best = BestOption(option, estimating.mean(), f"chosen on all sweep processes, estimated on "
+                          f"{len(estimating)} fresh confirmation processes", estimating, reference, note)
+    elif splittable:
+        option = fastest(cell.options, _choose_half)
+        estimating = cell.options[option].subset(_estimate_half(len(cell.options[option])))
+        seq = cell.sequential
+        best = BestOption(option, estimating.mean(), "chosen on processes 2, 4, ..., estimated on 1, 3, ...",
+                          estimating, seq.subset(_estimate_half(len(seq))) if seq is not None else None)
+    else:
+        option = fastest(cell.options)
+        best = BestOption(option, cell.options[option].mean(),
+                          "chosen and estimated on the same processes (too few to split)",
+                          cell.options[option], cell.sequential)
     if base is not None and base.options:
-        base_option, base_estimating, base_rounds, unsplit = _choose_baseline(base, confirmed, splittable)
-        best.baseline_option = base_option
-        best.baseline_time = (base.confirm if confirmed and base.confirm else base.options)[base_option].mean()
-        if base.variant != cell.variant:  # the baseline against itself is no ratio
-            mine = estimating(option)
-            c = (cross_variant(base_estimating, base_rounds, mine, cell.confirm_rounds.get(option, {}))
-                 if confirmed and base_rounds else contrast([(base_estimating, 1), (mine, -1)]))
-            best.estimates.append(BestEstimate(
-                "gain_best", f"{base.variant} {base_option[0]} x{base_option[1]}", c, len(base_estimating),
-                selection + ("; baseline chosen on all processes" if unsplit else "")))
+        _choose_baseline(best, base, confirmed, splittable)
     return best
+
+
+def _choose_baseline(best: BestOption, base: WorkloadCell, confirmed: bool, splittable: bool) -> None:
+    """The baseline's best, chosen the way the variant's was (on all processes when its own options
+    cannot be split although the variant's were: noted)."""
+    if confirmed and base.confirm:
+        option = base.confirmed_option
+        best.baseline_option, best.baseline_estimating = option, base.confirm[option]
+    else:
+        base_splittable = all(len(v) >= 2 for v in base.options.values())
+        split = base_splittable and splittable and not confirmed
+        option = fastest(base.options, _choose_half if split else None)
+        whole = base.options[option]
+        best.baseline_option = option
+        best.baseline_estimating = whole.subset(_estimate_half(len(whole))) if split else whole
+        if splittable and not confirmed and not base_splittable:
+            best.baseline_note = "baseline chosen on all processes"
+    best.baseline_time = best.baseline_estimating.mean()
+
+
+def option_text(option) -> str:
+    """("threads", 2) -> "threads x2"."""
+    return f"{option[0]} x{option[1]}"
+
+
+def regret_terms(cell: WorkloadCell) -> tuple[tuple, dict]:
+    """The fastest option of the sweep (all processes) and, per option, the terms of its regret:
+    its time / the fastest's (> 1: slower), for harness.analysis.pairing.estimate."""
+    best = fastest(cell.options)
+    return best, {o: [(s, 1), (cell.options[best], -1)] for o, s in cell.options.items() if o != best}
+
+
+TIE_COLUMNS = ("tied_with_fastest", "tie_size", "not_told_apart", "n_not_told_apart", "n_options", "single_best")
+
+
+def tie_summary(regrets: pd.DataFrame) -> dict:
+    """What the regret rows of one cell say about its best option.
+
+    tied_with_fastest: the fastest and every option whose regret CI lies inside the margin band
+    ("equivalent"); not_told_apart: the options not shown slower than the fastest by more than the
+    margin (any verdict but "greater"), the fastest first; single_best: False when more than half of
+    the options are tied or not told apart, since then no single option is the answer.
+    """
+    if regrets is None or not len(regrets):
+        return dict.fromkeys(TIE_COLUMNS)
+    rows = regrets.to_dict("records")
+    first = [r for r in rows if r["verdict"] == "fastest"]
+    tied = first + [r for r in rows if r["verdict"] == "equivalent"]
+    apart = first + [r for r in rows if r["verdict"] not in ("greater", "fastest")]
+    n = len(rows)
+    text = lambda rs: ", ".join(option_text((r["strategy"], r["workers"])) for r in rs)  # noqa: E731
+    return {"tied_with_fastest": text(tied), "tie_size": len(tied), "not_told_apart": text(apart),
+            "n_not_told_apart": len(apart), "n_options": n,
+            "single_best": not (len(tied) > n / 2 or len(apart) > n / 2)}
+
+
+def best_label(option, ties: dict) -> str:
+    """The headline's best-option cell: the option, or "no single best" with the tie set's size."""
+    if option is None or option[0] is None:
+        return "-"
+    text = option_text(option)
+    if ties.get("single_best") is False:
+        n, tied, apart = ties["n_options"], ties["tie_size"], ties["n_not_told_apart"]
+        why = f"{tied} of {n} tied" if tied > n / 2 else f"{apart} of {n} not told apart"
+        return f"no single best ({why}; {text} measured)"
+    return text
+
+
+__all__ = ["TIE_COLUMNS", "BestOption", "best_label", "choose", "fastest", "label", "option_text", "regret_terms",
+           "split_positions", "tie_summary"]

@@ -1,213 +1,265 @@
-"""Known-truth simulation: pyperf-shaped samples where the true ratio is known (numpy only).
+"""Known truth on the production path: a simulated drifting machine measures a workload in rounds,
+and the analysis's own functions estimate its ratios (numpy for the simulation only).
 
-A benchmark is ``processes`` pyperf processes x ``values`` values; value = mu * (1 + e) with
-e = sigma * (sqrt(rho) * u_process + sqrt(1 - rho) * u_value), u standard normal, so values of
-one process correlate with coefficient rho (default 0.3); sigma (the noise) is drawn per comparison
-uniformly from 2-10% (wide enough for the noise of small shared VMs, where campaigns run). The
-"precision" shape adds processes (from ``processes`` up to ``cap``) until the 95% CI half-width of
-the mean over processes is <= 2%, as the precision-target profile does.
+The machine: a process of a benchmark whose true time is ``t`` measures ``t * speed(now) * e``,
+with e log-normal (sigma drawn per simulated campaign from 1-4%, the spread of process means on
+the VMs ftbench runs on) and ``speed`` a swing of +-30% over 40 minutes (drift as shared VMs
+show it); each process takes 3 s of the clock and the rounds alternate their order (A B, then
+B A), as the campaign's do. What the analysis sees is built by its own constructors
+(:func:`harness.analysis.pairing.series` into :class:`harness.analysis.cells.WorkloadCell`) and
+estimated by the functions :func:`harness.analysis.ratios.ratios_table` calls
+(``slowdown_rows``, ``best_option_rows``, ``against_baseline_rows``, ``regret_rows``), so the
+rates below are those of the code that writes ratios.csv, not of a reimplementation.
 
-``compare`` runs S comparisons of two such benchmarks with the process-level method of the analysis
-(Welch on log process means, harness.analysis.stats.contrast; rates under ``"new"``) and with a
-percentile bootstrap of the flattened values (``"old"``: values resampled as if independent, the
-reference the process-level method is shown to beat), and returns the rates the known-truth tests
-and the report quote.
+The scenarios:
+
+- :func:`headline_slowdown`: the headline slowdown on the confirmation rounds, whose number is
+  planned before the stage from the sweep's data (:func:`plan_rounds`): a fixed sample for the
+  interval, so its 95% holds;
+- :func:`until_decided_slowdown`: the older sets' rule, the reference measured from 3 rounds until a
+  99% interval decides (up to 30), then reported at 95% as if the sample size had been fixed;
+- :func:`confirmed_best`: the winner's curse, ten equally fast options, the fastest of the sweep
+  confirmed in fresh rounds;
+- :func:`sweep_ratios`: speedup, gain and the four-series speedup_ratio of the sweep's shared rounds;
+- :func:`ties`: how often an option truly as fast as the fastest, or truly slower, is called tied.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
-from harness.analysis.stats import CONFIDENCE, MARGIN, t_quantile
+from harness.analysis.cells import WorkloadCell
+from harness.analysis.pairing import series
+from harness.analysis.stats import MARGIN
+from harness.intervals import ratio_verdict, t_quantile
 
-__all__ = ["compare", "rerun_agreement", "sample", "verdicts", "welch_log_ratio", "old_bootstrap_ratio"]
-
-
-def sample(rng, n_sim: int, processes: int, values: int, sigma, rho: float = 0.3,
-           mu: float = 1.0) -> np.ndarray:
-    """Values of shape (n_sim, processes, values)."""
-    sigma = np.asarray(sigma, dtype=float).reshape(-1, 1, 1)
-    u_p = rng.standard_normal((n_sim, processes, 1))
-    u_v = rng.standard_normal((n_sim, processes, values))
-    return mu * (1 + sigma * (math.sqrt(rho) * u_p + math.sqrt(1 - rho) * u_v))
+NOISE = (0.01, 0.04)  # process-mean noise (log sd), drawn per simulated campaign
+AMPLITUDE, PERIOD, SECONDS = 0.3, 2400.0, 3.0  # drift: log-speed swing, its period, seconds per process
+TRUTHS = (1.00, 1.04, 1.05, 1.06, 1.10)  # true slowdowns on and near the +-5% margin
+MIN_ROUNDS, MAX_ROUNDS, TARGET = 5, 30, 0.02  # the planned confirmation: 5-30 rounds for a +-2% interval
+PILOT_ROUNDS = 3  # sweep rounds the plan is sized from
 
 
-_tq = np.vectorize(lambda d, c: t_quantile(float(d), c), otypes=[float])
+def measure(rng, truths, n_sim: int, n_rounds: int, noise=NOISE) -> np.ndarray:
+    """Process means of shape (n_sim, n_series, n_rounds): the series of ``truths`` (true times, one per
+    series, or one row per simulation) measured in ``n_rounds`` shared rounds of a drifting machine."""
+    truths = np.broadcast_to(np.asarray(truths, dtype=float), (n_sim, np.shape(truths)[-1]))
+    n_series = truths.shape[1]
+    position = np.arange(n_series)
+    order = np.where((np.arange(n_rounds) % 2 == 0)[:, None], position, position[::-1])  # (rounds, series)
+    seconds = (np.arange(n_rounds)[:, None] * n_series + order) * SECONDS
+    start = rng.uniform(0, PERIOD, (n_sim, 1, 1))
+    phase = rng.uniform(0, 2 * math.pi, (n_sim, 1, 1))
+    speed = np.exp(AMPLITUDE * np.sin(2 * math.pi * (start + seconds[None]) / PERIOD + phase))
+    sigma = rng.uniform(*noise, (n_sim, 1, 1))
+    values = truths[:, None, :] * speed * np.exp(sigma * rng.standard_normal((n_sim, n_rounds, n_series)))
+    return values.transpose(0, 2, 1)
 
 
-def welch_log_ratio(pa: np.ndarray, pb: np.ndarray, na=None, nb=None, confidence: float = CONFIDENCE):
-    """Vectorised stats.contrast([(a, 1), (b, -1)]) on process means of shape (S, n).
-
-    ``na``/``nb``: how many leading processes of each row count (the precision shape), else all.
-    Returns value, low, high (arrays of S).
-    """
-    def moments(p, n):
-        if n is None:
-            n = np.full(p.shape[0], p.shape[1])
-        mask = np.arange(p.shape[1])[None, :] < n[:, None]
-        m = (p * mask).sum(1) / n
-        v = (((p - m[:, None]) ** 2) * mask).sum(1) / (n - 1)
-        return m, v, n
-
-    ma, va, na = moments(pa, na)
-    mb, vb, nb = moments(pb, nb)
-    ua, ub = va / (na * ma**2), vb / (nb * mb**2)
-    se = np.sqrt(ua + ub)
-    df = (ua + ub) ** 2 / (ua**2 / (na - 1) + ub**2 / (nb - 1))
-    t = _tq(np.maximum(df, 1.0), confidence)
-    r = ma / mb
-    return r, r * np.exp(-t * se), r * np.exp(t * se)
+def plan_rounds(pilot: np.ndarray) -> int:
+    """Rounds of a confirmation planned from the sweep's pilot rounds of two series (2 x n): enough for
+    a +-2% paired interval at the pilot's spread, at least 5, at most 30. The plan looks at the pilot
+    only, never at the rounds it sizes, so the interval on those rounds keeps its 95%."""
+    d = np.log(pilot[0]) - np.log(pilot[1])
+    sd = float(np.std(d, ddof=1)) if len(d) > 1 else math.inf
+    need = (t_quantile(PILOT_ROUNDS - 1) * sd / TARGET) ** 2 if sd < math.inf else MAX_ROUNDS
+    return int(min(max(math.ceil(need), MIN_ROUNDS), MAX_ROUNDS))
 
 
-def old_bootstrap_ratio(a: np.ndarray, b: np.ndarray, n_boot: int = 1000, seed: int = 1):
-    """The value-level bootstrap, vectorised: values flattened and resampled as if independent."""
+def _series(variant: str, option: tuple, values, stage: str, start: int = 1):
+    """A production series of simulated process means, one process per round of one invocation."""
+    rounds = list(range(start, start + len(values)))
+    return series(f"{variant} {option[0]} x{option[1]}", [(float(v),) for v in values], rounds, ["sim"] * len(values),
+                  stage=stage, stop_reason="fixed")
+
+
+def _cell(variant: str, options: dict, confirm: dict | None = None, kind: str = "cpu", cores: int = 2):
+    """A WorkloadCell of simulated series: ``options`` and ``confirm`` map (strategy, workers) -> means."""
+    return WorkloadCell("sim", variant, "w", kind, cores,
+                        {o: _series(variant, o, v, "sweep") for o, v in options.items()}, {},
+                        {o: _series(variant, o, v, "confirm") for o, v in (confirm or {}).items()})
+
+
+SEQ = ("sequential", 1)
+
+
+def _rates(values, lows, highs, truth: float, margin: float = MARGIN) -> dict:
+    """Coverage (two-sided: the truth inside the 95% CI), how often the CI lies wholly above or below
+    the truth, the verdict shares, and the wrong-verdict rate against the truth's own side of the margin."""
+    values, lows, highs = (np.asarray(x, dtype=float) for x in (values, lows, highs))
+    verdicts = np.array([ratio_verdict(lo, hi, margin) for lo, hi in zip(lows, highs, strict=True)])
+    true_side = ratio_verdict(truth, truth, margin)  # the verdict an exact measurement would give
+    share = {v: float(np.mean(verdicts == v)) for v in ("greater", "equivalent", "less", "inconclusive")}
+    wrong = {v: share[v] for v in ("greater", "equivalent", "less") if not _allowed(v, truth, margin)}
+    return {"truth": truth, "n_sim": len(values), "coverage": float(np.mean((lows <= truth) & (truth <= highs))),
+            "above": float(np.mean(lows > truth)), "below": float(np.mean(highs < truth)), **share,
+            "wrong": float(sum(wrong.values())), "wrong_verdicts": wrong, "true_side": true_side,
+            "bias": float(np.exp(np.mean(np.log(values / truth))) - 1)}
+
+
+def _allowed(verdict: str, truth: float, margin: float) -> bool:
+    """Whether ``verdict`` is a right call for a true ratio ``truth``: at exactly the margin neither
+    "greater" nor "equivalent" is (the truth is on neither side), so both count as wrong there."""
+    up, down = 1 + margin, 1 / (1 + margin)
+    if verdict == "greater":
+        return truth > up
+    if verdict == "less":
+        return truth < down
+    return down < truth < up
+
+
+def headline_slowdown(truth: float, n_sim: int = 1000, seed: int = 1, margin: float = MARGIN,
+                      rounds: int | None = None) -> dict:
+    """The headline slowdown of a variant ``truth`` times slower single-threaded than its baseline,
+    on confirmation rounds planned from a 3-round pilot (or a fixed number of ``rounds``), through
+    ``ratios.slowdown_rows``."""
+    from harness.analysis.ratios import slowdown_rows
+
+    rng = np.random.default_rng([seed, round(truth * 1e4)])
+    pilot = measure(rng, [truth, 1.0], n_sim, PILOT_ROUNDS)
+    plans = [rounds or plan_rounds(p) for p in pilot]
+    out = {"value": [], "low": [], "high": [], "rounds": plans}
+    for n in sorted(set(plans)):
+        which = [i for i, p in enumerate(plans) if p == n]
+        data = measure(rng, [truth, 1.0], len(which), n)
+        for mine, theirs in data:
+            row = slowdown_rows(_cell("B", {SEQ: mine}, {SEQ: mine}), _cell("A", {SEQ: theirs}, {SEQ: theirs}),
+                                margin)[0]
+            out["value"].append(row["value"])
+            out["low"].append(row["ci_low"])
+            out["high"].append(row["ci_high"])
+    got = _rates(out["value"], out["low"], out["high"], truth, margin)
+    got["mean_rounds"] = float(np.mean(plans))
+    return got
+
+
+def decided_at(num: np.ndarray, den: np.ndarray, first: int = 3, confidence: float = 0.99,
+               margin: float = MARGIN) -> np.ndarray:
+    """The rounds at which the older campaigns' rule stopped each simulated reference (n_sim x cap
+    series): the first n >= ``first`` whose paired interval (harness.intervals.paired_product_interval,
+    vectorised over simulations) at ``confidence`` decides the verdict, else the cap."""
+    n_sim, cap = num.shape
+    stop = np.full(n_sim, cap)
+    up, down = 1 + margin, 1 / (1 + margin)
+    for n in range(first, cap):
+        x, y = num[:, :n], den[:, :n]
+        mx, my = x.mean(1), y.mean(1)
+        value = mx / my
+        se = (x / mx[:, None] - y / my[:, None]).std(1, ddof=1) / math.sqrt(n)
+        t = t_quantile(n - 1, confidence)
+        low, high = value * np.exp(-t * se), value * np.exp(t * se)
+        decided = (low > up) | (high < down) | ((low >= down) & (high <= up))
+        stop = np.where((stop == cap) & decided, n, stop)
+    return stop
+
+
+def until_decided_slowdown(truth: float, n_sim: int = 1000, seed: int = 2, margin: float = MARGIN,
+                           first: int = 3, cap: int = 30, decide_at: float = 0.99) -> dict:
+    """The older sets' rule: the two references measured from ``first`` rounds, one more at a time
+    until the ``decide_at`` paired interval decides (or ``cap``, :func:`decided_at`), then reported at
+    95% by the sweep-slowdown path of ``ratios.slowdown_rows``."""
+    from harness.analysis.ratios import slowdown_rows
+
+    rng = np.random.default_rng([seed, round(truth * 1e4)])
+    data = measure(rng, [truth, 1.0], n_sim, cap)
+    used = decided_at(data[:, 0], data[:, 1], first, decide_at, margin)
+    values, lows, highs = [], [], []
+    for (mine, theirs), n in zip(data, used, strict=True):
+        row = slowdown_rows(_cell("B", {SEQ: mine[:n]}), _cell("A", {SEQ: theirs[:n]}), margin)[0]
+        values.append(row["value"])
+        lows.append(row["ci_low"])
+        highs.append(row["ci_high"])
+    got = _rates(values, lows, highs, truth, margin)
+    got["mean_rounds"] = float(np.mean(used))
+    got["stopped_at_first"] = float(np.mean(used == first))
+    return got
+
+
+def confirmed_best(n_sim: int = 1000, seed: int = 3, options: int = 10, confirm_rounds: int = 8,
+                   margin: float = MARGIN) -> dict:
+    """Winner's curse: the variant's ``options`` options all truly 0.55 s, the baseline's best 0.5 s
+    (its others 0.8 s), both sequential references 1.0 s. The sweep measures all of them in 3
+    shared rounds, the fastest of each variant is confirmed with its reference in ``confirm_rounds``
+    fresh rounds, and ``ratios.best_option_rows`` estimates best_speedup (truth 1 / 0.55) and
+    gain_best (truth 0.5 / 0.55). Also the naive gain, estimated on the sweep rounds that chose it."""
+    from harness.analysis.pairing import estimate
+    from harness.analysis.ratios import best_option_rows
+    from harness.analysis.selection import fastest
+
     rng = np.random.default_rng(seed)
-    fa, fb = a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1)
-    s, k = fa.shape
-    ia = rng.integers(0, k, size=(n_boot, k))
-    ib = rng.integers(0, fb.shape[1], size=(n_boot, fb.shape[1]))
-    ra = fa[:, ia].mean(2) / fb[:, ib].mean(2)  # (S, n_boot)
-    low, high = np.quantile(ra, [0.025, 0.975], axis=1)
-    return fa.mean(1) / fb.mean(1), low, high
-
-
-def _precision_n(p: np.ndarray, start: int, target: float = 0.02) -> np.ndarray:
-    """Processes used when adding them from ``start`` until the CI half-width <= target."""
-    s, cap = p.shape
-    n = np.arange(1, cap + 1)
-    csum, csq = np.cumsum(p, 1), np.cumsum(p**2, 1)
-    mean = csum / n
-    var = np.where(n > 1, (csq - n * mean**2) / np.maximum(n - 1, 1), np.inf)
-    tq = np.array([t_quantile(k - 1) if k > 1 else np.inf for k in n])
-    half = tq * np.sqrt(np.maximum(var, 0) / n) / mean
-    ok = (half <= target) & (n >= start)
-    ok[:, -1] = True  # the cap
-    return ok.argmax(1) + 1
-
-
-def compare(n_sim: int = 2000, true_ratio: float = 1.0, processes: int = 2, values: int = 2,
-            rho: float = 0.3, noise=(0.02, 0.10), precision_cap: int | None = None,
-            margin: float = MARGIN, seed: int = 7, old: bool = True) -> dict:
-    """Rates over ``n_sim`` simulated comparisons a / b with true ratio ``true_ratio``.
-
-    significant: CI leaves 1.0 out; right: significant on the true side (true_ratio != 1);
-    right_margin: the three-valued verdict is the true one ("greater" above 1 + margin);
-    coverage: the CI contains the true ratio.
-    """
-    rng = np.random.default_rng(seed)
-    sigma = rng.uniform(*noise, n_sim)
-    cap = precision_cap or processes
-    a = sample(rng, n_sim, cap, values, sigma, rho, true_ratio)
-    b = sample(rng, n_sim, cap, values, sigma, rho, 1.0)
-    pa, pb = a.mean(2), b.mean(2)
-    na = nb = None
-    if precision_cap:
-        na, nb = _precision_n(pa, processes), _precision_n(pb, processes)
-    out = {"n_sim": n_sim, "true_ratio": true_ratio, "processes": processes, "values": values,
-           "precision_cap": precision_cap,
-           "median_processes": float(np.median(np.r_[na, nb])) if precision_cap else processes}
-
-    def rates(r, lo, hi):
-        sig = (lo > 1) | (hi < 1)
-        res = {"significant": float(sig.mean()),
-               "coverage": float(((lo <= true_ratio) & (true_ratio <= hi)).mean())}
-        if true_ratio != 1:
-            side = (lo > 1) if true_ratio > 1 else (hi < 1)
-            res["right"] = float(side.mean())
-            res["right_margin"] = float(((lo > 1 + margin) if true_ratio > 1
-                                         else (hi < 1 / (1 + margin))).mean())
-        else:
-            res["equivalent"] = float(((lo >= 1 / (1 + margin)) & (hi <= 1 + margin)).mean())
-        return res
-
-    out["new"] = rates(*welch_log_ratio(pa, pb, na, nb))
-    if old:
-        if precision_cap:  # the bootstrap on the same processes: keep the first n of each
-            fa = np.where(np.arange(cap)[None, :, None] < na[:, None, None], a, np.nan)
-            fb = np.where(np.arange(cap)[None, :, None] < nb[:, None, None], b, np.nan)
-            out["old"] = rates(*_old_ragged(fa, fb))
-        else:
-            out["old"] = rates(*old_bootstrap_ratio(a, b))
+    names = [SEQ] + [("threads", w) for w in range(1, options + 1)]
+    variant = [1.0] + [0.55] * options
+    base = [1.0, 0.5] + [0.8] * (options - 1)
+    sweep = measure(rng, variant + base, n_sim, PILOT_ROUNDS)
+    rows: dict = {"best_speedup": ([], [], []), "gain_best": ([], [], []), "naive": []}
+    for sim in sweep:
+        mine = dict(zip(names, sim[:len(names)], strict=True))
+        theirs = dict(zip(names, sim[len(names):], strict=True))
+        cells = [_cell(v, opts) for v, opts in (("B", mine), ("A", theirs))]
+        chosen = [fastest(c.options) for c in cells]
+        truths = [[variant[names.index(SEQ)], variant[names.index(chosen[0])]],
+                  [base[names.index(SEQ)], base[names.index(chosen[1])]]]
+        fresh = measure(rng, truths[0] + truths[1], 1, confirm_rounds)[0]
+        cell, base_cell = (_cell(v, opts, {SEQ: f[0], o: f[1]}) for v, opts, o, f in
+                           (("B", mine, chosen[0], fresh[:2]), ("A", theirs, chosen[1], fresh[2:])))
+        for row in best_option_rows(cell, base_cell, margin):
+            for acc, key in zip(rows[row["metric"]], ("value", "ci_low", "ci_high"), strict=True):
+                acc.append(row[key])
+        naive = estimate([(base_cell.options[chosen[1]], 1), (cell.options[chosen[0]], -1)])
+        rows["naive"].append(naive.contrast.value)
+    out = {m: _rates(*rows[m], truth, margin) for m, truth in (("best_speedup", 1 / 0.55), ("gain_best", 0.5 / 0.55))}
+    out["naive_bias"] = float(np.exp(np.mean(np.log(np.asarray(rows["naive"]) / (0.5 / 0.55)))) - 1)
     return out
 
 
-def _old_ragged(a, b, n_boot: int = 400, seed: int = 1):
-    """The old bootstrap on samples of unequal length (NaN-padded), one comparison at a time."""
+def sweep_ratios(n_sim: int = 1000, seed: int = 4, n_rounds: int = 5, margin: float = MARGIN) -> dict:
+    """The sweep's ratios of one option on two variants in shared rounds on the drifting machine:
+    the variant's sequential 1.1 s and threads x2 0.55 s, the baseline's 1.0 s and 0.5 s: speedup
+    (truth 2.0), gain (0.5 / 0.55) and speedup_ratio (2.0 / 2.0 = 1.0), through ``own_speedup_rows``
+    and ``against_baseline_rows``."""
+    from harness.analysis.ratios import against_baseline_rows, own_speedup_rows
+
     rng = np.random.default_rng(seed)
-    r, lo, hi = [], [], []
-    for x, y in zip(a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1), strict=True):
-        x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-        mx = x[rng.integers(0, len(x), (n_boot, len(x)))].mean(1)
-        my = y[rng.integers(0, len(y), (n_boot, len(y)))].mean(1)
-        q = np.quantile(mx / my, [0.025, 0.975])
-        r.append(x.mean() / y.mean())
-        lo.append(q[0])
-        hi.append(q[1])
-    return np.array(r), np.array(lo), np.array(hi)
+    opt = ("threads", 2)
+    truths = {"speedup": 1.1 / 0.55, "gain": 0.5 / 0.55, "speedup_ratio": (1.1 / 0.55) / (1.0 / 0.5)}
+    data = measure(rng, [1.1, 0.55, 1.0, 0.5], n_sim, n_rounds)
+    got: dict = {m: ([], [], []) for m in truths}
+    for seq, mine, base_seq, theirs in data:
+        cell, base = _cell("B", {SEQ: seq, opt: mine}), _cell("A", {SEQ: base_seq, opt: theirs})
+        for row in own_speedup_rows(cell, margin) + against_baseline_rows(cell, base, margin):
+            if row["metric"] in got:
+                for acc, key in zip(got[row["metric"]], ("value", "ci_low", "ci_high"), strict=True):
+                    acc.append(row[key])
+    return {m: _rates(*got[m], truths[m], margin) for m in truths}
 
 
-def verdicts(low: np.ndarray, high: np.ndarray, margin: float = MARGIN) -> np.ndarray:
-    """Vectorised stats.ratio_verdict: greater / less / equivalent / inconclusive."""
-    up, down = 1 + margin, 1 / (1 + margin)
-    return np.select([low > up, high < down, (low >= down) & (high <= up)],
-                     ["greater", "less", "equivalent"], "inconclusive")
+def ties(truth: float, n_sim: int = 1000, seed: int = 5, n_rounds: int = 5, margin: float = MARGIN) -> dict:
+    """How often an option ``truth`` times slower than the fastest (truth 1.0: as fast) is tied with
+    it by ``ratios.regret_rows``: its regret CI wholly inside the margin band."""
+    from harness.analysis.ratios import regret_rows
+
+    rng = np.random.default_rng([seed, round(truth * 1e4)])
+    a, b = ("threads", 2), ("processes", 2)
+    data = measure(rng, [0.5, 0.5 * truth], n_sim, n_rounds)
+    tied = []
+    for fast, slow in data:
+        rows = regret_rows(_cell("B", {a: fast, b: slow}), margin)
+        tied.append(sum(r["verdict"] in ("fastest", "equivalent") for r in rows) == 2)
+    return {"truth": truth, "n_sim": n_sim, "tied": float(np.mean(tied))}
 
 
-def _true_verdicts(truth: np.ndarray, margin: float) -> np.ndarray:
-    up, down = 1 + margin, 1 / (1 + margin)
-    return np.select([truth > up, truth < down], ["greater", "less"], "equivalent")
+__all__ = ["MARGIN", "NOISE", "TRUTHS", "confirmed_best", "decided_at", "error_rates", "headline_slowdown", "measure",
+           "plan_rounds", "sweep_ratios", "ties", "until_decided_slowdown"]
 
 
-def _campaign(rng, truth, sigma, processes, values, rho, margin, extend_to, stop_confidence=CONFIDENCE):
-    """Verdicts (95% CIs) of one simulated campaign, and the processes per side it used: with
-    ``extend_to``, rounds are added until a ``stop_confidence`` interval decides (or the cap)."""
-    cap = extend_to or processes
-    s = len(truth)
-    a = sample(rng, s, cap, values, sigma, rho).mean(2) * truth[:, None]
-    b = sample(rng, s, cap, values, sigma, rho).mean(2)
-    call = np.full(s, "inconclusive", dtype=object)
-    used = np.full(s, cap)
-    open_ = np.ones(s, dtype=bool)
-    for n in range(processes, cap + 1):  # one look per added round, as the campaign would
-        nn = np.full(s, n)
-        _, lo, hi = welch_log_ratio(a, b, nn, nn)
-        v = verdicts(lo, hi, margin)
-        decides = v if stop_confidence == CONFIDENCE else verdicts(
-            *welch_log_ratio(a, b, nn, nn, stop_confidence)[1:], margin)
-        stop = open_ & ((decides != "inconclusive") | (n == cap))
-        call[stop], used[stop] = v[stop], n
-        open_ &= ~stop
-    return call.astype(str), used
-
-
-def rerun_agreement(n_sim: int = 2000, processes: int = 3, values: int = 2, true_range=(0.9, 1.6),
-                    rho: float = 0.3, noise=(0.02, 0.10), margin: float = MARGIN, seed: int = 11,
-                    extend_to: int | None = None, stop_confidence: float = CONFIDENCE) -> dict:
-    """How often two campaigns of one truth give the same three-valued verdict on a ratio a / b.
-
-    Each comparison draws a true ratio uniformly from ``true_range`` (ratios of the size the
-    headline compares, on both sides of the margin) and its noise from ``noise``; campaign 1 and
-    campaign 2 each measure a and b with ``processes`` processes per side, or, with ``extend_to``,
-    add processes while the verdict is inconclusive by a ``stop_confidence`` interval, up to
-    ``extend_to`` (the campaign's rule for a workload's sequential reference). Returns the share of
-    comparisons whose verdicts agree, the share of disagreements where one verdict is decided and the
-    other inconclusive, the share of decided verdicts that are wrong (the truth is on another side of
-    the margin) and of all comparisons (wrong_calls), and the mean processes per side.
-    """
-    rng = np.random.default_rng(seed)
-    truth = rng.uniform(*true_range, n_sim)
-    sigma = rng.uniform(*noise, n_sim)
-    runs = [_campaign(rng, truth, sigma, processes, values, rho, margin, extend_to, stop_confidence)
-            for _ in range(2)]
-    (c1, n1), (c2, n2) = runs
-    agree = c1 == c2
-    half_decided = ~agree & ((c1 == "inconclusive") | (c2 == "inconclusive"))
-    decided = c1 != "inconclusive"
-    wrong = decided & (c1 != _true_verdicts(truth, margin))
-    return {"n_sim": n_sim, "processes": processes, "extend_to": extend_to, "agree": float(agree.mean()),
-            "decided_vs_inconclusive": float(half_decided.sum() / max((~agree).sum(), 1)),
-            "wrong": float(wrong.sum() / max(decided.sum(), 1)), "wrong_calls": float(wrong.mean()),
-            "decided": float(decided.mean()),
-            "mean_processes": float(np.r_[n1, n2].mean())}
+@lru_cache(maxsize=4)
+def error_rates(n_sim: int = 1000, margin: float = MARGIN) -> tuple[dict, ...]:
+    """The report's known-truth table: the headline slowdown at each of :data:`TRUTHS` on planned
+    confirmation rounds, at the margin on the fewest rounds a plan may give, then the older rule
+    (until decided) at the margin; computed once per process."""
+    return (*(headline_slowdown(t, n_sim, margin=margin) for t in TRUTHS),
+            headline_slowdown(1 + margin, n_sim, margin=margin, rounds=MIN_ROUNDS),
+            until_decided_slowdown(1 + margin, n_sim, margin=margin))

@@ -10,11 +10,11 @@ process means:
   Welch's t on the log scale, with the delta-method standard error
   se^2 = sum_i s_i^2 / (n_i m_i^2) over the means i involved and the Welch-Satterthwaite degrees
   of freedom. One process on a side gives no interval ("n/a"), never a number.
-- a ratio of ONE benchmark on two variants (slowdown, gain, the confirmed best gain): the campaign
-  ran the two sides next to each other in every round, so they are paired by round
-  (:func:`paired_contrast`): the machine's drift over a workload's minutes moves both alike and
-  cancels, where Welch would count it as noise twice. A ratio of two speedups is the product of
-  two such paired ratios (:func:`combine`).
+- a ratio of benchmarks measured in the same rounds (every ratio of a campaign that interleaves a
+  workload's options and variants in shared rounds) is paired by round instead
+  (harness.analysis.pairing, :func:`paired_contrast` for two series): the machine's drift over a
+  workload's minutes moves every side alike and cancels, where Welch would count it as noise; a
+  ratio of two speedups is ONE paired product of four series, never two ratios taken as independent.
 
 A verdict is three-valued against a practical equivalence margin (default 5%): "greater" only when
 the whole CI lies above 1 + margin, "less" only when it lies below 1 / (1 + margin), "equivalent"
@@ -34,7 +34,7 @@ import numpy as np
 from harness import intervals
 from harness.intervals import CONFIDENCE, MARGIN, log_interval, paired_ratio_interval, ratio_verdict, t_quantile, welch
 
-__all__ = ["CONFIDENCE", "MARGIN", "Contrast", "combine", "contrast", "describe_runs_values", "describe_values",
+__all__ = ["CONFIDENCE", "MARGIN", "Contrast", "contrast", "describe_runs_values", "describe_values",
            "efficiency", "karp_flatt", "log_interval", "measured_break_even_workers", "paired_contrast",
            "process_means", "ratio_verdict", "significant", "t_quantile", "usable_cores", "welch"]
 
@@ -130,17 +130,6 @@ def paired_contrast(num: dict, den: dict, confidence: float = CONFIDENCE) -> Con
     value, low, high, se = paired_ratio_interval(num, den, confidence)
     n = len(set(num) & set(den))
     return Contrast(value, low, high, n - 1 if n >= 2 else math.nan, se, n)
-
-
-def combine(*parts: Contrast, confidence: float = CONFIDENCE) -> Contrast:
-    """The product of independent ratios: log se's add in quadrature, Welch-Satterthwaite df."""
-    value = math.prod(c.value for c in parts)
-    n_min = min(c.n_min for c in parts)
-    if any(math.isnan(c.se) for c in parts) or math.isnan(value):
-        return Contrast(value, math.nan, math.nan, math.nan, math.nan, n_min)
-    se, df = welch((c.se ** 2, c.df) for c in parts)
-    low, high = log_interval(value, se, df, confidence)
-    return Contrast(value, low, high, df, se, n_min)
 
 
 def significant(low: float, high: float) -> bool:

@@ -14,11 +14,11 @@ import pandas as pd
 from harness.analysis.cells import reference_workers, workload_cells
 from harness.analysis.load import PROVENANCE, benchmarks_table, joined, sweep_rows
 from harness.analysis.order import baseline_variant, role, sort_rows, strategies
+from harness.analysis.pairing import estimate
 from harness.analysis.ratios import ratios_table
-from harness.analysis.selection import best_option
+from harness.analysis.selection import choose, option_text, tie_summary
 from harness.analysis.stats import (
     MARGIN,
-    contrast,
     describe_runs_values,
     efficiency,
     karp_flatt,
@@ -38,18 +38,20 @@ def _first_match(ratios: pd.DataFrame, **where) -> dict | None:
 
 
 def _wide_columns(prefix: str, r: dict | None) -> dict:
-    """A ratio row as the wide columns ``prefix``, ``prefix_ci_low``, ... (missing: NaN and None)."""
+    """A ratio row as the wide columns ``prefix``, ``prefix_ci_low``, ... (missing: NaN and None);
+    ``prefix_flag`` is what must be printed next to the figure (e.g. "above 2 cores")."""
     if r is None:
         return {prefix: math.nan, f"{prefix}_ci_low": math.nan, f"{prefix}_ci_high": math.nan,
-                f"{prefix}_significant": None, f"{prefix}_verdict": None}
+                f"{prefix}_significant": None, f"{prefix}_verdict": None, f"{prefix}_flag": ""}
     return {prefix: r["value"], f"{prefix}_ci_low": r["ci_low"], f"{prefix}_ci_high": r["ci_high"],
-            f"{prefix}_significant": r["significant"], f"{prefix}_verdict": r["verdict"]}
+            f"{prefix}_significant": r["significant"], f"{prefix}_verdict": r["verdict"],
+            f"{prefix}_flag": text_or_none(r.get("flag")) or ""}
 
 
 def _against_itself(prefix: str) -> dict:
     """The wide columns of a baseline compared with itself: 1.0, no interval, verdict "baseline"."""
     return {prefix: 1.0, f"{prefix}_ci_low": math.nan, f"{prefix}_ci_high": math.nan,
-            f"{prefix}_significant": False, f"{prefix}_verdict": "baseline"}
+            f"{prefix}_significant": False, f"{prefix}_verdict": "baseline", f"{prefix}_flag": ""}
 
 
 def summary_table(raw: pd.DataFrame, ratios: pd.DataFrame | None = None,
@@ -96,7 +98,7 @@ def _summary_row(group, cell, base, baseline_name, cell_ratios, present, margin)
     row |= _sequential_time(group, notes)
     row |= _against_itself("slowdown") if is_base else _wide_columns(
         "slowdown", _first_match(cell_ratios, metric="slowdown"))
-    best = best_option(cell, base, margin) if cell else None
+    best = choose(cell, base) if cell else None
     row |= _best_columns(best, cell_ratios, is_base, notes)
     row["break_even_workers"], row["break_even_verdict"] = None, None
     if not is_base and best and best.baseline_option:
@@ -144,31 +146,34 @@ def _sequential_time(group, notes: list[str]) -> dict:
 
 
 def _best_columns(best, cell_ratios, is_base: bool, notes: list[str]) -> dict:
-    """The best option, its selection-aware speedup, the baseline's best and the gain over it."""
+    """The best option, its selection-aware speedup, the baseline's best and the gain over it, and
+    the options tied with the fastest (read from the regret rows of the ratios table)."""
     strategy, workers = best.option if best else (None, None)
     row = {"best_strategy": strategy, "best_workers": workers,
            "best_time": best.time if best else math.nan,
-           "tied_with_fastest": best.tied if best else None,
            "best_selection": best.selection if best else None}
-    row |= _wide_columns("best_speedup", _first_match(cell_ratios, metric="best_speedup"))
+    row |= tie_summary(cell_ratios[cell_ratios["metric"] == "regret"])
+    speedup = _first_match(cell_ratios, metric="best_speedup")
+    row |= _wide_columns("best_speedup", speedup)
     if strategy and strategy != "sequential" and math.isnan(row["best_speedup_ci_low"]):
         notes.append("best option: CI n/a (< 3 processes per option: 1 to choose, 2 to "
                      "estimate)")
+    gain = None if is_base else _first_match(cell_ratios, metric="gain_best")
     base_option = best.baseline_option if best else None
-    row["baseline_best"] = f"{base_option[0]} x{base_option[1]}" if base_option else None
+    row["baseline_best"] = option_text(base_option) if base_option else None
     row["baseline_best_time"] = best.baseline_time if best else math.nan
-    row |= _against_itself("gain_best") if is_base else _wide_columns(
-        "gain_best", _first_match(cell_ratios, metric="gain_best"))
+    row |= _against_itself("gain_best") if is_base else _wide_columns("gain_best", gain)
     return row
 
 
 def _measured_break_even(cell, baseline_best) -> dict:
-    """The fewest threads whose mean beats the baseline's best option, and whether that is significant."""
+    """The fewest threads whose mean beats the baseline's best option, and whether that is significant
+    (the same estimator as every ratio: paired by round where they shared rounds)."""
     threads = {w: v for (s, w), v in cell.options.items() if s == "threads"}
     w = measured_break_even_workers({w: v.mean() for w, v in threads.items()}, baseline_best.mean())
     if w is None:
         return {}
-    c = contrast([(baseline_best, 1), (threads[w], -1)])
+    c = estimate([(baseline_best, 1), (threads[w], -1)]).contrast
     return {"break_even_workers": w,
             "break_even_verdict": "significant" if significant(c.low, c.high) else "n.s."}
 
@@ -218,7 +223,7 @@ def scaling_diagnosis(busy, speedup, workers, cores, kind) -> str | None:
 SCALING_COLUMNS = ["host", "cpu_count", "workload", "kind", "variant", "strategy", "workers",
                    "scaling", "time", "n_processes",
                    *(f"{p}{x}" for p in ("speedup", "speedup_vs_baseline")
-                     for x in ("", "_ci_low", "_ci_high", "_significant", "_verdict")),
+                     for x in ("", "_ci_low", "_ci_high", "_significant", "_verdict", "_flag")),
                    "weak_efficiency", "efficiency", "karp_flatt", "karp_flatt_flag", "busy_cores",
                    "cpu_per_work", "why", "peak_tree_memory_mb", "mb_per_speedup"]
 REFERENCE = {"value": 1.0, "ci_low": math.nan, "ci_high": math.nan, "significant": False,
@@ -263,7 +268,7 @@ def _scaling_row(rec: dict, ratios: pd.DataFrame) -> dict:
         speedup = REFERENCE
     row |= _wide_columns("speedup", None if weak else speedup)
     row["weak_efficiency"] = speedup["value"] if weak else math.nan
-    slowdown = _first_match(point, metric="slowdown")
+    slowdown = _first_match(point, metric="slowdown_sweep") or _first_match(point, metric="slowdown")
     row |= _wide_columns("speedup_vs_baseline", _first_match(point, metric="speedup_vs_baseline")
                          or (slowdown and _inverse_ratio(slowdown)))
     s = row["speedup"]

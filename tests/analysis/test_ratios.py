@@ -59,3 +59,162 @@ def test_a_confirmed_best_option_is_estimated_on_its_confirmation_processes_alon
     row = s[s["variant"] == "3.13t"].iloc[0]
     assert row["best_time"] == approx(0.55, rel=1e-6) and row["n_ok"] == 3  # planned benchmarks only
     assert len(analysis.benchmarks_table(raw)) == 6  # the confirmations are no planned benchmarks
+
+
+def _round_means(raw, variant, name):
+    """{round: mean of that run's values} of one benchmark, read from the raw frame by hand."""
+    rec = raw[(raw["variant"] == variant) & (raw["name"] == name)].iloc[0]
+    return {r: sum(run) / len(run) for r, run in zip(rec["run_rounds"], rec["runs"], strict=True)}
+
+
+def _paired_by_hand(num: dict, den: dict):
+    """mean(num) / mean(den) and its paired 95% interval, from the formula (t table for df 5)."""
+    import statistics
+
+    rounds = sorted(set(num) & set(den))
+    mx, my = (statistics.fmean(s[r] for r in rounds) for s in (num, den))
+    d = [num[r] / mx - den[r] / my for r in rounds]
+    se = statistics.stdev(d) / len(rounds) ** 0.5
+    t = {5: 2.5706, 2: 4.3027}[len(rounds) - 1]
+    import math
+
+    return mx / my, mx / my * math.exp(-t * se), mx / my * math.exp(t * se)
+
+
+@pytest.fixture(scope="module")
+def current(tmp_path_factory):
+    """A set laid out as the campaign measures today: invocations, rounds shared by the workload, each
+    variant's best option confirmed beside its sequential reference in 6 planned rounds; a drifting machine."""
+    from synth import campaign_results
+
+    raw = campaign_results(tmp_path_factory.mktemp("current") / "raw", drift=0.3, seed=5)
+    got = analysis.load_raw(raw)
+    return got, analysis.ratios_table(got)
+
+
+def _one(r, **where):
+    for k, v in where.items():
+        r = r[r[k] == v]
+    assert len(r) == 1, where
+    return r.iloc[0]
+
+
+def test_the_headline_ratios_come_from_the_confirmation_rounds_paired_by_round(current):
+    raw, r = current
+    slow = _one(r, workload="cpu_sum_squares", variant="3.13t", metric="slowdown")
+    want = _paired_by_hand(_round_means(raw, "3.13t", "cpu_sum_squares/sequential/1/confirm"),
+                           _round_means(raw, "3.13", "cpu_sum_squares/sequential/1/confirm"))
+    assert (slow["value"], slow["ci_low"], slow["ci_high"]) == pytest.approx(want, rel=1e-4)
+    assert (slow["estimator"], slow["n_processes"], slow["df"], slow["note"], slow["flag"]) == ("paired", 6, 5, "", "")
+    assert _one(r, workload="cpu_sum_squares", variant="3.13t", metric="slowdown_sweep")["n_processes"] == 3
+    best = _one(r, workload="cpu_sum_squares", variant="3.13t", metric="best_speedup")
+    name = f"cpu_sum_squares/{best['strategy']}/{best['workers']}/confirm"
+    want = _paired_by_hand(_round_means(raw, "3.13t", "cpu_sum_squares/sequential/1/confirm"),
+                           _round_means(raw, "3.13t", name))
+    assert (best["value"], best["ci_low"], best["ci_high"]) == pytest.approx(want, rel=1e-4)
+    assert best["estimator"] == "paired" and "confirmation" in best["selection"]
+    gain = _one(r, workload="cpu_sum_squares", variant="3.13t", metric="gain_best")
+    base_best = _one(r, workload="cpu_sum_squares", variant="3.13", metric="best_speedup")
+    want = _paired_by_hand(_round_means(raw, "3.13", f"cpu_sum_squares/{base_best['strategy']}/"
+                                                     f"{base_best['workers']}/confirm"),
+                           _round_means(raw, "3.13t", name))
+    assert (gain["value"], gain["ci_low"], gain["ci_high"]) == pytest.approx(want, rel=1e-4)
+
+
+def test_the_speedup_ratio_is_one_paired_product_of_four_series(current):
+    import math
+    import statistics
+
+    raw, r = current
+    row = _one(r, workload="cpu_sum_squares", variant="3.13t", metric="speedup_ratio", strategy="threads", workers=2)
+    s = [_round_means(raw, v, f"cpu_sum_squares/{o}") for v, o in
+         (("3.13t", "sequential/1"), ("3.13t", "threads/2"), ("3.13", "sequential/1"), ("3.13", "threads/2"))]
+    signs = (1, -1, -1, 1)
+    m = [statistics.fmean(x.values()) for x in s]
+    value = m[0] * m[3] / (m[1] * m[2])
+    d = [sum(sign * x[k] / mi for x, mi, sign in zip(s, m, signs, strict=True)) for k in (1, 2, 3)]
+    se = statistics.stdev(d) / math.sqrt(3)
+    assert (row["value"], row["se_log"], row["df"]) == pytest.approx((value, se, 2))
+    assert row["ci_low"] == pytest.approx(value * math.exp(-4.3027 * se)) and row["estimator"] == "paired"
+
+
+def test_every_sweep_ratio_of_a_current_set_is_paired(current):
+    _, r = current
+    ratios = r[r["metric"].isin(["speedup", "gain", "speedup_ratio", "speedup_vs_baseline", "slowdown_sweep",
+                                 "vs_strategy"])]
+    assert len(ratios) > 100 and set(ratios["estimator"]) == {"paired"} and (ratios["n_processes"] == 3).all()
+
+
+@pytest.mark.parametrize("layout", ["workload-rounds", "per-benchmark"])
+def test_older_sets_fall_back_and_say_so_in_the_note(tmp_path, layout):
+    from synth import campaign_results
+
+    r = analysis.ratios_table(analysis.load_raw(campaign_results(tmp_path / "raw", layout=layout)))
+    slow = _one(r, workload="cpu_sum_squares", variant="3.13t", metric="slowdown")
+    assert slow["estimator"] == "paired" and slow["note"].startswith(
+        "older set: slowdown from the sweep's reference (no sequential confirmation), measured until its "
+        "precision target (stopped: budget): its interval does not account for the stopping rule")
+    assert slow["flag"] == "3 rounds" and "fewer than the 5 a headline interval needs" in slow["note"]
+    best = _one(r, workload="cpu_sum_squares", variant="3.13t", metric="best_speedup")
+    assert best["estimator"] == "welch"
+    speedups = r[r["metric"] == "speedup"]
+    if layout == "workload-rounds":
+        assert best["note"].startswith("older set: no sequential reference in the confirmation rounds; ")
+        assert "different stages (sweep, confirmation)" in best["note"]
+        assert set(speedups["estimator"]) == {"paired"}  # the workload shared its rounds
+    else:
+        assert "ran in rounds of their own, minutes apart" in best["note"]
+        assert set(speedups["estimator"]) == {"welch"}
+        assert speedups["note"].str.contains("rounds numbered per benchmark").all()
+
+
+def test_variants_measured_in_different_invocations_are_not_paired_and_say_so(tmp_path):
+    from synth import campaign_results
+
+    raw = campaign_results(tmp_path / "raw", variants=("3.13", "3.13t"), workloads=(("nbody", "cpu", 1.0),),
+                           invocation_of=lambda v, stage: f"call-{v}")
+    r = analysis.ratios_table(analysis.load_raw(raw))
+    gain = _one(r, variant="3.13t", metric="gain", strategy="threads", workers=2)
+    assert gain["estimator"] == "welch" and "different invocations (call-3.13; call-3.13t)" in gain["note"]
+    assert _one(r, variant="3.13t", metric="speedup", strategy="threads", workers=2)["estimator"] == "paired"
+
+
+def test_a_speedup_above_the_usable_cores_is_flagged_and_never_shown_plain(tmp_path):
+    from synth import campaign_results
+
+    truth = {("3.13", ("threads", 2)): 0.4, ("3.13", ("sequential", 1)): 1.0}  # 2.5x on 2 cores
+    raw = campaign_results(tmp_path / "raw", variants=("3.13", "3.13t"), workloads=(("nbody", "cpu", 1.0),),
+                           truth=truth)
+    res = analysis.analyse(raw)
+    r = res.ratios
+    sp = _one(r, variant="3.13", metric="speedup", strategy="threads", workers=2)
+    assert sp["flag"] == "above 2 cores" and "above the 2 cores it can use (its whole CI)" in sp["note"]
+    best = _one(r, variant="3.13", metric="best_speedup")
+    assert (best["strategy"], best["workers"], best["flag"]) == ("threads", 2, "above 2 cores")
+    head = analysis.headline_table(res.summary)
+    cell = head[head["variant"] == "3.13"].iloc[0]["speedup"]
+    assert cell.startswith("2.5") and cell.endswith("(above 2 cores)")
+    io = r[(r["kind"] == "io") & (r["metric"] == "speedup")]
+    assert not io["flag"].str.contains("cores").any()  # waiting, not cores, bounds I/O work
+
+
+def test_ties_need_the_whole_interval_inside_the_margin_and_most_options_tied_is_no_single_best(tmp_path):
+    """Four options of identical true time (0.5% noise, 6 shared rounds): their regrets' CIs sit inside
+    +-5%, so they tie, and with 4 of 7 options tied no single one is named best. An option 30% slower
+    is never tied."""
+    truth = {("3.13", o): t for o, t in ((("sequential", 1), 1.0), (("threads", 1), 1.3), (("threads", 2), 0.5),
+                                         (("threads", 4), 0.5), (("processes", 1), 1.3), (("processes", 2), 0.5),
+                                         (("processes", 4), 0.5))}
+    from synth import campaign_results
+
+    raw = campaign_results(tmp_path / "raw", variants=("3.13",), workloads=(("nbody", "cpu", 1.0),), truth=truth,
+                           sweep_rounds=6, noise=0.005, options=[o for _, o in truth])
+    res = analysis.analyse(raw)
+    reg = res.ratios[res.ratios["metric"] == "regret"].set_index(["strategy", "workers"])
+    fast = {("threads", 2), ("threads", 4), ("processes", 2), ("processes", 4)}
+    assert {k for k, v in reg["verdict"].items() if v in ("fastest", "equivalent")} == fast
+    assert (reg.loc[("threads", 1), "verdict"], reg.loc[("threads", 1), "ci_low"] > 1.05) == ("greater", True)
+    row = res.summary.iloc[0]
+    assert row["tie_size"] == 4 and not row["single_best"]
+    label = analysis.headline_table(res.summary).iloc[0]["best option"]
+    assert label.startswith("no single best (4 of")

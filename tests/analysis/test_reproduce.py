@@ -19,12 +19,53 @@ def _sets(tmp_path, seed_b):
     return a, b
 
 
-def test_a_set_against_itself_agrees_fully(tmp_path):
-    a, _ = _sets(tmp_path, 100)
-    ra = analysis.analyse(a)
-    got = analysis.reproduce(ra, ra)
-    assert got["headline_agree"] == 1.0 and got["best_family_agree"] == 1.0 and got["contradictions"] == 0
-    assert got["a_inside_b"] == 1.0 and got["headline_n"] > 0 and got["best_tied_agree"] == 1.0
+def _summary(rows):
+    import pandas as pd
+
+    cols = ["workload", "variant", "best_strategy", "best_workers", "tied_with_fastest", "not_told_apart",
+            "tie_size", "single_best"]
+    return pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows], columns=cols)
+
+
+def _regrets(rows):
+    """Regret rows of a ratios table: (workload, variant, strategy, workers, value, low, high, verdict)."""
+    import pandas as pd
+
+    out = [{"workload": w, "variant": v, "metric": "regret", "strategy": s, "workers": n, "baseline": f"{v} fastest",
+            "value": x, "ci_low": lo, "ci_high": hi, "significant": None, "verdict": vd}
+           for w, v, s, n, x, lo, hi, vd in rows]
+    return pd.DataFrame(out)
+
+
+def test_best_option_agreement_is_read_against_chance_and_the_cross_run_regret():
+    """Two workloads, hand-made: on w1 A picks threads x2 (alone in its tie set) and B processes x2
+    (tied with threads x2): different families, and A's best is tied in B but B's is not in A, so
+    the tie-aware agreement fails too; picking at random within the tie sets, the families agree half
+    the time (threads x2 vs {processes x2, threads x2}). On w2 both pick threads x4 (chance 1).
+    Timed in B, A's w1 choice (threads x2) is 1.02x B's fastest, CI inside +-5%; B's w1 choice timed
+    in A is 1.10x A's fastest, slower beyond the margin."""
+    from harness.analysis.results import Results
+
+    a = Results(summary=_summary([("w1", "3.13t", "threads", 2, "threads x2", "threads x2, processes x2", 1, True),
+                                  ("w2", "3.13t", "threads", 4, "threads x4", "threads x4", 1, True)]),
+                ratios=_regrets([("w1", "3.13t", "threads", 2, 1.0, float("nan"), float("nan"), "fastest"),
+                                 ("w1", "3.13t", "processes", 2, 1.10, 1.07, 1.13, "greater"),
+                                 ("w2", "3.13t", "threads", 4, 1.0, float("nan"), float("nan"), "fastest")]))
+    b = Results(summary=_summary([("w1", "3.13t", "processes", 2, "processes x2, threads x2", "processes x2, "
+                                   "threads x2", 2, True),
+                                  ("w2", "3.13t", "threads", 4, "threads x4", "threads x4", 1, True)]),
+                ratios=_regrets([("w1", "3.13t", "processes", 2, 1.0, float("nan"), float("nan"), "fastest"),
+                                 ("w1", "3.13t", "threads", 2, 1.02, 1.00, 1.04, "equivalent"),
+                                 ("w2", "3.13t", "threads", 4, 1.0, float("nan"), float("nan"), "fastest")]))
+    got = analysis.reproduce(a, b)
+    assert (got["best_family_agree"], got["best_tied_agree"], got["best_family_n"]) == (0.5, 0.5, 2)
+    assert got["chance_family"] == 0.75  # (1/2 + 1) / 2
+    assert got["tie_sizes_a"] == {1: 2} and got["tie_sizes_b"] == {1: 1, 2: 1}
+    ab, ba = got["regret_a_in_b"], got["regret_b_in_a"]
+    assert (ab["n"], ab["inside"], ab["fastest"], ab["slower"]) == (2, 0.5, 0.5, 0.0)
+    assert (ba["n"], ba["slower"], ba["fastest"]) == (2, 0.5, 0.5)
+    table = got["regrets"].set_index(["chosen_in", "workload"])
+    assert table.loc[("B", "w1"), "option"] == "processes x2" and table.loc[("B", "w1"), "regret"] == 1.10
 
 
 def test_two_best_options_agree_only_when_each_is_tied_with_the_other_runs_fastest():
