@@ -95,8 +95,8 @@ def _flags(cell: WorkloadCell, metric: str, workers, c: Contrast, est: Estimate)
             cores = f"{p} core" + ("s" if p > 1 else "")
             flags.append(f"above {cores}")
             whole = " (its whole CI)" if c.low > p else ""
-            why.append(f"above the {cores} it can use{whole}: not a plain speedup (superlinear, or the sequential "
-                       "reference and the option did not see the same machine)")
+            why.append(f"above the {p} usable {cores[len(str(p)) + 1:]}{whole}: not a plain speedup (superlinear, or "
+                       "the sequential reference and the option did not see the same machine)")
     n = est.rounds if est.paired else c.n_min
     if metric in HEADLINE_METRICS and not math.isnan(c.low) and n < MIN_HEADLINE_ROUNDS:
         unit = "rounds" if est.paired else "processes"

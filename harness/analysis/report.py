@@ -292,8 +292,9 @@ def _method_md(res: Results) -> list[str]:
         "- **Ties and the best option**: an option is *tied with the fastest* only when its *regret* (its "
         "time / the fastest option's on the sweep, paired by round) has its whole 95% CI inside the "
         "margin band. When more than half of a variant's options are tied, or cannot be shown slower "
-        "than the fastest by more than the margin, the headline says *no single best* (with the count) "
-        "instead of naming one; the figures are then those of the option the campaign confirmed.",
+        "than the fastest by more than the margin, the headline says *no single best (k of n)* instead "
+        "of naming one; the figures beside it are those of the option chosen and confirmed all the same "
+        "(the option of the best_speedup row in ratios.csv, `best_strategy` in summary.csv).",
         "- **Per-strategy figures** are read at a worker count fixed in advance (the core count for CPU "
         "work, the largest count for I/O work), not at the best one. Efficiency and Karp-Flatt use "
         "p = min(workers, cores), are empty for p = 1 and for I/O work, and are flagged when outside [0, 1].",
@@ -440,11 +441,10 @@ def readme_headline(res: Results) -> str:
     if others:
         lines.append("Also published, with their tables in results/REPORT.md: "
                      + ", ".join(f"`{h}`" for h in others) + ".")
-    lines.append(f"Ratios with 95% CIs, paired by round where their benchmarks shared rounds; margin "
-                 f"+-{100 * res.margin:g}%; (n.s.): inconclusive; (N rounds): an interval on fewer than 5; "
-                 "(above N cores): not a plain speedup; best option chosen on the sweep, its speedup and gain "
-                 "estimated on fresh rounds. The CIs cover this machine's noise, not another machine's or "
-                 "day's (see results/REPORT.md).")
+    lines.append(f"Ratios with 95% CIs, paired by round; margin +-{100 * res.margin:g}%; (n.s.): inconclusive; "
+                 "(N rounds): a CI on fewer than 5; (above N cores): not a plain speedup; no single best (k of n): "
+                 "k options not told apart from the fastest; speedup and gain of the best option on fresh rounds. "
+                 "The CIs cover this machine's noise, not another machine's (results/REPORT.md).")
     summary = res.summary[res.summary["host"] == newest]
     return "\n".join([*lines, "", markdown_table(headline_table(summary))])
 

@@ -159,15 +159,14 @@ def tie_summary(regrets: pd.DataFrame) -> dict:
 
 
 def best_label(option, ties: dict) -> str:
-    """The headline's best-option cell: the option, or "no single best" with the tie set's size."""
+    """The headline's best-option cell: the option, or "no single best (k of n)" when k of its n options
+    are tied with the fastest or not told apart from it (the figures beside it are still those of the
+    option chosen and confirmed)."""
     if option is None or option[0] is None:
         return "-"
-    text = option_text(option)
     if ties.get("single_best") is False:
-        n, tied, apart = ties["n_options"], ties["tie_size"], ties["n_not_told_apart"]
-        why = f"{tied} of {n} tied" if tied > n / 2 else f"{apart} of {n} not told apart"
-        return f"no single best ({why}; {text} measured)"
-    return text
+        return f"no single best ({max(ties['tie_size'], ties['n_not_told_apart'])} of {ties['n_options']})"
+    return option_text(option)
 
 
 __all__ = ["TIE_COLUMNS", "BestOption", "best_label", "choose", "fastest", "label", "option_text", "regret_terms",
