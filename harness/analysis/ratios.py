@@ -92,11 +92,11 @@ def _flags(cell: WorkloadCell, metric: str, workers, c: Contrast, est: Estimate)
     if metric in SPEEDUP_METRICS and cell.kind != "io" and not math.isnan(c.value):
         p = usable_cores(workers, cell.cores)
         if p and (c.value > p or c.low > p):
-            cores = f"{p} core" + ("s" if p > 1 else "")
-            flags.append(f"above {cores}")
+            unit = "cores" if p > 1 else "core"
+            flags.append(f"above {p} {unit}")
             whole = " (its whole CI)" if c.low > p else ""
-            why.append(f"above the {p} usable {cores[len(str(p)) + 1:]}{whole}: not a plain speedup (superlinear, or "
-                       "the sequential reference and the option did not see the same machine)")
+            why.append(f"above the {p} usable {unit}{whole}: not a plain speedup (superlinear, or the sequential "
+                       "reference and the option did not see the same machine)")
     n = est.rounds if est.paired else c.n_min
     if metric in HEADLINE_METRICS and not math.isnan(c.low) and n < MIN_HEADLINE_ROUNDS:
         unit = "rounds" if est.paired else "processes"
