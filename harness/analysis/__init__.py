@@ -4,10 +4,12 @@ This module is the facade: the public names of the modules below, re-exported. T
 each other directly, never this facade, so the package has no import circle.
 
 - load: raw results -> one row per benchmark (benchmarks_table); values: reading table cells
-- cells, selection, ratios: one workload on one variant, its best option, every ratio in long form
+- cells, pairing, selection, ratios: one workload on one variant, the one estimator of every ratio (paired by
+  round where its benchmarks shared rounds), the best option and its ties, every ratio in long form
 - views: summary, scaling and run metadata pivoted from the ratios
 - claims, flavours, standard, projection: the lecture's claims, build flavours, pyperformance, a projection
-- reproduce: agreement of two result sets; report, plots: REPORT.md, README headline, figures
+- reproduce: agreement of two result sets; report, plots: REPORT.md, README headline, figures;
+  simulate: a drifting machine for the known-truth tests of the production path
 - results (what an analysis produced), pipeline (analyse, regenerate, open_results), cli
 """
 
