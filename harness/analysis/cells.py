@@ -30,6 +30,15 @@ class WorkloadCell:
     options: dict  # (strategy, workers) -> Series of the sweep
     scaling: dict  # (strategy, workers) -> "strong" / "weak" / None
     confirm: dict = field(default_factory=dict)  # the confirmation stage: (strategy, workers) -> Series
+    plan: tuple = (None, None)  # (planned_rounds, plan_reason) of the confirmation, when recorded
+
+    def plan_text(self, used: int) -> str:
+        """How the confirmation's rounds were sized, for a ratio estimated on ``used`` of them."""
+        planned, reason = self.plan
+        if not planned:
+            return ""
+        text = f"{planned} rounds planned before the stage" + (f" ({reason})" if reason else "")
+        return text if used >= planned else f"{used} of {text}"
 
     @property
     def sequential_option(self) -> tuple | None:
@@ -86,6 +95,8 @@ def workload_cells(raw: pd.DataFrame) -> dict:
         if cell is not None:
             opt = (rec["strategy"], int(rec["workers"]))
             cell.confirm[opt] = _series(rec, opt, md.CONFIRM)
+            if rec.get("planned_rounds") is not None and rec["planned_rounds"] == rec["planned_rounds"]:
+                cell.plan = (int(rec["planned_rounds"]), text_or_none(rec.get("plan_reason")))
     return out
 
 

@@ -157,9 +157,11 @@ def slowdown_rows(cell: WorkloadCell, base: WorkloadCell, margin: float) -> list
     confirmed = _confirmed_references(cell, base)
     if confirmed is not None:
         mine, theirs = confirmed
-        return [ratio_row(cell, cell.sequential_option or ("sequential", 1), "slowdown", theirs.label,
-                          estimate([(mine, 1), (theirs, -1)]), len(mine), len(theirs), margin,
-                          f"sequential references measured in {len(mine)} confirmation processes")]
+        est = estimate([(mine, 1), (theirs, -1)])
+        selection = _join("sequential references measured side by side in the confirmation rounds",
+                          cell.plan_text(est.rounds))
+        return [ratio_row(cell, cell.sequential_option or ("sequential", 1), "slowdown", theirs.label, est,
+                          len(mine), len(theirs), margin, selection)]
     seq, base_seq = cell.sequential, base.sequential
     if seq is None or base_seq is None:
         return []
@@ -193,13 +195,18 @@ def best_option_rows(cell: WorkloadCell, base: WorkloadCell | None, margin: floa
             est = estimate([(best.reference, 1), (best.estimating, -1)])
             note = best.reference_note
         rows.append(ratio_row(cell, best.option, "best_speedup", best.reference.label, est, best.n_processes,
-                              len(best.reference), margin, best.selection, note))
+                              len(best.reference), margin, _join(best.selection, _plan(cell, est)), note))
     if base is not None and base.variant != cell.variant and best.baseline_estimating is not None:
         est = estimate([(best.baseline_estimating, 1), (best.estimating, -1)])
         rows.append(ratio_row(cell, best.option, "gain_best", best.baseline_estimating.label, est,
                               best.n_processes, len(best.baseline_estimating), margin,
-                              _join(best.selection, best.baseline_note)))
+                              _join(best.selection, _plan(cell, est), best.baseline_note)))
     return rows
+
+
+def _plan(cell: WorkloadCell, est: Estimate) -> str:
+    """The confirmation's plan, for an estimate paired on its rounds ('' otherwise)."""
+    return cell.plan_text(est.rounds) if est.paired and est.rounds else ""
 
 
 def regret_rows(cell: WorkloadCell, margin: float) -> list[dict]:

@@ -106,6 +106,7 @@ def test_the_headline_ratios_come_from_the_confirmation_rounds_paired_by_round(c
                            _round_means(raw, "3.13", "cpu_sum_squares/sequential/1/confirm"))
     assert (slow["value"], slow["ci_low"], slow["ci_high"]) == pytest.approx(want, rel=1e-4)
     assert (slow["estimator"], slow["n_processes"], slow["df"], slow["note"], slow["flag"]) == ("paired", 6, 5, "", "")
+    assert slow["selection"].endswith("; 6 rounds planned before the stage (synthetic: fixed)")
     assert _one(r, workload="cpu_sum_squares", variant="3.13t", metric="slowdown_sweep")["n_processes"] == 3
     best = _one(r, workload="cpu_sum_squares", variant="3.13t", metric="best_speedup")
     name = f"cpu_sum_squares/{best['strategy']}/{best['workers']}/confirm"
