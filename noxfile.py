@@ -129,6 +129,20 @@ def bench_all(session: nox.Session) -> None:
     session.log("next: nox -s analysis")
 
 
+@nox.session(name="why", python=False, requires=[f"venv-{b}" for b in BUILDS], default=False)
+def why(session: nox.Session) -> None:
+    """Where the extra CPU of N workers goes, by perf profiles (args after -- go to harness.profile)."""
+    import subprocess
+
+    pythons = [f"--python={v}={_python_of(session, v)}" for v in REGISTRY]
+    # On the host Python, where perf runs; exit status 2 (bad input, perf missing) is passed on as is.
+    status = subprocess.call([sys.executable, "-m", "harness.profile", *session.posargs, *pythons])
+    if status == 2:
+        sys.exit(2)
+    if status:
+        session.error(f"harness.profile exited with status {status}")
+
+
 PYPERFORMANCE = f"pyperformance=={pyperformance_lens.PYPERFORMANCE_VERSION}"
 
 
