@@ -111,8 +111,8 @@ def test_a_real_profile_end_to_end(ft_python, perf_ok, tmp_path, call_graph):
     assert sorted(p.name for p in host.iterdir()) == ["profiles"]  # no timing file is written
     folder = host / "profiles" / "pitfall_lock_shared"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        f"3.13t-{s}.{x}" for s in ("sequential-1", "threads-2") for x in ("folded", "svg", "json")) + [
-        "3.13t-threads-2-diff.svg"]
+        [f"3.13t-{s}.{x}" for s in ("sequential-1", "threads-2") for x in ("folded", "svg", "json")]
+        + ["3.13t-threads-2-diff.svg"])
     for svg in folder.glob("*.svg"):
         ET.parse(svg)
     doc = json.loads((folder / "3.13t-threads-2.json").read_text())

@@ -7,11 +7,13 @@ the category its mechanism predicts, and its private twin must have little extra
 
   global, classattr  the worker threads take references to one list owned by the main thread:
                      the shared (atomic) reference count, ``_Py_DecRefShared``/``_Py_TryIncref*``
-  attrs              every worker reads and writes one instance: its shared reference count
+  attrs              every worker reads and writes one instance: its shared reference count and,
+                     when the threads overlap, the per-object lock of its attribute writes
   lock               one threading.Lock: its reference count (each ``with`` binds ``lock.__enter__``)
                      and, when the threads overlap, PyMutex's spinning and parking
-  list               appends to one list: its storage, shared, is freed through QSBR (late), so
-                     resizes reach for fresh memory (mimalloc, page faults), or its critical section
+  list               appends to one list: its critical section when the threads overlap; else its
+                     storage, shared, is freed through QSBR (late), so resizes reach for fresh
+                     memory (mimalloc, page faults)
 
 A growth counts when it exceeds two standard deviations of the sample counts (Poisson), so the
 assertions hold on a quiet machine and on a busy one where the two threads share a core (there
@@ -33,10 +35,12 @@ import pytest
 from harness.profile import record
 
 REPO = Path(__file__).resolve().parents[2]
-PREDICTED = {  # pattern -> (categories where the largest growth may be, the category that must grow)
-    "global": ({"refcount", "objects"}, "refcount"),
-    "classattr": ({"refcount", "objects"}, "refcount"),
-    "attrs": (None, "refcount"),
+# pattern -> (categories where the largest growth may be, categories of which one at least must grow);
+# which of them it is depends on whether the two threads run at once or share a core (a busy machine)
+PREDICTED = {
+    "global": ({"refcount", "objects"}, {"refcount"}),
+    "classattr": ({"refcount", "objects"}, {"refcount"}),
+    "attrs": (None, {"refcount", "locks"}),
     "lock": ({"locks", "refcount"}, None),
     "list": ({"alloc", "kernel", "locks"}, None),
 }
@@ -86,8 +90,8 @@ def test_a_shared_pattern_puts_its_extra_cpu_where_its_mechanism_says(profiles, 
         gained, noise = growth(doc, largest(doc))
         assert gained > noise, f"{largest(doc)} grew by {gained} samples, within the noise (+-{noise:.0f}): {table}"
     if must_grow is not None:
-        gained, noise = growth(doc, must_grow)
-        assert gained > noise, f"{must_grow} grew by {gained} samples, within the noise (+-{noise:.0f}): {table}"
+        grown = [c for c in must_grow if growth(doc, c)[0] > growth(doc, c)[1]]
+        assert grown, f"none of {must_grow} grew beyond the noise: {table}"
 
 
 @pytest.mark.slow
