@@ -6,7 +6,8 @@ Pipeline (``python -m harness.analysis [--raw results/raw] [--out results] [--ma
     benchmarks_table  -> results/benchmarks.csv   (per-benchmark statistics over processes)
     ratios_table      -> results/ratios.csv       (every ratio: one row, CI, verdict)
     summary_table     -> results/summary.csv      (ratios pivoted per host x workload x variant)
-    scaling_table     -> results/scaling.csv      (every strategy x workers point, "why" lens)
+    scaling_table     -> results/scaling.csv      (every strategy x workers point, "why" lens; a
+                         contended point's cause from raw/<host>/profiles/summary.csv, nox -s why)
     lecture_claims    -> results/claims.csv       (confirmed / refuted / inconclusive)
     flavours.compare  -> results/flavours.csv     (plain vs optimized builds of one machine)
     rerun_agreement   -> results/reproducibility.csv (a rerun in results/reruns/raw/<host>-rerun)
@@ -33,6 +34,7 @@ from harness.analysis.reproduce import reproduce
 from harness.analysis.results import Results
 from harness.analysis.stats import MARGIN
 from harness.analysis.views import run_metadata, scaling_table, summary_table
+from harness.profile import outputs as profile_outputs
 
 
 def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
@@ -40,10 +42,11 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
     """Every table from one raw directory (``host``: of that host alone), nothing written."""
     raw = load_raw(raw_dir, keep_flagged, host)
     ratios = ratios_table(raw, margin)
+    profiles = [r for r in profile_outputs.read_summary(raw_dir) if host is None or r["host"] == host]
     res = Results(raw=raw, benchmarks=benchmarks_table(raw), ratios=ratios,
                   summary=summary_table(raw, ratios, margin),
-                  scaling=scaling_table(raw, ratios, margin), metadata=run_metadata(raw),
-                  margin=margin)
+                  scaling=scaling_table(raw, ratios, margin, profile_outputs.causes_of(profiles)),
+                  metadata=run_metadata(raw), margin=margin, profiles=profiles)
     res.claims = lecture_claims(ratios, margin)
     res.flavours = flavours.compare(ratios, res.metadata, flavours.machine_ids(raw_dir), margin)
     suite = standard.load(raw_dir)

@@ -8,6 +8,7 @@ computes (the known-truth table of the method section runs harness.analysis.simu
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -333,7 +334,7 @@ def write_report(res: Results, path: str | Path) -> Path:
            "Precision reached (95% CI half-width of the mean over processes), runs flagged for "
            "foreign load, busy cores and peak memory of the process tree, per strategy (busy "
            "cores and tree memory are empty for results recorded before they existed).", "",
-           markdown_table(hygiene_table(res)), ""]
+           markdown_table(hygiene_table(res)), "", *profiles_md(res, path)]
     bad = failures_table(res.benchmarks)
     if len(bad):
         out += ["## Benchmarks not measured", "", markdown_table(bad), ""]
@@ -356,6 +357,20 @@ def write_report(res: Results, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out))
     return path
+
+
+def profiles_md(res: Results, path: Path) -> list[str]:
+    """Where the extra CPU of N workers goes, from the profiles of ``nox -s why`` (none: no section)."""
+    if not res.profiles:
+        return []
+    from harness.profile import text
+
+    base = os.path.relpath(res.profiles[0]["results_dir"], path.parent)
+    return ["## Where the extra CPU goes (profiles)", "",
+            "`nox -s why` profiles a workload's task list with perf, sequentially and at N workers, and splits "
+            "the extra CPU of the N-worker run by category (docs/why.md). Attributions on the machine named, "
+            "not timings: the profiled runs are not the campaign's.", "",
+            text.markdown(res.profiles, "" if base == "." else base + "/"), ""]
 
 
 def reruns_md(res: Results) -> list[str]:

@@ -31,6 +31,7 @@ class Results:
     standard_placement: pd.DataFrame | None = None  # where each ftbench workload sits among them
     projection: pd.DataFrame | None = None  # projected break-even cores (harness.analysis.projection)
     reruns: list = field(default_factory=list)  # (host, rerun host, reproduce() of the two)
+    profiles: list = field(default_factory=list)  # rows of raw/<host>/profiles/summary.csv (nox -s why)
     figures: list = field(default_factory=list)
     report: Path | None = None
     margin: float = MARGIN

@@ -231,7 +231,7 @@ REFERENCE = {"value": 1.0, "ci_low": math.nan, "ci_high": math.nan, "significant
 
 
 def scaling_table(raw: pd.DataFrame, ratios: pd.DataFrame | None = None,
-                  margin: float = MARGIN) -> pd.DataFrame:
+                  margin: float = MARGIN, causes: dict | None = None) -> pd.DataFrame:
     """Every (host, workload, variant, strategy, workers) point, with what explains it.
 
     speedup (or weak-scaling efficiency t(1)/t(N) when the benchmark ran with --scaling weak)
@@ -239,7 +239,8 @@ def scaling_table(raw: pd.DataFrame, ratios: pd.DataFrame | None = None,
     baseline sequential time; efficiency and Karp-Flatt with p = min(workers, cores) (empty for
     p = 1 and I/O work; flagged outside [0, 1]); from the run metadata where recorded: busy cores,
     CPU per unit of work relative to sequential (busy cores / speedup), the "why" verdict and MB
-    of peak process-tree memory per unit of speedup.
+    of peak process-tree memory per unit of speedup. ``causes`` (from the profiles of ``nox -s why``,
+    :func:`harness.profile.outputs.causes`) extends a "contended" verdict with where its extra CPU goes.
     """
     if ratios is None:
         ratios = ratios_table(raw, margin)
@@ -247,9 +248,17 @@ def scaling_table(raw: pd.DataFrame, ratios: pd.DataFrame | None = None,
     bench = bench[bench["status"] == "ok"]
     rows = [_scaling_row(rec, ratios) for rec in bench.to_dict("records")]
     df = pd.DataFrame(rows, columns=SCALING_COLUMNS)
+    if causes:
+        df["why"] = [_with_cause(why, causes.get((r.host, r.workload, r.variant, r.strategy, int(r.workers))))
+                     for why, r in zip(df["why"], df.itertuples(), strict=True)]
     for col in [c for c in df.columns if c.endswith("_significant")]:
         df[col] = df[col].astype("boolean")
     return sort_rows(df)
+
+
+def _with_cause(why, cause: str | None):
+    """'contended: 58% of the extra CPU in reference counting, top: ...' where a profile names the cause."""
+    return f"{why}: {cause}" if why == "contended" and cause else why
 
 
 def _scaling_row(rec: dict, ratios: pd.DataFrame) -> dict:

@@ -108,18 +108,23 @@ def write_summary(root: Path) -> Path:
 
 
 def read_summary(raw_root: str | Path) -> list[dict]:
-    """Every host's ``profiles/summary.csv`` under ``raw_root`` (``results/raw``), rows as dicts of text."""
+    """Every host's ``profiles/summary.csv`` under ``raw_root`` (``results/raw``), rows as dicts of text.
+
+    Each row also says ``results_dir``, the directory its ``profile`` path is relative to.
+    """
     rows = []
     for path in sorted(Path(raw_root).glob(f"*/{PROFILES}/{SUMMARY}")):
         with open(path, newline="") as f:
-            rows.extend(csv.DictReader(f))
+            rows.extend({**row, "results_dir": str(path.parents[3])} for row in csv.DictReader(f))
     return rows
 
 
-def causes(raw_root: str | Path) -> dict[tuple, str]:
+def causes_of(rows: list[dict]) -> dict[tuple, str]:
     """(host, workload, variant, strategy, workers) -> the profile's cause, for profiles that name one."""
-    out = {}
-    for row in read_summary(raw_root):
-        if row.get("cause"):
-            out[(row["host"], row["workload"], row["variant"], row["strategy"], int(row["workers"]))] = row["cause"]
-    return out
+    return {(r["host"], r["workload"], r["variant"], r["strategy"], int(r["workers"])): r["cause"]
+            for r in rows if r.get("cause")}
+
+
+def causes(raw_root: str | Path) -> dict[tuple, str]:
+    """:func:`causes_of` every summary under ``raw_root``."""
+    return causes_of(read_summary(raw_root))

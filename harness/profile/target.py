@@ -48,11 +48,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def catalogue() -> dict:
     """What the driver may ask for: each workload's kind, tags, strategies (runnable here) and sizes."""
+    from harness.measure.strategies import unavailable_reason
     from harness.measure.workload import discover
 
     out = {}
     for name, w in discover().items():
-        runnable = [s for s in w.strategies if not w.not_applicable_reason(s)]
+        # the workload's own declaration, then whether this interpreter offers the strategy at all
+        runnable = [s for s in w.strategies if not (w.not_applicable_reason(s) or unavailable_reason(s))]
         out[name] = {"kind": w.kind, "tags": list(w.tags), "strategies": runnable, "sizes": list(w.sizes),
                      "default_suite": w.in_default_suite, "needs_server": w.needs_server}
     return out
