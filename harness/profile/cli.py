@@ -190,9 +190,9 @@ def _unprofiled_wall(command: list[str], env: dict) -> float:
     """Seconds between the marks of the same run without perf (the overhead's denominator)."""
     with tempfile.TemporaryDirectory(prefix="ftbench-why-") as tmp:
         marks = os.path.join(tmp, "marks.json")
-        r = subprocess.run([*command, marks], capture_output=True, text=True, env=env, timeout=record.TIMEOUT)
-        if r.returncode != 0:
-            raise record.RunFailed((r.stderr.strip().splitlines() or [f"exit status {r.returncode}"])[-1])
+        returncode, stderr = record.run_group([*command, marks], env, record.TIMEOUT)
+        if returncode != 0:
+            raise record.RunFailed((stderr.strip().splitlines() or [f"exit status {returncode}"])[-1])
         with open(marks) as f:
             m = json.load(f)
     return (m["end_ns"] - m["start_ns"]) / 1e9

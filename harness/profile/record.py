@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -140,9 +141,10 @@ def record(command: list[str], env: dict[str, str], settings: Settings, perf: st
                "--", *command, marks_path]
         pids: set[int] = set()
         try:
-            r = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=timeout)
-            if r.returncode != 0 or not os.path.exists(marks_path):
-                raise RunFailed(_last_error(r.stderr) or f"exit status {r.returncode}")
+            returncode, stderr = run_group(cmd, run_env, timeout)
+            if returncode != 0 or not os.path.exists(marks_path):
+                pids |= _task_pids(perf, data, perf_env)
+                raise RunFailed(_last_error(stderr) or f"exit status {returncode}")
             with open(marks_path) as f:
                 marks = json.load(f)
             pids.add(int(marks["pid"]))
@@ -155,6 +157,32 @@ def record(command: list[str], env: dict[str, str], settings: Settings, perf: st
         finally:
             _remove_jit_files(pids)
     return Recording(samples, marks, everything, lost)
+
+
+def run_group(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
+    """(exit status, stderr) of ``cmd`` run in a process group of its own, all of which a timeout kills.
+
+    The group holds perf, the target and whatever the target started (a process pool): nothing of
+    a run that hangs outlives it.
+    """
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+                          start_new_session=True) as p:
+        try:
+            _, stderr = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            raise RunFailed(f"timed out after {timeout:g} s") from None
+    return p.returncode, stderr
+
+
+def _task_pids(perf: str, data: str, env: dict[str, str]) -> set[int]:
+    """The processes a (failed) recording saw, from its task events; empty when there is nothing to read."""
+    if not os.path.exists(data):
+        return set()
+    r = subprocess.run([perf, "script", "-i", data, "-F", "pid", "--show-task-events"], capture_output=True,
+                       text=True, env=env, timeout=TIMEOUT)
+    return {int(m[1]) for m in map(PID_AT_START.match, r.stdout.splitlines()) if m}
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> str:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -127,3 +128,20 @@ def test_a_real_profile_end_to_end(ft_python, perf_ok, tmp_path, call_graph):
     if call_graph == "dwarf":  # whole stacks: thread start, Python functions, C functions
         assert "py::_lock:" in folded and "start_thread" in folded
     assert "why:" in r.stdout and "sampling: 1999 Hz cpu-clock" in r.stdout
+
+
+def test_a_run_that_hangs_is_killed_with_everything_it_started(tmp_path):
+    pidfile = tmp_path / "child.pid"
+    code = ("import subprocess, sys, time\n"
+            "p = subprocess.Popen(['sleep', '60'])\n"
+            f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
+            "time.sleep(60)\n")
+    with pytest.raises(record.RunFailed, match="timed out after 1 s"):
+        record.run_group([sys.executable, "-c", code], dict(os.environ), timeout=1)
+    child = int(pidfile.read_text())
+    for _ in range(50):
+        if not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the run's child {child} outlived the timeout")
