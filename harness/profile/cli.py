@@ -251,9 +251,12 @@ def profile_job(args: argparse.Namespace, host: str, job: Job, settings: record.
                f"{one.profile.cpu_s:.3f} s CPU in {one.profile.samples} samples ({rate})")
     _write_run(directory, name, many, f"{job.workload} on {job.variant}: {job.strategy} x{job.workers}",
                f"{many.profile.cpu_s:.3f} s CPU in {many.profile.samples} samples ({rate})")
+    source = many.recording.marks.get("workload_file", "")
     write_atomic(directory / f"{name}-diff.svg", flamegraph.render(
-        stacks.fold(many.recording.samples), f"{job.workload} on {job.variant}: {job.strategy} x{job.workers} "
-        "against sequential", f"extra CPU {x.extra_s:+.3f} s: {x.note()}", baseline=stacks.fold(one.recording.samples)))
+        stacks.rooted_at(stacks.fold(many.recording.samples), source),
+        f"{job.workload} on {job.variant}: {job.strategy} x{job.workers} against sequential, from the workload's "
+        "functions", f"extra CPU {x.extra_s:+.3f} s: {x.note()}",
+        baseline=stacks.rooted_at(stacks.fold(one.recording.samples), source)))
     outputs.write_run(directory, seq_name, _document(args, host, job, "sequential", 1, one, settings))
     doc = _document(args, host, job, job.strategy, job.workers, many, settings)
     doc |= {"extra": x.to_json(), "sequential_overhead": one.overhead, "sequential_busy_cores": one.busy_cores,

@@ -6,8 +6,8 @@ Python ones found render cProfile or their own sampler's data). The layout is th
 the root at the bottom, a frame as wide as its CPU, children left to right by name, a tooltip
 (``<title>``) per frame with its CPU. Colours say the category of the frame's own symbol
 (:mod:`harness.profile.categories`), with a legend; in the differential graph the widths are the
-N-worker run's and the colour says how much CPU the frame gained (red) or lost (blue) against
-the sequential run. Stdlib only.
+N-worker run's and the colour says how much CPU the frame itself (not its callees) gained (red) or
+lost (blue) against the sequential run. Stdlib only.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from harness.profile.stacks import Frame
 WIDTH = 1200  # px
 ROW = 16  # px per stack level
 PAD = 10
-HEADER = 56  # title, subtitle and legend
+HEADER = 72  # title, subtitle and two rows of legend
 MIN_PX = 0.3  # narrower frames are not drawn (their CPU still counts in their parents)
 CHAR_PX = 6.6  # average glyph width at 11 px
 COLOURS = {  # category -> fill
@@ -93,20 +93,20 @@ def _diff_colour(delta: int, scale: int) -> str:
     return f"rgb(230,{fade},{fade})" if delta > 0 else f"rgb({fade},{fade},230)"
 
 
-def _paths(node: Node, prefix: tuple = ()) -> dict[tuple, int]:
-    out = {}
+def _self_values(node: Node, prefix: tuple = ()) -> dict[tuple, int]:
+    """path -> CPU of the frame itself (its value less its children's): where the CPU is spent."""
+    out = {prefix: node.value - sum(c.value for c in node.children.values())}
     for child in node.children.values():
-        key = (*prefix, child.name)
-        out[key] = child.value
-        out.update(_paths(child, key))
+        out.update(_self_values(child, (*prefix, child.name)))
     return out
 
 
 def render(folded: Counter, title: str, subtitle: str = "", baseline: Counter | None = None) -> str:
     """The SVG text of a flame graph; with ``baseline``, the differential one (colour = CPU gained or lost)."""
     root = tree(folded)
-    before = _paths(tree(baseline)) if baseline is not None else None
-    after = _paths(root) if before is not None else None
+    # differential: a frame's colour is the change of its own CPU (not its children's), scaled to the largest
+    before = _self_values(tree(baseline)) if baseline is not None else None
+    after = _self_values(root) if before is not None else None
     scale = max((abs(after.get(k, 0) - before.get(k, 0)) for k in {*after, *before}), default=0) if after else 0
     levels = root.depth()
     height = HEADER + levels * ROW + 2 * PAD
@@ -126,9 +126,9 @@ def render(folded: Counter, title: str, subtitle: str = "", baseline: Counter | 
         share = node.value / root.value if root.value else 0.0
         tip = f"{node.name}: {node.value / 1e6:.1f} ms CPU ({share:.1%})"
         if before is not None:
-            delta = node.value - before.get(path, 0) if path else root.value - baseline_total
+            delta = after[path] - before.get(path, 0)
             fill = _diff_colour(delta, scale)
-            tip += f", {delta / 1e6:+.1f} ms against the baseline"
+            tip += f", its own CPU {delta / 1e6:+.1f} ms against the baseline"
         else:
             fill = COLOURS[frame_category(node.name)] if path else "#e0e0e0"
         parts.append(f'<g><title>{html.escape(tip)}</title><rect x="{x:.2f}" y="{y}" width="{width:.2f}" '
@@ -144,7 +144,6 @@ def render(folded: Counter, title: str, subtitle: str = "", baseline: Counter | 
             draw(child, x, level + 1, (*path, name))
             x += child.value * unit
 
-    baseline_total = sum(baseline.values()) if baseline is not None else 0
     draw(root, PAD, 0, ())
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -153,12 +152,15 @@ def render(folded: Counter, title: str, subtitle: str = "", baseline: Counter | 
 def _legend(differential: bool) -> str:
     if differential:
         return (f'<text x="{PAD}" y="50">width: CPU of the N-worker run; '
-                '<tspan fill="rgb(230,64,64)">red: CPU gained</tspan>, '
-                '<tspan fill="rgb(64,64,230)">blue: CPU lost</tspan> against the sequential run</text>')
-    items, x = [], PAD
+                '<tspan fill="rgb(230,64,64)">red: CPU of the frame itself gained</tspan>, '
+                '<tspan fill="rgb(64,64,230)">blue: lost</tspan> against the sequential run</text>')
+    items, x, y = [], PAD, 41
     for key in (*categories.CATEGORIES, "python"):
         label = categories.LABELS.get(key, "Python function")
-        items.append(f'<rect x="{x}" y="41" width="10" height="10" fill="{COLOURS[key]}"/>'
-                     f'<text x="{x + 13}" y="50">{html.escape(label)}</text>')
-        x += 20 + int(len(label) * CHAR_PX)
+        width = 24 + int(len(label) * (CHAR_PX + 0.6))
+        if x + width > WIDTH - PAD:  # next row
+            x, y = PAD, y + 15
+        items.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLOURS[key]}"/>'
+                     f'<text x="{x + 13}" y="{y + 9}">{html.escape(label)}</text>')
+        x += width
     return "".join(items)

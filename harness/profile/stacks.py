@@ -106,6 +106,25 @@ def fold(samples: Iterable[Sample]) -> Counter:
     return out
 
 
+OUTSIDE = "[outside the workload's code]"
+
+
+def rooted_at(folded: Counter, filename: str) -> Counter:
+    """Folded stacks cut to start at their outermost Python frame of ``filename`` (the workload's file).
+
+    A sequential run and an N-worker run reach the same task functions through different roots (the
+    main thread; a pool's threads or processes): cut there, their stacks compare frame by frame.
+    Stacks that never enter the file (pool plumbing, waits) go whole under :data:`OUTSIDE`.
+    """
+    out: Counter = Counter()
+    suffix = ":" + filename
+    for stack, weight in folded.items():
+        frames = stack.split(";")
+        first = next((i for i, f in enumerate(frames) if f.startswith(PYTHON_PREFIX) and f.endswith(suffix)), None)
+        out[";".join(frames[first:]) if first is not None and filename else f"{OUTSIDE};{stack}"] += weight
+    return out
+
+
 def folded_text(folded: Counter) -> str:
     """One ``stack weight`` line per stack, heaviest first (the weight in ns of CPU)."""
     return "".join(f"{stack} {weight}\n" for stack, weight in sorted(folded.items(), key=lambda kv: (-kv[1], kv[0])))

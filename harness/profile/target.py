@@ -82,7 +82,14 @@ def run(args: argparse.Namespace) -> dict:
     perf_command(control, "disable")
     workload.check(tasks, results, shared)  # raises CheckFailed: a wrong run is never profiled
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-    return {"pid": os.getpid(), "start_ns": start, "end_ns": end, "tasks": len(tasks), "gil_enabled": gil}
+    return {"pid": os.getpid(), "start_ns": start, "end_ns": end, "tasks": len(tasks), "gil_enabled": gil,
+            "workload_file": _source_file(workload.task)}
+
+
+def _source_file(fn) -> str:
+    """The file of the workload's task function, as CPython's perf support names it (its code's co_filename)."""
+    code = getattr(fn, "__code__", None) or getattr(getattr(fn, "func", None), "__code__", None)
+    return code.co_filename if code is not None else ""
 
 
 def perf_command(control: str | None, command: str) -> None:

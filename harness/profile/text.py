@@ -56,12 +56,15 @@ def markdown(rows: list[dict], link_base: str = "") -> str:
         profile = first["profile"].removesuffix(".json")
         out += [f"**{workload}** on {variant}, {strategy} x{workers} against sequential ({host}): "
                 f"{first['cause'] or first['note']}", "",
-                f"| category | CPU 1 worker (s) | CPU {workers} workers (s) | extra (s) | share of the extra |",
-                "|---|---:|---:|---:|---:|"]
+                f"| category | CPU 1 worker (s) | CPU {workers} workers (s) | extra (s) | share of the extra "
+                "| top C function of the extra | top Python function of the extra |",
+                "|---|---:|---:|---:|---:|---|---|"]
         for row in sorted(group, key=lambda r: categories.CATEGORIES.index(r["category"])):
             enough = str(row["enough_samples"]) == "True"
+            c, py = (f"`{row['top_c_function']}`" if row["top_c_function"] else "",
+                     row["top_python_function"]) if enough else ("", "")
             out.append(f"| {row['label']} | {_num(row['cpu_1_s'], '.3f')} | {_num(row['cpu_n_s'], '.3f')} | "
-                       f"{_num(row['extra_s'], '+.3f')} | {_share(row['share'], enough)} |")
+                       f"{_num(row['extra_s'], '+.3f')} | {_share(row['share'], enough)} | {c} | {py} |")
         out += ["", f"Sampled with {first['event']} at {first['frequency_hz']} Hz ({first['call_graph']} call "
                     f"stacks): {first['samples_1']} and {first['samples_n']} samples, {first['lost_samples']} lost; "
                     f"sampling overhead x{_num(first['overhead_1'], '.2f')} and x{_num(first['overhead_n'], '.2f')} "

@@ -79,9 +79,11 @@ def test_the_differential_flame_graph_colours_growth_red_and_loss_blue():
                       "py::main:/x/a.py;_PyEval_EvalFrameDefault": 60_000_000,
                       "py::main:/x/a.py;_PyMutex_LockTimed;__schedule_[k]": 20_000_000})
     rects = _rects(flamegraph.render(FOLDED, "diff", baseline=before))
-    red, blue = rects["_Py_DecRefShared"].get("fill"), rects["_PyMutex_LockTimed"].get("fill")
-    assert red.startswith("rgb(230,") and blue.endswith(",230)")
-    assert red == "rgb(230,64,64)"  # the largest change has the full colour
+    red, blue = rects["_Py_DecRefShared"].get("fill"), rects["__schedule_[k]"].get("fill")
+    assert red == "rgb(230,64,64)"  # the largest change (+25 ms) has the full colour
+    assert blue.endswith(",230)") and blue != "rgb(64,64,230)"  # -10 ms: a lighter blue
+    assert rects["_PyMutex_LockTimed"].get("fill") == "#e0e0e0"  # its own CPU did not change: its callee's did
+    assert rects["_PyEval_EvalFrameDefault"].get("fill") == "#e0e0e0"
 
 
 def test_frame_category_of_folded_labels():
@@ -138,8 +140,8 @@ def test_the_report_text_shows_too_few_samples_and_links_the_flame_graphs(tmp_pa
     outputs.write_run(root / "w", "3.13t-threads-2", _document())
     outputs.write_summary(root)
     md = text.markdown(outputs.read_summary(tmp_path / "raw"))
-    assert "| reference counting | 0.020 | 0.130 | +0.110 | 100% |" in md
-    assert "| locks and critical sections | 0.000 | 0.000 | +0.000 | too few samples (< 20) |" in md
+    assert "| reference counting | 0.020 | 0.130 | +0.110 | 100% | `_Py_DecRefShared` | g at w.py |" in md
+    assert "| locks and critical sections | 0.000 | 0.000 | +0.000 | too few samples (< 20) |  |  |" in md
     assert "(raw/h1/profiles/w/3.13t-sequential-1.svg)" in md and "(raw/h1/profiles/w/3.13t-threads-2-diff.svg)" in md
     assert "999 Hz" in md and "x1.02 and x1.05" in md
 

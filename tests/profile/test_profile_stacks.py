@@ -65,3 +65,14 @@ def test_fold_is_root_first_with_kernel_tags_and_round_trips(tmp_path):
 def test_a_semicolon_in_a_symbol_cannot_split_a_folded_frame():
     s = stacks.Sample(1, 1, 0, 5, (stacks.Frame("operator;odd", "/x.so"),))
     assert stacks.fold([s]) == Counter({"operator:odd": 5})
+
+
+def test_stacks_rooted_at_the_workload_compare_across_thread_roots():
+    seq = Counter({"_start;main;py::sequential:/h/strategies.py;py::run_task:/w/x.py;py::f:/w/x.py;Py_DECREF": 5,
+                   "_start;main;py::wait:/lib/threading.py": 1})
+    par = Counter({"clone3;start_thread;py::_worker:/lib/thread.py;py::run_task:/w/x.py;py::f:/w/x.py;Py_DECREF": 9})
+    assert stacks.rooted_at(seq, "/w/x.py") == Counter({
+        "py::run_task:/w/x.py;py::f:/w/x.py;Py_DECREF": 5,
+        f"{stacks.OUTSIDE};_start;main;py::wait:/lib/threading.py": 1})
+    assert stacks.rooted_at(par, "/w/x.py") == Counter({"py::run_task:/w/x.py;py::f:/w/x.py;Py_DECREF": 9})
+    assert stacks.rooted_at(par, "") == Counter({f"{stacks.OUTSIDE};{next(iter(par))}": 9})
