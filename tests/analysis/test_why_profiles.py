@@ -52,7 +52,7 @@ def test_a_contended_point_with_a_profile_names_its_cause(tmp_path):
         "contended: 100% of the extra CPU in reference counting")
     report = (tmp_path / "REPORT.md").read_text()
     assert "## Where the extra CPU goes (profiles)" in report
-    assert "| reference counting | 0.020 | 0.130 | +0.110 | 100% |" in report
+    assert "| reference counting | 0.020 | 0.130 | +0.110 | 100% | `_Py_DecRefShared` | g at w.py |" in report
     assert "(raw/h/profiles/cpu_sum_squares/3.13t-processes-2-diff.svg)" in report
 
 
