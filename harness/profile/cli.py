@@ -239,12 +239,19 @@ def _write_run(directory: Path, name: str, run: Run, title: str, subtitle: str) 
 
 
 def profile_job(args: argparse.Namespace, host: str, job: Job, settings: record.Settings) -> str:
-    """Profile one workload on one variant, write its files; the console table."""
-    directory = outputs.profiles_dir(args.results, host) / job.workload
-    directory.mkdir(parents=True, exist_ok=True)
+    """Profile one workload on one variant (sequential, then N workers), write its files; the console table."""
     one = profile_run(args, job, "sequential", 1, settings)
     many = profile_run(args, job, job.strategy, job.workers, settings)
     x = attribution.extra(one.profile, many.profile)
+    directory = outputs.profiles_dir(args.results, host) / job.workload
+    write_outputs(directory, args, host, job, settings, one, many, x)
+    return console_table(directory, job, settings, one, many, x)
+
+
+def write_outputs(directory: Path, args, host: str, job: Job, settings, one: Run, many: Run,
+                  x: attribution.Extra) -> None:
+    """The folded stacks, flame graphs and JSON of both runs, and the differential flame graph."""
+    directory.mkdir(parents=True, exist_ok=True)
     seq_name, name = outputs.stem(job.variant, "sequential", 1), outputs.stem(job.variant, job.strategy, job.workers)
     rate = f"{settings.frequency} Hz {record.EVENT}, {settings.call_graph} call stacks"
     _write_run(directory, seq_name, one, f"{job.workload} on {job.variant}: sequential",
@@ -262,15 +269,21 @@ def profile_job(args: argparse.Namespace, host: str, job: Job, settings: record.
     doc |= {"extra": x.to_json(), "sequential_overhead": one.overhead, "sequential_busy_cores": one.busy_cores,
             "sequential_lost": one.recording.lost, "option_from": job.origin}
     outputs.write_run(directory, name, doc)
+
+
+def console_table(directory: Path, job: Job, settings, one: Run, many: Run, x: attribution.Extra) -> str:
+    """The table printed for one job: categories, idle cores, why, top functions, how it was sampled."""
+    name = outputs.stem(job.variant, job.strategy, job.workers)
     usable = min(job.workers, os.cpu_count() or 1)
     idle = (max(0.0, 1 - one.busy_cores), max(0.0, usable - many.busy_cores))
     overhead = " and ".join(f"x{r.overhead:.2f}" if r.overhead else "not measured" for r in (one, many))
-    sampling = (f"{rate}; {one.profile.samples} and {many.profile.samples} samples in the runs "
-                f"({one.recording.lost + many.recording.lost} lost); overhead {overhead} (profiled wall time "
-                f"over an unprofiled run's); files: {directory}/{name}.{{folded,svg,json}}, {name}-diff.svg")
+    sampling = (f"{settings.frequency} Hz {record.EVENT}, {settings.call_graph} call stacks; {one.profile.samples} "
+                f"and {many.profile.samples} samples in the runs ({one.recording.lost + many.recording.lost} lost); "
+                f"overhead {overhead} (profiled wall time over an unprofiled run's); files: "
+                f"{directory}/{name}.{{folded,svg,json}}, {name}-diff.svg")
     head = f"{job.workload} on {job.variant}: {job.strategy} x{job.workers} against sequential ({job.origin})"
-    warn = "" if many.recording.marks["gil_enabled"] == variants.get(job.variant).gil_expected else (
-        f"\n  note: the GIL was {'on' if many.recording.marks['gil_enabled'] else 'off'} in this run")
+    gil = many.recording.marks["gil_enabled"]
+    warn = "" if gil == variants.get(job.variant).gil_expected else f"\n  note: the GIL was {'on' if gil else 'off'}"
     return text.console(x, head, idle, sampling) + warn
 
 
