@@ -37,7 +37,7 @@ RAW_COLUMNS = (
     "name", "workload", "kind", "strategy", "workers", "status", "error", "values", "peak_rss",
     "check", "gil_reenabled_by", "date_first", "date_last", "figures", "source", *PROVENANCE,
     "runs", "run_rounds", "run_invocations", "run_dates", "flagged_rounds", "n_runs_flagged", "busy_cores",
-    "foreign_cores", "peak_tree_memory",
+    "foreign_cores", "peak_tree_memory", "run_memory", "memory_method",
     "precision_target", "stop_reason", "scaling", "rounds", "stage", "planned_rounds", "plan_reason",
 )
 # Measured by each pyperf process; results recorded before a key existed lack it: empty columns, no error.
@@ -214,6 +214,9 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
                                 for r in flagged if r not in kept),
         "n_runs_flagged": len(flagged),
         **{k: merged.get(k) for k in RUN_KEYS},
+        # each kept process's peak tree memory, for the memory ratios (harness.analysis.memory)
+        "run_memory": tuple(md.get(r.get_metadata(), "peak_tree_memory") for r in kept),
+        "memory_method": merged.get("memory_method"),
         "precision_target": benchmark_meta.get("precision"), "stop_reason": benchmark_meta.get("stop_reason"),
         "scaling": benchmark_meta.get("scaling"), "rounds": merged.get("round"),
         "stage": _stage(name, meta),
@@ -278,7 +281,7 @@ def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path
         "peak_rss": int(float(rss)) if rss else None,
         "check": rec.get("check") or None,
         "figures": {}, "source": str(csv_path), "runs": (), "run_rounds": (), "run_invocations": (),
-        "run_dates": (), "flagged_rounds": (), "n_runs_flagged": 0,
+        "run_dates": (), "flagged_rounds": (), "n_runs_flagged": 0, "run_memory": (),
         "stage": _stage(rec["name"]),
     }
 

@@ -33,7 +33,7 @@ DPI = 110
 
 @dataclass(frozen=True)
 class FigureFile:
-    """One written PNG: what it shows (kind: scaling, slowdown, headline, memory) and where."""
+    """One written PNG: what it shows (kind: scaling, slowdown, headline, memory, memory_per_speedup) and where."""
 
     kind: str
     host: str
@@ -339,10 +339,44 @@ def memory_figure(benchmarks, host: str, path: Path) -> Path:
     return _save(fig, path)
 
 
+def memory_per_speedup_figure(table, host: str, path: Path) -> Path | None:
+    """MiB of peak process-tree memory per unit of speedup, per strategy and variant, per workload, at
+    each strategy's reference worker count (harness.analysis.memory.memory_per_speedup: sequential is
+    the MiB of the sequential run). None when no run of ``host`` recorded its tree memory."""
+    import seaborn as sns
+
+    data = table[(table["host"] == host)].dropna(subset=["mb_per_speedup"])
+    if data.empty:
+        return None
+    workloads = list(dict.fromkeys(data["workload"]))
+    ncols = min(3, len(workloads))
+    nrows = -(-len(workloads) // ncols)
+    fig, axes = _figure(ncols=ncols, width=4.6, height=4.2, nrows=nrows)
+    for ax in axes[len(workloads):]:
+        ax.set_visible(False)
+    for ax, workload in zip(axes, workloads, strict=False):
+        g = data[data["workload"] == workload]
+        sns.barplot(data=g, x="strategy", y="mb_per_speedup", hue="variant", ax=ax,
+                    palette={v: _color(v) for v in set(g["variant"])}, errorbar=None,
+                    hue_order=variant_order(g["variant"]), order=strategies(g["strategy"]))
+        ax.tick_params(axis="x", rotation=30)
+        ax.set_title(workload)
+        ax.set_xlabel("")
+        ax.set_ylabel("MiB per unit of speedup (sequential: MiB)")
+        handles, labels = ax.get_legend_handles_labels()
+        ax.get_legend().remove()  # one legend for the figure, under it: a panel's would hide bars
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=FONT)
+    fig.suptitle(f"peak process-tree memory per unit of speedup on {host} (each strategy at its reference workers)")
+    return _save(fig, path)
+
+
 def make_all(benchmarks, summary, scaling, out_dir: str | Path) -> list[FigureFile]:
     """Every figure for every host (and workload): the list of files written."""
+    from harness.analysis.memory import memory_per_speedup
+
     out = Path(out_dir)
     made = []
+    per_speedup_table = memory_per_speedup(summary, scaling)
     for host in dict.fromkeys(summary["host"]):
         h = _slug(host)
         for workload in dict.fromkeys(scaling.loc[scaling["host"] == host, "workload"]):
@@ -362,4 +396,8 @@ def make_all(benchmarks, summary, scaling, out_dir: str | Path) -> list[FigureFi
         made.append(FigureFile("memory", host, None,
                                memory_figure(benchmarks, host, out / f"memory_{h}.png"),
                                f"peak memory on {host}"))
+        per_speedup = memory_per_speedup_figure(per_speedup_table, host, out / f"memory_per_speedup_{h}.png")
+        if per_speedup is not None:
+            made.append(FigureFile("memory_per_speedup", host, None, per_speedup,
+                                   f"memory per unit of speedup on {host}"))
     return made

@@ -8,7 +8,7 @@ figure. ``summary.csv``, the claims, the report, the README headline, the projec
 flavours read these rows; none estimates a ratio again. Variants are compared with their baseline
 (harness.analysis.order), never by name.
 
-metric: what the ratio is (> 1 means "the row's option is faster", except slowdown and regret):
+metric: what the ratio is (> 1 means "the row's option is faster", except slowdown, regret and memory):
 
 - speedup: own sequential time / time of this option (sweep, paired by round)
 - weak_efficiency: the same ratio when the benchmark ran with --scaling weak: t(1) / t(N)
@@ -26,6 +26,8 @@ metric: what the ratio is (> 1 means "the row's option is faster", except slowdo
   with the fastest when its regret is "equivalent"
 - vs_strategy: time of the option named in ``baseline`` / this option's, same variant and workers:
   the lecture's comparisons of two strategies
+- memory_ratio, memory_ratio_best: peak process-tree memory (PSS) of the sequential run, and of the
+  best option, over the baseline's (> 1: more memory; harness.analysis.memory)
 
 flag: "above N cores" for a CPU speedup whose estimate or whole CI exceeds the N usable cores
 (min(workers, cores)): not a plain speedup; "N rounds" for a headline ratio whose interval rests on
@@ -39,6 +41,7 @@ import math
 import pandas as pd
 
 from harness.analysis.cells import WorkloadCell, label, reference_workers, workload_cells
+from harness.analysis.memory import memory_ratios, peak_series
 from harness.analysis.order import baseline_variant, role, sort_rows
 from harness.analysis.pairing import Estimate, estimate
 from harness.analysis.selection import choose, regret_terms
@@ -48,7 +51,7 @@ RATIO_COLUMNS = ("host", "cpu_count", "workload", "kind", "variant", "role", "st
                  "metric", "baseline", "value", "ci_low", "ci_high", "df", "se_log",
                  "significant", "verdict", "precision", "estimator", "n_processes", "n_processes_baseline",
                  "selection", "flag", "note")
-HEADLINE_METRICS = ("slowdown", "best_speedup", "gain_best")
+HEADLINE_METRICS = ("slowdown", "memory_ratio", "best_speedup", "gain_best")
 MIN_HEADLINE_ROUNDS = 5  # a headline interval on fewer rounds is flagged: df <= 3 makes t huge and s unstable
 SPEEDUP_METRICS = ("speedup", "best_speedup")
 COMPARED_STRATEGIES = (("asyncio", "threads"), ("threads", "processes"), ("asyncio", "processes"))
@@ -244,6 +247,7 @@ def ratios_table(raw: pd.DataFrame, margin: float = MARGIN) -> pd.DataFrame:
     """Every ratio the analysis derives, one row each, with its CI, verdict and how it was estimated."""
     rows = []
     cells = workload_cells(raw)
+    peaks = peak_series(raw)
     names = list(dict.fromkeys(raw["variant"]))
     for (host, variant, workload), cell in cells.items():
         baseline_name = baseline_variant(variant, names)
@@ -252,6 +256,8 @@ def ratios_table(raw: pd.DataFrame, margin: float = MARGIN) -> pd.DataFrame:
         if base is not None and baseline_name != variant:
             rows += slowdown_rows(cell, base, margin)
             rows += against_baseline_rows(cell, base, margin)
+            rows += [ratio_row(cell, m.option, m.metric, m.against, m.estimate, m.n_processes, m.n_against, margin,
+                               m.selection, m.note) for m in memory_ratios(cell, base, peaks)]
         rows += best_option_rows(cell, base, margin)
         rows += regret_rows(cell, margin)
         rows += strategy_rows(cell, margin)

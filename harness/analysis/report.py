@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis import flavours, projection, standard
+from harness.analysis import flavours, memory, projection, standard
 from harness.analysis.claims import claims_matrix
 from harness.analysis.load import sweep_rows
 from harness.analysis.reproduce import best_option_lines
@@ -124,18 +124,21 @@ def _ratio_and_verdict(row, col: str) -> str:
     return f"{text} ({'; '.join(marks)})" if marks else text
 
 
-def headline_table(summary: pd.DataFrame, workload: str | None = None) -> pd.DataFrame:
-    """The report's headline: per workload x variant, formatted for reading (strings)."""
+def headline_table(summary: pd.DataFrame, workload: str | None = None, memory: bool = True) -> pd.DataFrame:
+    """The report's headline: per workload x variant, formatted for reading (strings); ``memory``: with
+    the sequential run's peak memory over the baseline's (the README's copy leaves it out to stay short)."""
     sub = summary if workload is None else summary[summary["workload"] == workload]
     rows = []
     for r in sub.to_dict("records"):
         be = number_or_nan(r, "break_even_workers")
         is_base = r.get("role") == "baseline"
+        memory_cell = {"memory vs baseline": "baseline" if is_base else _ratio_and_verdict(r, "memory_ratio")}
         rows.append({
             "host": r["host"], "workload": r["workload"], "kind": r["kind"],
             "variant": r["variant"],
             "sequential": _fmt_time(r["seq_time"]),
             "slowdown vs baseline": "baseline" if is_base else _ratio_and_verdict(r, "slowdown"),
+            **(memory_cell if memory else {}),
             "best option": best_label((text_or_none(r["best_strategy"]), r["best_workers"]), r),
             "tied with fastest": text_or_none(r.get("tied_with_fastest")) or "-",
             "speedup": _ratio_and_verdict(r, "best_speedup"),
@@ -327,6 +330,7 @@ def write_report(res: Results, path: str | Path) -> Path:
            "ratio and its 95% CI. n/a: the claim is not about that variant.", "",
            markdown_table(claims_matrix(claims, _variant_key())) if len(claims)
            else "No claim applies to these results.", "",
+           *memory_md(res),
            standard.section_markdown(res.standard, res.standard_geomean, res.standard_placement, m), "",
            projection.section_markdown(res.projection), "",
            *reruns_md(res), *flavours.section_markdown(res.flavours),
@@ -371,6 +375,20 @@ def profiles_md(res: Results, path: Path) -> list[str]:
             "the extra CPU of the N-worker run by category (docs/why.md). Attributions on the machine named, "
             "not timings: the profiled runs are not the campaign's.", "",
             text.markdown(res.profiles, "" if base == "." else base + "/"), ""]
+
+
+def memory_md(res: Results) -> list[str]:
+    """REPORT.md lines: each variant's memory price and the memory per unit of speedup (harness.analysis.memory)."""
+    out = ["## The memory price", ""]
+    ratios = memory.ratio_table(res.ratios)
+    if ratios.empty:
+        return out + ["No run recorded its process tree's peak memory (results measured before it was): "
+                      "no memory ratio.", ""]
+    out += [memory.METHOD_TEXT + f" Verdicts against +-{100 * res.margin:g}%.", "", markdown_table(ratios), ""]
+    per_speedup = memory.per_speedup_table(res.summary, res.scaling)
+    if len(per_speedup):
+        out += ["### Memory per unit of speedup", "", memory.PER_SPEEDUP_TEXT, "", markdown_table(per_speedup), ""]
+    return out
 
 
 def reruns_md(res: Results) -> list[str]:
@@ -461,7 +479,7 @@ def readme_headline(res: Results) -> str:
                  "k options not told apart from the fastest; speedup and gain of the best option on fresh rounds. "
                  "The CIs cover this machine's noise, not another machine's (results/REPORT.md).")
     summary = res.summary[res.summary["host"] == newest]
-    return "\n".join([*lines, "", markdown_table(headline_table(summary))])
+    return "\n".join([*lines, "", markdown_table(headline_table(summary, memory=False))])
 
 
 def update_readme(path: str | Path, res: Results) -> bool:

@@ -98,6 +98,8 @@ def _summary_row(group, cell, base, baseline_name, cell_ratios, present, margin)
     row |= _sequential_time(group, notes)
     row |= _against_itself("slowdown") if is_base else _wide_columns(
         "slowdown", _first_match(cell_ratios, metric="slowdown"))
+    for metric in ("memory_ratio", "memory_ratio_best"):  # peak tree memory over the baseline's
+        row |= _against_itself(metric) if is_base else _wide_columns(metric, _first_match(cell_ratios, metric=metric))
     best = choose(cell, base) if cell else None
     row |= _best_columns(best, cell_ratios, is_base, notes)
     row["break_even_workers"], row["break_even_verdict"] = None, None
