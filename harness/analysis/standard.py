@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -424,10 +425,29 @@ def section_markdown(slowdowns: pd.DataFrame, geo: pd.DataFrame | None = None,
                                f"{fmt_ratio(r['slowdown'], r['ci_low'], r['ci_high'])}; "
                                f"{_pct(r['percentile'])} of the benchmarks pay less{rng}")
         out.append("")
-    out += ["### Published figures (quotations, not our measurements)", "",
-            "Published elsewhere, on other (PGO+LTO) builds and other machines, for orientation only; "
-            "our builds and machine differ, so these are not compared statistically with the numbers "
-            "above.", ""]
+    return "\n".join(out + _references_md(slowdowns)) + "\n"
+
+
+def _minor(name: str) -> str:
+    """"3.13" of "3.13t", "3.13.0t" or "3.13t-gil": the CPython version a variant or a quotation is about."""
+    found = re.match(r"\d+\.\d+", str(name))
+    return found[0] if found else str(name)
+
+
+def _references_md(slowdowns: pd.DataFrame) -> list[str]:
+    """The quotations about the versions measured here only: what one release's free-threaded build
+    costs (or disables) is not a fact about another's."""
+    measured = {_minor(v) for v in slowdowns["variant"]}
+    shown = [r for r in PUBLISHED_REFERENCES if _minor(r.version) in measured]
+    out = ["### Published figures (quotations, not our measurements)", "",
+           "Published elsewhere, on other (PGO+LTO) builds and other machines, for orientation only; "
+           "our builds and machine differ, so these are not compared statistically with the numbers "
+           "above.", ""]
     out += [f"- **{r.version}, about {r.factor:.2f}x** ({r.label}): \"{r.text}\". Source: {r.source}."
-            for r in PUBLISHED_REFERENCES]
-    return "\n".join(out) + "\n"
+            for r in shown]
+    left = len(PUBLISHED_REFERENCES) - len(shown)
+    if left:
+        which = f"the versions measured here ({', '.join(sorted(measured))})"
+        out.append(f"- Only the quotations about {which} are shown: {left} about other versions left out."
+                   if shown else f"- No quotation is about {which}: {left} about other versions left out.")
+    return out

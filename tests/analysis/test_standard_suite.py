@@ -261,6 +261,26 @@ def test_published_references_are_labelled_quotations():
     assert "not our measurements" in md and "about 1.40x" in md and "PGO+LTO" in md
 
 
+def test_only_the_quotations_about_the_measured_versions_are_shown():
+    """What 3.13t disables, or what 3.14t costs, is a fact about that release: a set of another
+    version does not quote it."""
+    def section(base, ft):
+        rows = [_row("h", base, "a", [1.0, 1.01, 0.99]), _row("h", ft, "a", [1.1, 1.11, 1.09])]
+        return standard.section_markdown(standard.slowdowns(_frame(rows)))
+
+    about = {r.version: r for r in standard.PUBLISHED_REFERENCES}
+    fourteen = section("3.14", "3.14t")
+    assert about["3.14t"].text in fourteen
+    assert about["3.13t"].text not in fourteen and about["3.13.0t"].text not in fourteen
+    assert "Only the quotations about the versions measured here (3.14) are shown: 2 about other versions left " \
+           "out." in fourteen
+    thirteen = section(BASE, FT)
+    assert about["3.13t"].text in thirteen and about["3.13.0t"].text in thirteen
+    assert about["3.14t"].text not in thirteen
+    assert "No quotation is about the versions measured here (3.15): 3 about other versions left out." in section(
+        "3.15", "3.15t")
+
+
 def test_format():
     assert standard.fmt_ratio(2.314, 2.2, 2.43) == "2.31x [2.20-2.43]"
     assert standard.fmt_ratio(2.314, math.nan, math.nan) == "2.31x [CI n/a]"
