@@ -507,6 +507,14 @@ def _check_merged_analysis(work: Path, hosts: dict, sha: dict, summary_md: Path)
         truth = TRUTH[hosts[row.host]]
         expected = truth["slowdown"] * (1 if row.role == "free-threaded" else synth.SLOWDOWN["3.13t-gil"] / 1.3)
         assert row.slowdown == pytest.approx(expected, rel=0.05)
+    # The memory price, side by side: each free-threaded build's peak over its own version's default build.
+    ratios = pd.read_csv(work / "results" / "ratios.csv", dtype={"variant": str})
+    mem = ratios[ratios["metric"] == "memory_ratio"]
+    assert len(mem) == len(hosts) * 2 * 2
+    for row in mem.itertuples():
+        assert row.baseline == f"{variants.minor_of(hosts[row.host])} sequential x1"
+        assert row.value == pytest.approx(TRUTH[hosts[row.host]]["memory"], rel=0.01)
+    assert "## The memory price" in report
     speed = summary[summary["role"] == "baseline"].groupby("host")["seq_time"].mean()
     x64, arm = "ubuntu-latest-x64-py{}", "ubuntu-24.04-arm-arm64-py{}"
     for v in TRUTH:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from harness import metadata as md
@@ -142,6 +143,74 @@ def memory_ratios(cell: WorkloadCell, base: WorkloadCell | None, peaks: dict) ->
         est, note = memory_ratio(mine, theirs)
         out.append(MemoryRatio(best.option, "memory_ratio_best", theirs.series.label, est, len(mine.series),
                                len(theirs.series), best.selection, note))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The standard suite: pyperf's own memory of each pyperformance process.
+
+# What pyperf writes into every run on its own, psutil or not: the timed command's peak RSS for a command
+# benchmark (python_startup, ...), else the worker's (resource.getrusage(RUSAGE_SELF).ru_maxrss).
+PYPERF_MEMORY_KEYS = ("command_max_rss", "mem_max_rss")
+PYPERF_MEMORY_TEXT = (
+    "pyperformance, the standard suite: pyperf's own record of each worker process's peak RSS "
+    "(`mem_max_rss`: `getrusage(RUSAGE_SELF)`, from the interpreter's start, imports and warmups included; "
+    "`command_max_rss`, the timed command's, for a command benchmark), which pyperf writes on every run "
+    "without psutil (pyperf turns psutil off on free-threaded builds). RSS, not PSS, and of the worker alone: "
+    "comparable between the two builds, not with the tree PSS above. Per benchmark the ratio of the mean peaks "
+    "(Welch over processes), then the geometric mean over the benchmarks both builds ran, with its CI (the "
+    "benchmark set is fixed: the CI covers measurement noise only) and the spread between benchmarks.")
+
+
+def _pyperf_peaks(path: str) -> dict:
+    """{benchmark: [peak RSS of each run with values]} of one pyperformance suite file ({} if unreadable)."""
+    try:
+        import pyperf
+
+        suite = pyperf.BenchmarkSuite.load(path)
+    except Exception:  # noqa: BLE001 - pyperf raises ValueError, KeyError, TypeError...: no memory, said below
+        return {}
+    out = {}
+    for bench in suite:
+        runs = [r for r in bench.get_runs() if r.values]
+        peaks = [next((r.get_metadata().get(k) for k in PYPERF_MEMORY_KEYS if r.get_metadata().get(k)), None)
+                 for r in runs]
+        out[bench.get_name()] = peaks
+    return out
+
+
+def pyperformance_peaks(loaded: pd.DataFrame) -> pd.DataFrame:
+    """harness.analysis.standard.load's frame with each benchmark's ``means`` replaced by its processes'
+    peak RSS as pyperf recorded it; a benchmark none of whose processes has one becomes "no-memory"."""
+    if loaded is None or loaded.empty:
+        return loaded
+    files: dict = {}
+    rows = []
+    for rec in loaded.to_dict("records"):
+        if rec["status"] == "ok":
+            peaks = files.setdefault(rec["source"], _pyperf_peaks(rec["source"])).get(rec["benchmark"], [])
+            kept = np.asarray([float(x) for x in peaks if x], dtype=float)
+            if len(kept) < len(peaks) or not len(kept):
+                rec = rec | {"status": "no-memory", "error": "pyperf recorded no peak RSS for "
+                             f"{len(peaks) - len(kept)} of its {len(peaks)} processes", "means": np.asarray([])}
+            else:
+                rec = rec | {"means": kept, "mean": float(kept.mean()), "n_processes": len(kept)}
+        rows.append(rec)
+    return pd.DataFrame(rows, columns=loaded.columns)
+
+
+def pyperformance_lines(geo: pd.DataFrame) -> list[str]:
+    """REPORT.md bullets: per host x variant, the geometric mean of pyperf's peak-RSS ratios and their spread."""
+    out = []
+    for g in (geo.to_dict("records") if geo is not None else ()):
+        head = f"- **{g['variant']} vs {g['baseline'] or 'no baseline'}** on *{g['host']}*: "
+        if not g["k"]:
+            out.append(head + f"no benchmark compared ({g['note']}).")
+            continue
+        note = f"; {g['note']}" if g["note"] else ""
+        out.append(head + f"{g['k']} benchmarks, geometric mean {fmt_ratio(g['geomean'], g['ci_low'], g['ci_high'])} "
+                   f"({VERDICT_WORDS.get(g['verdict'], g['verdict'])}{note}); min {g['min']:.2f}x, median "
+                   f"{g['median']:.2f}x, max {g['max']:.2f}x; {g['n_not_compared']} not compared.")
     return out
 
 
@@ -270,4 +339,5 @@ def _ratio_words(r: dict) -> str:
 
 
 __all__ = ["MEMORY_METRICS", "MemoryRatio", "Peaks", "memory_per_speedup", "memory_ratio", "memory_ratios",
-           "memory_sentence", "peak_series", "per_speedup_table", "ratio_table"]
+           "memory_sentence", "peak_series", "per_speedup_table", "pyperformance_lines", "pyperformance_peaks",
+           "ratio_table"]

@@ -12,6 +12,7 @@ Pipeline (``python -m harness.analysis [--raw results/raw] [--out results] [--ma
     flavours.compare  -> results/flavours.csv     (plain vs optimized builds of one machine)
     rerun_agreement   -> results/reproducibility.csv (a rerun in results/reruns/raw/<host>-rerun)
     standard          -> results/pyperformance_{slowdowns,geomean}.csv (the standard suite's price)
+    memory            -> results/pyperformance_memory.csv (pyperf's peak RSS, variant / baseline)
     projection        -> results/projection.csv   (projected break-even cores: a projection)
     write_report      -> results/REPORT.md        (plus PNGs from harness.analysis.plots)
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis import flavours, projection, standard
+from harness.analysis import flavours, memory, projection, standard
 from harness.analysis.claims import lecture_claims
 from harness.analysis.load import AnalysisError, NoResults, benchmarks_table, load_raw
 from harness.analysis.ratios import ratios_table
@@ -50,9 +51,12 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
     res.claims = lecture_claims(ratios, margin)
     res.flavours = flavours.compare(ratios, res.metadata, flavours.machine_ids(raw_dir), margin)
     suite = standard.load(raw_dir)
-    res.standard = standard.slowdowns(suite if host is None else suite[suite["host"] == host], margin)
+    suite = suite if host is None else suite[suite["host"] == host]
+    res.standard = standard.slowdowns(suite, margin)
     res.standard_geomean = standard.geomean(res.standard, margin)
     res.standard_placement = standard.placement(res.standard, ratios)
+    res.standard_memory = standard.slowdowns(memory.pyperformance_peaks(suite), margin)
+    res.standard_memory_geomean = standard.geomean(res.standard_memory, margin)
     res.projection = projection.project(ratios)
     return res
 
@@ -82,6 +86,7 @@ def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "resul
     res.flavours.to_csv(out / "flavours.csv", index=False, float_format="%.6g")
     res.standard.to_csv(out / "pyperformance_slowdowns.csv", index=False, float_format="%.6g")
     res.standard_geomean.to_csv(out / "pyperformance_geomean.csv", index=False, float_format="%.6g")
+    res.standard_memory.to_csv(out / "pyperformance_memory.csv", index=False, float_format="%.6g")
     res.projection.to_csv(out / "projection.csv", index=False, float_format="%.6g")
     res.reruns = rerun_agreement(res, raw_dir, margin)
     if res.reruns:

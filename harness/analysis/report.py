@@ -382,12 +382,16 @@ def memory_md(res: Results) -> list[str]:
     out = ["## The memory price", ""]
     ratios = memory.ratio_table(res.ratios)
     if ratios.empty:
-        return out + ["No run recorded its process tree's peak memory (results measured before it was): "
-                      "no memory ratio.", ""]
-    out += [memory.METHOD_TEXT + f" Verdicts against +-{100 * res.margin:g}%.", "", markdown_table(ratios), ""]
+        out += ["No run recorded its process tree's peak memory (results measured before it was): "
+                "no memory ratio.", ""]
+    else:
+        out += [memory.METHOD_TEXT + f" Verdicts against +-{100 * res.margin:g}%.", "", markdown_table(ratios), ""]
     per_speedup = memory.per_speedup_table(res.summary, res.scaling)
     if len(per_speedup):
         out += ["### Memory per unit of speedup", "", memory.PER_SPEEDUP_TEXT, "", markdown_table(per_speedup), ""]
+    lines = memory.pyperformance_lines(res.standard_memory_geomean)
+    if lines:
+        out += ["### pyperformance: pyperf's own memory record", "", memory.PYPERF_MEMORY_TEXT, "", *lines, ""]
     return out
 
 

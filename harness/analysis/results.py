@@ -29,6 +29,8 @@ class Results:
     standard: pd.DataFrame | None = None  # pyperformance slowdowns per benchmark (harness.analysis.standard)
     standard_geomean: pd.DataFrame | None = None
     standard_placement: pd.DataFrame | None = None  # where each ftbench workload sits among them
+    standard_memory: pd.DataFrame | None = None  # pyperf's peak RSS per benchmark, variant / baseline (memory)
+    standard_memory_geomean: pd.DataFrame | None = None
     projection: pd.DataFrame | None = None  # projected break-even cores (harness.analysis.projection)
     reruns: list = field(default_factory=list)  # (host, rerun host, reproduce() of the two)
     profiles: list = field(default_factory=list)  # rows of raw/<host>/profiles/summary.csv (nox -s why)

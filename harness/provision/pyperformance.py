@@ -28,6 +28,15 @@ Every benchmark carries ftbench's keys (variant, role, host, machine and interpr
 and the GIL state a pyperf worker of that venv saw: a probe script is run by the venv's own pyperf
 with the variant's environment, exactly as pyperformance starts its benchmark scripts). A rerun
 skips what is already ok with the same settings, and retries what failed.
+
+Memory is pyperf's own record, kept as pyperf wrote it: every run (worker process) carries its peak
+RSS, ``mem_max_rss`` (``resource.getrusage(RUSAGE_SELF)``: the worker from its start, imports and
+warmups included) or, for a command benchmark, ``command_max_rss`` (the timed command's). Neither
+needs psutil, which pyperf 2.10 turns off on free-threaded builds (``USE_PSUTIL = not
+Py_GIL_DISABLED``: on Linux pyperf then falls back to ``os.cpu_count`` and ``sched_setaffinity``;
+off Linux it loses ``--track-memory``). ``--track-memory`` is not passed: it would replace the
+timings by memory values (private memory from ``/proc/self/smaps``), a second run of the suite.
+harness.analysis.memory reads the peaks.
 """
 
 from __future__ import annotations

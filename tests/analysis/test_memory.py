@@ -181,6 +181,50 @@ def test_the_memory_sentence_of_the_findings(tmp_path):
     assert memory.memory_sentence(r, W, "3.13") == ""  # the baseline against itself: no sentence
 
 
+def _pyperformance(raw, variant, peaks: dict, key="mem_max_rss"):
+    """results/raw/h/pyperformance/<variant>.json as pyperf writes it: a calibration run without values
+    (and without memory), then one run per process with its peak RSS."""
+    import pyperf
+
+    benches = []
+    for name, per_process in peaks.items():
+        runs = [pyperf.Run([], warmups=[(1, 0.1)], metadata={"name": name}, collect_metadata=False)]
+        runs += [pyperf.Run([0.1 + 0.001 * i], metadata={"name": name, **({key: int(m)} if m else {})},
+                            collect_metadata=False) for i, m in enumerate(per_process)]
+        benches.append(pyperf.Benchmark(runs))
+    (raw / "h" / "pyperformance").mkdir(parents=True, exist_ok=True)
+    pyperf.BenchmarkSuite(benches).dump(str(raw / "h" / "pyperformance" / f"{variant}.json"), replace=True)
+
+
+def test_pyperformance_memory_is_pyperfs_peak_rss_per_process(tmp_path):
+    raw = tmp_path / "raw"
+    _write(raw)
+    base = {"nbody": mib(20, 20.2, 19.8), "python_startup": mib(10, 10.1, 9.9), "richards": mib(21, 21, 21)}
+    ft = {"nbody": mib(23, 23.2, 22.8), "python_startup": mib(12, 12.1, 11.9), "richards": [mib(25)[0], None, None]}
+    _pyperformance(raw, "3.13", base)
+    _pyperformance(raw, "3.13t", ft)
+    res = analysis.analyse(raw)
+    by = res.standard_memory.set_index("benchmark")
+    assert by.loc["nbody", "value"] == approx(statistics.fmean(ft["nbody"]) / statistics.fmean(base["nbody"]))
+    assert by.loc["nbody", "n_processes"] == 3  # the calibration run has no value: not a process
+    assert not by.loc["richards", "compared"] and "no peak RSS for 2 of its 3 processes" in by.loc["richards", "note"]
+    geo = res.standard_memory_geomean.iloc[0]
+    ratios = [statistics.fmean(ft[b]) / statistics.fmean(base[b]) for b in ("nbody", "python_startup")]
+    assert geo["k"] == 2 and geo["geomean"] == approx(math.sqrt(ratios[0] * ratios[1]))
+    lines = memory.pyperformance_lines(res.standard_memory_geomean)
+    assert lines[0].startswith("- **3.13t vs 3.13** on *h*: 2 benchmarks, geometric mean 1.")
+    assert "1 not compared" in lines[0]
+
+
+def test_a_command_benchmarks_peak_is_the_timed_commands(tmp_path):
+    raw = tmp_path / "raw"
+    _write(raw)
+    _pyperformance(raw, "3.13", {"python_startup": mib(10, 10, 10)}, key="command_max_rss")
+    _pyperformance(raw, "3.13t", {"python_startup": mib(12, 12, 12)}, key="command_max_rss")
+    row = analysis.analyse(raw).standard_memory.iloc[0]
+    assert row["value"] == approx(1.2, rel=1e-6) and row["compared"]
+
+
 # --- known truth ---------------------------------------------------------------------------------
 
 SEQ = ("sequential", 1)
