@@ -197,3 +197,16 @@ def test_harness_functions_are_readable_and_documented():
     r = subprocess.run([str(ruff), "check", "--select", "C901,D1", "--ignore", "D105,D107",
                         "--output-format", "concise", "harness"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:]
+
+
+def test_no_test_directory_takes_the_name_of_a_top_level_package():
+    """The tests directory is on ``sys.path`` (its conftest) and the project is an editable install.
+
+    A directory there named like a package of the project (``tests/workloads``) is a namespace
+    package that the import system finds before the editable install's finder: ``import workloads``
+    then yields the tests, not the workloads, whenever pytest is started as ``pytest`` (nox) rather
+    than ``python -m pytest`` from the repository.
+    """
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")}
+    clashes = sorted(d.name for d in (ROOT / "tests").iterdir() if d.is_dir() and d.name in packages)
+    assert not clashes, f"rename tests/{clashes[0]}: it shadows the package {clashes[0]!r}"

@@ -52,7 +52,7 @@ def test_what_cannot_run_in_a_subinterpreter_says_why():
 @pytest.mark.parametrize("name", sorted(WORKLOADS))
 def test_check_passes_then_fails_on_a_corrupted_result(name):
     """A check must catch a corrupted value, not only a missing one (every strategy's run is checked in
-    tests/workloads/test_workloads.py; the check is the same whatever produced the results)."""
+    tests/workload_files/test_workloads.py; the check is the same whatever produced the results)."""
     workload = WORKLOADS[name]
     tasks, results, shared = _run(workload, "sequential")
     assert len(results) == len(tasks)
