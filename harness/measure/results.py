@@ -3,7 +3,8 @@
 Three files per variant under ``results/raw/<host>/``:
 
 - ``<variant>.json``: a pyperf BenchmarkSuite of every benchmark that completed with its check ok
-  (pyperf's own format: ``python -m pyperf compare_to a.json b.json`` works on it);
+  (pyperf's own format: ``python -m pyperf compare_to a.json b.json`` works on it); a benchmark
+  measured again by a resumed campaign keeps its earlier runs, each run tagged with its invocation;
 - ``<variant>.csv``: the tidy table, one row per planned benchmark, failed and timed-out ones too;
 - ``<variant>.state.json``: what the file was measured with (settings, the machine's and the
   interpreter's fingerprints, each workload's definition hash) and each benchmark's status, so an
