@@ -44,7 +44,7 @@ from pathlib import Path
 from harness import metadata
 from harness.measure import console, worker
 from harness.measure.config import Campaign, Precision
-from harness.measure.confirmation import confirmation_plan, renamed, size
+from harness.measure.confirmation import baseline_pairs, confirmation_plan, renamed, size
 from harness.measure.environment import C_EXTENSIONS_ENV, SERVER_PID_ENV, c_extensions, server_python, variant_env
 from harness.measure.planned import Planned, confirm_name, workload_hash
 from harness.measure.results import ResultsError, VariantStore
@@ -207,8 +207,12 @@ class CampaignRun:
             return
         c = confirmation_plan(self.stores, [q for _, q in items])
         workload = p.workload.name
-        if c is None or (workload not in self.swept
-                         and all(self.stores[v].done(confirm_name(q)) for v, q in c.keys)):
+        if c is None:
+            if baseline_pairs(self.names):
+                console.say(f"  {workload}: no confirmation: a variant has no sweep process to choose its best "
+                            "option on (every one failed or was flagged for foreign load)")
+            return
+        if workload not in self.swept and all(self.stores[v].done(confirm_name(q)) for v, q in c.keys):
             return
         plan = size(self.stores, c, prec)
         console.say(f"  confirming {workload}: {plan.reason}; best options: {c.label()}")

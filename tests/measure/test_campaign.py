@@ -549,3 +549,15 @@ def test_a_single_variant_run_has_no_confirmation_stage(tmp_path):
                      precision=PRECISION["default"])
     assert campaign.run(config, PLANNED, measure=measure) == 0
     assert set(calls) == {"cpu_sum_squares/sequential/1", "cpu_sum_squares/threads/2"}
+
+
+def test_a_sweep_flagged_throughout_chooses_no_best_option_and_says_so(tmp_path, capsys):
+    def measure(p, v, r, pyperf_args, url):
+        return "ok", "", fake_bench(1.0, v, flagged="yes", cores=1.5, name=p.name)
+
+    config = _config(tmp_path, profile="default", precision=PRECISION["default"])
+    assert campaign.run(config, PLANNED, measure=measure) == 0
+    assert "cpu_sum_squares: no confirmation: a variant has no sweep process to choose its best option on" \
+        in capsys.readouterr().out
+    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "results" / "raw" / "h" / "3.13.json"))
+    assert not [b for b in suite if b.get_name().endswith("/confirm")]
