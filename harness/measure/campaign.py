@@ -215,7 +215,8 @@ class CampaignRun:
         if workload not in self.swept and all(self.stores[v].done(confirm_name(q)) for v, q in c.keys):
             return
         plan = size(self.stores, c, prec)
-        console.say(f"  confirming {workload}: {plan.reason}; best options: {c.label()}")
+        console.say(f"  confirming {workload}: {plan.rounds} rounds planned from {plan.reason}; "
+                    f"best options: {c.label()}")
         option = {(v, q.name): (v, q) for v, q in c.keys}
         group = Group(list(option), prec, planned=plan.rounds, limit=plan.limit)
         title = f"{workload} confirmation"

@@ -54,7 +54,7 @@ class Plan:
     """The confirmation's fixed number of rounds, why, and the stage's hard wall-clock limit."""
 
     rounds: int
-    reason: str
+    reason: str  # what sized it: "the sweep's 3.1% round-to-round spread of slowdown 3.13t/3.13 (...)"
     round_seconds: float  # the sweep's seconds per confirmation-sized round (0: unknown)
     limit: float  # seconds after which the stage stops anyway
 
@@ -114,7 +114,7 @@ def plan(needs: list[Need], cap: int, budget: float, round_seconds: float) -> Pl
             why.append(f"{fit} round(s) fit the {budget:g} s budget at {round_seconds:.1f} s a round"
                        + (f", the minimum of {MIN_CONFIRM_ROUNDS} taken anyway" if fit < MIN_CONFIRM_ROUNDS else ""))
     limit = HARD_LIMIT * max(budget, rounds * round_seconds) if budget > 0 or round_seconds > 0 else math.inf
-    return Plan(rounds, f"{rounds} rounds planned from " + "; ".join(why), round_seconds, limit)
+    return Plan(rounds, "; ".join(why), round_seconds, limit)
 
 
 def _said(binding: Need | None) -> str:

@@ -68,8 +68,8 @@ def _need(rounds, name="slowdown 3.13t/3.13", spread=0.031, value=1.03):
 
 def test_the_plan_takes_the_largest_need_within_the_minimum_and_the_cap():
     p = sizing.plan([_need(3, "gain"), _need(9)], cap=30, budget=0, round_seconds=0)
-    assert p.rounds == 9 and p.reason.startswith("9 rounds planned from the sweep's 3.1% round-to-round "
-                                                 "spread of slowdown 3.13t/3.13 (at 1.030")
+    assert p.rounds == 9 and p.reason.startswith("the sweep's 3.1% round-to-round spread of slowdown 3.13t/3.13 "
+                                                 "(at 1.030, 1.9% from the margin's edge)")  # ln 1.05 - ln 1.03
     assert math.isinf(p.limit)
     low = sizing.plan([_need(2)], cap=30, budget=0, round_seconds=0)
     assert low.rounds == 5 and "it needs 2, raised to the minimum of 5" in low.reason
