@@ -131,8 +131,10 @@ class Rounds:
             self.stop_if_done(g, seconds[g])
         if self.title:
             left = len({self.group_of[k] for k in self.active})
-            self.log(f"    {self.title} round {self.rounds}: {sum(seconds.values()):.0f} s"
-                     + (f"; {left} benchmark(s) go on" if left else ""))
+            planned = {grp.planned for grp in self.groups.values()}
+            of = f" of {planned.pop()}" if len(planned) == 1 and 0 not in planned else ""
+            self.log(f"    {self.title} round {self.rounds}{of}: {sum(seconds.values()):.0f} s"
+                     + (f"; {left} benchmark(s) go on" if left and not of else ""))
 
     def process(self, k) -> None:
         """One process of key ``k`` in this round, measured again while flagged (at most MAX_REMEASURE)."""

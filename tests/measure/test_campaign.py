@@ -518,6 +518,7 @@ def test_each_variants_best_option_and_reference_are_confirmed_in_planned_rounds
     out = capsys.readouterr().out
     assert "confirming cpu_sum_squares: 5 rounds planned from the sweep's 0.0% round-to-round spread" in out
     assert "best options: 3.13 threads x2, 3.13t threads x2, 3.13t-gil threads x2" in out
+    assert "    cpu_sum_squares confirmation round 5 of 5: 0 s\n" in out
     assert [v for n, v, r in calls if n == "cpu_sum_squares/sequential/1" and r == 1][-3:] == list(NAMES)
     calls.clear()
     assert campaign.run(config, PLANNED, measure=measure) == 0  # resumed: nothing left, not even the confirmation
