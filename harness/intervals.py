@@ -1,8 +1,9 @@
 """The t intervals and three-valued verdicts both sides need: stdlib only.
 
-The campaign (benchmark venv) stops a reference benchmark once its ratios are decided, and the
-analysis (analysis venv) gives every ratio its interval and verdict: one t quantile, one margin,
-one verdict rule for both, so the campaign decides exactly what the analysis will report.
+The campaign (benchmark venv) sizes its confirmation rounds from the sweep's paired spread and the
+distance to the margin, and the analysis (analysis venv) gives every ratio its interval and
+verdict: one t quantile, one margin, one paired estimator for both, so the campaign plans for
+exactly the interval the analysis will report.
 """
 
 from __future__ import annotations

@@ -73,9 +73,10 @@ _KEYS = (
     Key("compiler", str, "", "benchmark", "same", "compiler of the build"),
     # how the sample was gathered (benchmark scope: written by the campaign)
     Key("precision", float, "", "benchmark", "same", "95% CI half-width of the mean over processes, relative"),
-    Key("stop_reason", str, "", "benchmark", "same", "target, decided, cap, budget or fixed"),
+    Key("stop_reason", str, "", "benchmark", "same", "target, cap, budget, fixed, options or planned"),
     Key("stage", str, "", "benchmark", "same",
-        "confirm: a best option measured again after its workload's sweep (name .../confirm)"),
+        "confirm: a best option or its sequential reference measured again after its workload's sweep "
+        "(name .../confirm)"),
     Key("planned_rounds", int, "", "benchmark", "same",
         "rounds of a confirmation, fixed before it from the sweep's data (so its t interval holds at 95%)"),
     Key("plan_reason", str, "", "benchmark", "same", "how planned_rounds was sized"),

@@ -9,8 +9,10 @@ a sequence of named steps:
 2. :meth:`CampaignRun.start`: the variants' environments, a scratch directory, the embedded server;
 3. per workload, :meth:`CampaignRun.sweep`: every planned benchmark of the workload on every
    variant, in shared rounds (:mod:`harness.measure.rounds`) until each stops
-   (:mod:`harness.measure.stopping`), then :meth:`CampaignRun.confirm`: each variant's best option
-   measured again (:mod:`harness.measure.confirmation`);
+   (:mod:`harness.measure.stopping`), the sequential reference in every round an option runs; then
+   :meth:`CampaignRun.confirm`: each variant's best option and its reference measured again side
+   by side, in a number of rounds fixed beforehand from the sweep (:mod:`harness.measure.confirmation`,
+   :mod:`harness.measure.sizing`);
 4. :meth:`CampaignRun.record`: each benchmark's sample written at once to its variant's files, so an
    interrupted campaign keeps every benchmark it finished and the same command resumes it;
 5. the summary (:mod:`harness.measure.console`) and the exit status: 0, 1 if a benchmark failed,
@@ -19,29 +21,35 @@ a sequence of named steps:
 Files go to ``results/raw/<host>/<variant>.{json,csv,state.json}`` (:mod:`harness.measure.results`).
 Each variant file is keyed by the machine and interpreter fingerprints, the campaign settings
 (among them the round rule, ``config.ROUNDS``) and each workload's definition hash: a changed
-workload is measured again, never mixed with its old runs. One variant
-(``nox -s bench-<variant>``) is the same code with a one-name list.
+workload is measured again, never mixed with its old runs. Every run records the campaign call
+it ran in (``invocation``): the analysis pairs rounds only within one. A resume measures a workload
+that any variant still owes again whole, on every variant, so its ratios have a same-invocation
+pair; the runs of the earlier call stay beside the new ones. One variant
+(``nox -s bench-<variant>``) is the same code with a one-name list; its runs pair with no other
+variant's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import shutil
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from harness import metadata
 from harness.measure import console, worker
 from harness.measure.config import Campaign, Precision
-from harness.measure.confirmation import baseline_pairs, confirmation_plan, renamed
+from harness.measure.confirmation import baseline_pairs, confirmation_plan, renamed, size
 from harness.measure.environment import C_EXTENSIONS_ENV, SERVER_PID_ENV, c_extensions, server_python, variant_env
 from harness.measure.planned import Planned, confirm_name, workload_hash
 from harness.measure.results import ResultsError, VariantStore
 from harness.measure.rounds import Group, Outcome, interleave_groups
-from harness.measure.stopping import effective_precision, ratios_decided
+from harness.measure.stopping import effective_precision
 from harness.provision import fingerprint
 
 
@@ -88,22 +96,32 @@ def by_workload(planned: list[Planned]) -> dict[str, list[tuple[int, Planned]]]:
     return sweeps
 
 
+def new_invocation() -> str:
+    """The id of one campaign call, recorded on every run: its start time and 6 random hex digits
+    (readable in a note, and two calls started in the same second still differ)."""
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
 class CampaignRun:
     """One execution of a campaign: its stores, the variants' environments, the server, the failures so far.
 
     ``measure``: for tests, replaces the real pyperf process (``measure(p, variant, round,
     pyperf_args, server_url) -> (status, error, Benchmark|None)``); no server is started and no
-    C extension is probed then.
+    C extension is probed then. ``clock``: the rounds' clock (tests simulate one). Every run of
+    this execution records ``invocation`` (one per call of ``python -m harness.measure.bench``).
     """
 
-    def __init__(self, config: Campaign, planned: list[Planned], stores: dict[str, VariantStore], measure=None):
+    def __init__(self, config: Campaign, planned: list[Planned], stores: dict[str, VariantStore], measure=None,
+                 clock=time.monotonic, invocation: str | None = None):
         self.config, self.planned, self.stores, self.fake = config, planned, stores, measure
+        self.clock, self.invocation = clock, invocation or new_invocation()
         self.names = list(config.variants)
         self.envs = {v: variant_env(config, v) for v in self.names}
         self.server_python = server_python(config)
         self.server = None
         self.tmp: Path | None = None
         self.failures: list[tuple[str, str, str]] = []
+        self.swept: set[str] = set()  # workloads whose sweep ran in this invocation
 
     def probe_extensions(self) -> None:
         """Ask each variant's python once which aiohttp-stack C extensions run (recorded on every run)."""
@@ -144,64 +162,74 @@ class CampaignRun:
         """The profile's precision with ``p``'s workload's own pyperf settings."""
         return effective_precision(self.config.precision, p.workload.pyperf.get(self.config.profile))
 
-    def sweep_groups(self, items: list[tuple[int, Planned]]) -> tuple[dict, dict, list]:
-        """One workload's sweep: (groups, key -> (variant, Planned), [(k, Planned, variants)] to record).
+    def sweep_groups(self, items: list[tuple[int, Planned]]) -> dict[str, Group]:
+        """One workload's sweep: a group per benchmark, of every variant; {} when all are measured.
 
-        Keyed by (variant, benchmark); a variant that already has a benchmark is not measured again.
-        The sequential benchmark, the reference of every ratio of its workload, runs until its
-        slowdowns are decided when the profile has a target and a baseline is in the campaign.
+        A workload that any variant still owes a benchmark is measured again whole, on every
+        variant: its ratios pair by (invocation, round), so a benchmark measured alone in a later
+        invocation would pair with nothing (the earlier runs stay in the files). The sequential
+        reference follows the options: it is measured in every round any of them is.
         """
-        groups, option, owed = {}, {}, []
-        for k, p in items:
-            these = [v for v in self.names if not self.stores[v].done(p.name)]
-            if not these:
-                continue
-            prec, decided = self.precision_of(p), None
-            bases = baseline_pairs(these)
-            if p.strategy == "sequential" and prec.target and bases:
-                prec = prec.for_decision()
-                decided = ratios_decided({(v, p.name): (b, p.name) for v, b in bases.items()},
-                                         prec.decision_confidence)
-            groups[p.name] = Group([(v, p.name) for v in these], prec, decided)
-            option.update({(v, p.name): (v, p) for v in these})
-            owed.append((k, p, these))
-        return groups, option, owed
+        if all(s.done(p.name) for s in self.stores.values() for _, p in items):
+            return {}
+        groups = {p.name: Group([(v, p.name) for v in self.names], self.precision_of(p)) for _, p in items}
+        options = tuple(p.name for _, p in items if p.strategy != "sequential")
+        for _, p in items:
+            if p.strategy == "sequential":
+                groups[p.name] = dataclasses.replace(groups[p.name], follows=options)
+        return groups
 
     def sweep(self, items: list[tuple[int, Planned]]) -> None:
         """Measure one workload's planned benchmarks on every variant, round by round, and record them."""
-        groups, option, owed = self.sweep_groups(items)
+        groups = self.sweep_groups(items)
         if not groups:
             return
         workload = items[0][1].workload.name
-        console.say(f"  {workload}: {len(groups)} benchmarks x {len(self.names)} variants, interleaved round by round")
+        again = sum(s.done(p.name) for s in self.stores.values() for _, p in items)
+        console.say(f"  {workload}: {len(groups)} benchmarks x {len(self.names)} variants, interleaved round by round"
+                    + (f" (resumed: measured again whole, its {again} earlier benchmark(s) keep their runs)"
+                       if again else ""))
+        option = {(v, p.name): (v, p) for _, p in items for v in self.names}
         outcomes = self.measure_rounds(groups, option, workload)
-        for k, p, these in owed:
-            self.record({v: p for v in these}, {v: outcomes[(v, p.name)] for v in these}, k)
+        self.swept.add(workload)
+        for k, p in items:
+            self.record([(v, p) for v in self.names], outcomes, k)
 
     def confirm(self, items: list[tuple[int, Planned]]) -> None:
-        """Measure each variant's best option of the workload again, until every best-vs-best gain is decided."""
+        """Measure each variant's best option and its reference again, in a number of rounds planned first.
+
+        Owed after a sweep of this invocation, or when a confirmation benchmark is missing: then the
+        whole stage runs again, on every side, so its ratios pair within one invocation.
+        """
         k, p = items[-1]
         prec = self.precision_of(p)
         if not (prec.target and prec.confirm_best):
             return
-        plan = confirmation_plan(self.stores, [q for _, q in items])
-        if not plan or all(self.stores[v].done(confirm_name(q)) for v, q in plan.items()):
+        c = confirmation_plan(self.stores, [q for _, q in items])
+        workload = p.workload.name
+        if c is None:
+            if baseline_pairs(self.names):
+                console.say(f"  {workload}: no confirmation: a variant has no sweep process to choose its best "
+                            "option on (every one failed or was flagged for foreign load)")
             return
-        prec = prec.for_decision()
-        label = f"{p.workload.name} best options (" + ", ".join(
-            f"{v} {q.strategy} x{q.workers}" for v, q in plan.items()) + ")"
-        console.say(f"  confirming {label}")
-        decided = ratios_decided(baseline_pairs(list(plan)), prec.decision_confidence)
-        outcomes = self.measure_rounds({label: Group(list(plan), prec, decided)},
-                                       {v: (v, q) for v, q in plan.items()}, label, stage=metadata.CONFIRM)
-        self.record(plan, outcomes, k, stage=metadata.CONFIRM)
+        if workload not in self.swept and all(self.stores[v].done(confirm_name(q)) for v, q in c.keys):
+            return
+        plan = size(self.stores, c, prec)
+        console.say(f"  confirming {workload}: {plan.rounds} rounds planned from {plan.reason}; "
+                    f"best options: {c.label()}")
+        option = {(v, q.name): (v, q) for v, q in c.keys}
+        group = Group(list(option), prec, planned=plan.rounds, limit=plan.limit)
+        title = f"{workload} confirmation"
+        outcomes = self.measure_rounds({title: group}, option, title, stage=metadata.CONFIRM)
+        self.record(c.keys, outcomes, k, stage=metadata.CONFIRM,
+                    extra=metadata.of(planned_rounds=plan.rounds, plan_reason=plan.reason))
 
     def measure_rounds(self, groups: dict[str, Group], option: dict, title: str, stage: str = "") -> dict:
         """Interleaved rounds of ``groups``; ``option``: key -> (variant, the Planned it runs)."""
         slots = {k: (*option[k], grp.prec) for grp in groups.values() for k in grp.keys}
         labels = {key: f"{q.name} on {v}" for key, (v, q) in option.items()}
-        return interleave_groups(groups, functools.partial(self.measure_process, slots, stage),
-                                 labels=labels, title=title)
+        return interleave_groups(groups, functools.partial(self.measure_process, slots, stage), clock=self.clock,
+                                 log=console.say, labels=labels, title=title, invocation=self.invocation)
 
     def measure_process(self, slots: dict, stage: str, key, r: int):
         """One pyperf process of ``key`` in round ``r``: (status, error, Benchmark|None), GIL state checked."""
@@ -220,19 +248,23 @@ class CampaignRun:
             bench.update_metadata(metadata.of(stage=stage))
         return status, error, bench
 
-    def record(self, plan: dict[str, Planned], outcomes: dict[str, Outcome], k: int, stage: str = "") -> None:
-        """Write each variant's outcome of one benchmark (or its confirmation) to its files, and say it."""
-        for v, q in plan.items():
-            o = outcomes[v]
+    def record(self, entries: list[tuple[str, Planned]], outcomes: dict, k: int, stage: str = "",
+               extra: dict | None = None) -> None:
+        """Write each (variant, benchmark) outcome to its variant's files, and say it.
+
+        ``outcomes`` is keyed by (variant, benchmark name); ``extra``: metadata of the stage (a
+        confirmation's plan) written on every run beside how the sample was gathered.
+        """
+        for v, q in entries:
+            o = outcomes[(v, q.name)]
             name = confirm_name(q) if stage == metadata.CONFIRM else q.name
-            ok = o.bench is not None and o.status == "ok"
-            if ok:
-                o.bench.update_metadata(self.sample_metadata(o, q))
+            if o.bench is not None and o.status == "ok":
+                o.bench.update_metadata(self.sample_metadata(o, q) | (extra or {}))
                 if stage:  # its own name: the sweep's benchmark of the option stays as it was measured
                     o.bench = renamed(o.bench, name)
             self.stores[v].record(name, q.identity() | ({"stage": stage} if stage else {}), o.status, o.error,
-                                  o.bench if o.status == "ok" else None, o.seconds)
-            shown = name if len(plan) == 1 else f"{name}@{v}"
+                                  o.bench if o.status == "ok" else None, o.seconds, o.process_seconds)
+            shown = name if len(self.names) == 1 else f"{name}@{v}"
             if o.status != "ok":
                 self.failures.append((shown, o.status, o.error))
             console.say(console.progress_line(k, len(self.planned), shown, o.status, o.error, o.bench))

@@ -7,7 +7,6 @@ from it). :meth:`Campaign.settings` is what a resumed run must match to append t
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,9 +16,15 @@ SCALINGS = ("strong", "weak")  # strong: fixed total work; weak: each worker get
 
 @dataclass(frozen=True)
 class Precision:
-    """How many pyperf processes a benchmark gets: at least ``min_processes``, then more (in
-    interleaved rounds) until the 95% CI half-width of the mean over processes is at most
-    ``target`` (relative), ``max_processes`` is reached or ``budget`` seconds are spent."""
+    """How many pyperf processes a benchmark gets, in the sweep and in the confirmation stage.
+
+    Sweep: at least ``min_processes``, then more (in interleaved rounds) until the 95% CI
+    half-width of the mean over processes is at most ``target`` (relative), ``max_processes`` is
+    reached or ``budget`` seconds are spent (harness.measure.stopping). Confirmation
+    (``confirm_best``): a number of fresh rounds fixed before the stage from the sweep's data
+    (harness.measure.sizing), at most ``reference_max_processes`` and sized to fit
+    ``reference_budget`` seconds.
+    """
 
     min_processes: int
     max_processes: int
@@ -27,38 +32,21 @@ class Precision:
     budget: float  # seconds per benchmark, all variants together
     values: int  # pyperf values per process
     warmups: int
-    # a workload's sequential benchmark, the reference of every ratio of its workload: rounds are added
-    # until every variant's slowdown is decided by a decision_confidence interval (then "decided"), up to
-    # reference_max_processes rounds or while the next round fits in reference_budget seconds
-    reference_max_processes: int = 0  # 0: the reference follows the profile's rule like any benchmark
+    # the confirmation stage's cap on its planned rounds, and the seconds its rounds are sized to fit
+    reference_max_processes: int = 0
     reference_budget: float = 0.0
-    decision_confidence: float = 0.99
-    # after a workload's sweep, each variant's best option (chosen on the sweep) is measured again in
-    # fresh interleaved rounds, by the reference's rule, until every best-vs-best gain is decided:
-    # the gain is estimated on processes that played no part in the choice
+    # after a workload's sweep, each variant's best option (chosen on the sweep) and its sequential
+    # reference are measured again in fresh interleaved rounds, as many as planned from the sweep: the
+    # headline ratios are estimated on processes that played no part in choosing the option nor in
+    # deciding how many rounds to take, so their 95% t interval keeps its promise
     confirm_best: bool = False
-
-    def for_decision(self) -> Precision:
-        """The precision of a benchmark measured until its verdicts are decided.
-
-        A workload's sequential benchmark is the denominator of every speedup of its workload and
-        both sides of the slowdown, so its error enters every headline ratio; the confirmation of
-        the best options carries the best-vs-best gains. Both are measured until their verdicts are
-        decided rather than to a fixed width: a ratio far from the margin is decided in the
-        profile's minimum of rounds, one near it gets up to ``reference_max_processes`` within
-        ``reference_budget`` (harness.analysis.simulate.rerun_agreement compares the caps).
-        """
-        if not self.reference_max_processes:
-            return self
-        return dataclasses.replace(self, max_processes=max(self.min_processes, self.reference_max_processes),
-                                   budget=max(self.budget, self.reference_budget))
 
 
 # The profiles. default: sized for one interleaved campaign of every variant on a 2-core machine
-# within a working session; its minimum of 3 rounds is most of its cost. A budget (all variants of a
-# benchmark together, never overrun: a round that would not fit is not started) keeps the extra
-# rounds to the benchmarks whose rounds are short, where they buy the most precision; the references
-# and the confirmations get their own, larger one.
+# within a working session; its minimum of 3 rounds is most of the sweep's cost. A budget (all
+# variants of a benchmark together, never overrun: a round that would not fit is not started) keeps
+# the extra rounds to the benchmarks whose rounds are short, where they buy the most precision; the
+# confirmation gets its own, larger one.
 PRECISION = {
     "quick": Precision(min_processes=1, max_processes=1, target=None, budget=30.0, values=2, warmups=1),
     "default": Precision(min_processes=3, max_processes=8, target=0.02, budget=15.0, values=2, warmups=1,
@@ -68,10 +56,11 @@ PRECISION = {
 }
 
 
-# What a round holds: every benchmark of a workload on every variant (harness.measure.rounds).
-# Recorded in the settings, so a set measured under another round rule is never resumed and mixed
-# with it.
-ROUNDS = "workload"
+# What a round holds: every benchmark of a workload on every variant, each variant's sequential
+# reference in every round any of its options runs; then the confirmation's planned rounds of the
+# best options beside their references (harness.measure.rounds, harness.measure.sizing). Recorded in
+# the settings, so a set measured under another round rule is never resumed and mixed with it.
+ROUNDS = "workload, reference with its options, planned confirmation"
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 A campaign measures :class:`Planned` benchmarks: one workload under one strategy with one worker
 count, named ``workload/strategy/workers`` (a pyperf benchmark name, a CSV row, a state entry).
-A best option measured again after its workload's sweep is stored apart, as
-``workload/strategy/workers/confirm`` (:func:`confirm_name`), so the sweep's processes that chose
-it stay as they were measured. A resumed results set compares each workload's
+A best option or a sequential reference measured again after its workload's sweep is stored
+apart, as ``workload/strategy/workers/confirm`` (:func:`confirm_name`), so the sweep's processes
+that chose it stay as they were measured. A resumed results set compares each workload's
 :func:`workload_hash` (its code and sizes, not its comments): a changed workload is measured
 again, never mixed with its old runs.
 """

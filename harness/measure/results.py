@@ -3,7 +3,8 @@
 Three files per variant under ``results/raw/<host>/``:
 
 - ``<variant>.json``: a pyperf BenchmarkSuite of every benchmark that completed with its check ok
-  (pyperf's own format: ``python -m pyperf compare_to a.json b.json`` works on it);
+  (pyperf's own format: ``python -m pyperf compare_to a.json b.json`` works on it); a benchmark
+  measured again by a resumed campaign keeps its earlier runs, each run tagged with its invocation;
 - ``<variant>.csv``: the tidy table, one row per planned benchmark, failed and timed-out ones too;
 - ``<variant>.state.json``: what the file was measured with (settings, the machine's and the
   interpreter's fingerprints, each workload's definition hash) and each benchmark's status, so an
@@ -219,17 +220,31 @@ class VariantStore:
             name in self.suite.get_benchmark_names()
 
     def record(self, name: str, identity: dict, status: str, error: str = "", bench=None,
-               seconds: float = 0.0) -> None:
-        """Record one finished benchmark and write all three files at once."""
+               seconds: float = 0.0, process_seconds: float = 0.0) -> None:
+        """Record one finished benchmark and write all three files at once.
+
+        A benchmark measured again (a resumed workload) keeps its earlier runs: ``bench``'s runs are
+        added to them, each run tagged with the invocation it ran in, so nothing measured is lost
+        and the analysis pairs rounds only within one invocation. ``process_seconds``: the mean wall
+        time of one of its processes in this invocation (it sizes the confirmation's rounds).
+        """
         import pyperf
 
         if bench is not None:
+            old = self.benchmark(name)
+            if old is not None:
+                bench = pyperf.Benchmark(old.get_runs() + bench.get_runs())
             kept = [b for b in self.suite or () if b.get_name() != name]
             self.suite = pyperf.BenchmarkSuite(kept + [bench])
         self.state["benchmarks"][name] = {**identity, "status": status, "error": error,
                                           "seconds": round(seconds, 2),
+                                          "process_seconds": round(process_seconds, 3),
                                           "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
         self.save()
+
+    def process_seconds(self, name: str) -> float:
+        """The recorded mean wall seconds of one process of ``name`` (0 when not recorded)."""
+        return float(self.state["benchmarks"].get(name, {}).get("process_seconds", 0.0) or 0.0)
 
     def save(self) -> None:
         """Write all three files, each atomically."""

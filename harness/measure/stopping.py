@@ -2,16 +2,19 @@
 
 The unit of replication is the pyperf process: a benchmark's precision is the relative 95% CI
 half-width of the mean over its process means (t quantile, df = processes - 1: :func:`half_width`).
-Per benchmark (its variants stop together): after ``min_processes`` rounds, rounds are added while
-any variant's half-width exceeds the profile's target, up to ``max_processes`` rounds, and only
-while the next round still fits in the benchmark's ``budget`` seconds of its own processes.
 
-A workload's sequential benchmark, the reference of every ratio of its workload, and the
-confirmation of its best options are measured instead until every ratio to a baseline is decided
-(greater, less or equivalent against the margin, by an interval paired by round:
-:func:`ratios_decided`), within the profile's ``reference_max_processes`` and ``reference_budget``.
-:func:`stop_reason` says which rule stopped a benchmark (fixed, target, decided, cap, budget); it
-is recorded as ``stop_reason``. Runs flagged for foreign load stay in the JSON but never count.
+Sweep, per benchmark (its variants stop together): after ``min_processes`` rounds, rounds are added
+while any variant's half-width exceeds the profile's target, up to ``max_processes`` rounds, and
+only while the next round still fits in the benchmark's ``budget`` seconds of its own processes
+(:func:`stop_reason`). A workload's sequential reference follows the same rule but goes on as long
+as any option of its workload does (stop reason ``options``, :mod:`harness.measure.rounds`), so
+every option's round holds its reference. Nothing in the sweep stops on a ratio's verdict: a sample
+measured until its ratio looks decided, then reported with a 95% interval, covers the truth less
+often than 95%.
+
+Confirmation: exactly the rounds planned before the stage (:mod:`harness.measure.sizing`), stop
+reason ``planned``; ``budget`` only if the stage's wall clock would overrun its hard limit
+(:func:`planned_reason`). Runs flagged for foreign load stay in the JSON but never count.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import math
 import statistics
 
 from harness import intervals, metadata
-from harness.intervals import MARGIN, paired_ratio_interval, ratio_verdict, t_quantile
+from harness.intervals import t_quantile
 from harness.measure.config import Precision
+
+HELD = "options"  # the stop reason of a sequential reference that went on as long as its options
 
 
 def process_means(bench) -> list[float]:
@@ -33,13 +38,16 @@ def process_means(bench) -> list[float]:
                                    if metadata.get(r.get_metadata(), "foreign_flagged") != "yes")
 
 
-def round_means(bench) -> dict[int, float]:
-    """round -> the mean of that round's runs of ``bench`` (runs flagged for foreign load left out)."""
-    by_round: dict[int, list[float]] = {}
+def round_means(bench) -> dict[tuple[str, int], float]:
+    """(invocation, round) -> the mean of that round's runs of ``bench`` (runs flagged for foreign
+    load left out): the keys two benchmarks are paired on, since a round pairs only within the
+    campaign call it ran in."""
+    by_round: dict[tuple[str, int], list[float]] = {}
     for run in bench.get_runs() if bench is not None else ():
         meta = run.get_metadata()
         if run.values and metadata.get(meta, "foreign_flagged") != "yes":
-            by_round.setdefault(metadata.get(meta, "round", 0), []).append(statistics.fmean(run.values))
+            key = (metadata.get(meta, "invocation", ""), metadata.get(meta, "round", 0))
+            by_round.setdefault(key, []).append(statistics.fmean(run.values))
     return {r: statistics.fmean(m) for r, m in by_round.items()}
 
 
@@ -53,46 +61,34 @@ def half_width(means: list[float]) -> float:
     return t_quantile(len(means) - 1) * statistics.stdev(means) / math.sqrt(len(means)) / mean
 
 
-def ratios_decided(baselines: dict, confidence: float, margin: float = MARGIN):
-    """The rule ``decided(outcomes, active) -> bool`` of a reference or a confirmation stage.
+def stop_reason(prec: Precision, out: dict, mine: list, rounds: int, spent: float, round_seconds: float) -> str:
+    """Why the sweep's benchmark of keys ``mine`` stops after ``rounds`` rounds ('' to go on).
 
-    True when every ratio of ``baselines`` (key -> the key of its baseline, as the outcomes are
-    keyed: by variant, or by (variant, benchmark)) is decided: greater, less or equivalent against
-    the margin, by its ``confidence`` interval over process means paired by round
-    (:func:`harness.intervals.paired_ratio_interval`, as the analysis computes it). A side that
-    failed leaves no ratio to decide. Deciding on a stricter interval than the analysis's 95%
-    keeps the error of stopping at the first decided look near the nominal level
-    (harness.analysis.simulate.rerun_agreement and the known-truth tests measure it).
-    """
-    def decided(out: dict, active: list) -> bool:
-        for key, base in baselines.items():
-            if key in active and base in active:
-                _, low, high, _ = paired_ratio_interval(round_means(out[key].bench), round_means(out[base].bench),
-                                                        confidence)
-                if ratio_verdict(low, high, margin) in ("inconclusive", "n/a"):
-                    return False
-        return True
-
-    return decided
-
-
-def stop_reason(prec: Precision, decided, out: dict, mine: list, rounds: int, spent: float,
-                round_seconds: float) -> str:
-    """Why the benchmark of keys ``mine`` stops after ``rounds`` rounds ('' to go on).
-
-    ``decided``: its ratios rule (:func:`ratios_decided`), or None for the precision target;
-    ``spent``: seconds of its own processes so far, ``round_seconds`` those of the last round
-    (the next round is not started when it would overrun the budget).
+    ``spent``: seconds of its own processes so far, ``round_seconds`` those of the last round (the
+    next round is not started when it would overrun the budget).
     """
     if prec.target is None:
         return "fixed"
-    if decided is not None and decided(out, mine):
-        return "decided"
-    if decided is None and all(out[k].precision <= prec.target for k in mine):
+    if all(out[k].precision <= prec.target for k in mine):
         return "target"
     if rounds >= prec.max_processes:
         return "cap"
     if spent + round_seconds > prec.budget:
+        return "budget"
+    return ""
+
+
+def planned_reason(planned: int, rounds: int, spent: float, round_seconds: float, limit: float) -> str:
+    """Why a confirmation of ``planned`` rounds stops after ``rounds`` ('' to go on): "planned" when
+    they ran; "budget" when the next round would take the stage past ``limit`` seconds.
+
+    The limit is a guard against a machine gone wrong (a benchmark many times slower than in the
+    sweep), far above what the plan expects (:data:`harness.measure.sizing.HARD_LIMIT`): a stop on
+    the clock is a stop on the data, since slow rounds are the data, so it must stay rare.
+    """
+    if rounds >= planned:
+        return "planned"
+    if spent + round_seconds > limit:
         return "budget"
     return ""
 

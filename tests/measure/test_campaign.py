@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO
 
 from harness import intervals, metadata, variants
-from harness.measure import campaign, environment, planned, stopping
+from harness.measure import campaign, config, environment, planned, sizing, stopping
 from harness.measure.config import PRECISION, Campaign, Precision
 from harness.measure.planned import Planned
 from harness.measure.rounds import Group, Outcome, interleave_groups, round_order
@@ -42,10 +42,10 @@ def fake_bench(value: float, variant: str = "x", flagged: str = "no", cores: flo
     return pyperf.Benchmark([pyperf.Run([value, value], metadata=meta, collect_metadata=False)])
 
 
-def interleave(names, measure, prec, label="", clock=None, log=print, decided=None):
+def interleave(names, measure, prec, label="", clock=None, log=print, **group):
     """One benchmark on ``names`` (its variants): the one-group case of interleave_groups."""
     kw = {"clock": clock} if clock is not None else {}
-    return interleave_groups({label: Group(list(names), prec, decided)}, measure, log=log,
+    return interleave_groups({label: Group(list(names), prec, **group)}, measure, log=log,
                              labels={v: f"{label} on {v}" for v in names}, **kw)
 
 
@@ -156,49 +156,49 @@ def test_effective_precision_takes_the_workloads_pyperf_overrides():
     assert high.min_processes == 12 and high.max_processes == 12
 
 
-def test_the_sequential_reference_may_take_more_rounds_and_a_larger_budget():
-    ref = PRECISION["default"].for_decision()
-    assert (ref.min_processes, ref.max_processes, ref.budget) == (3, 30, 240.0)
-    assert (ref.target, ref.values, ref.decision_confidence) == (0.02, 2, 0.99)
-    assert PRECISION["quick"].for_decision() == PRECISION["quick"]  # no reference rule: unchanged
-    high = stopping.effective_precision(PRECISION["default"], {"processes": 20}).for_decision()
-    assert (high.min_processes, high.max_processes) == (20, 30)  # a workload's higher floor stays
-    assert PRECISION["rigorous"].for_decision().max_processes == 30
+def test_a_reference_goes_on_as_long_as_any_option_of_its_workload():
+    """The reference is precise at once (target after 3 rounds), threads x2 is not (cap at 6): the
+    reference takes part in every round of threads x2, so every option round has its reference."""
+    prec = Precision(min_processes=3, max_processes=6, target=0.02, budget=1e9, values=2, warmups=1)
+    groups = {"seq": Group([("A", "seq"), ("B", "seq")], prec, follows=("thr",)),
+              "thr": Group([("A", "thr"), ("B", "thr")], prec)}
+
+    def measure(key, r):
+        return "ok", "", fake_bench(1.0 if key[1] == "seq" else 1.0 + 0.5 * (r % 2))
+
+    out = interleave_groups(groups, measure, log=lambda m: None)
+    assert [out[(v, "thr")].processes for v in "AB"] == [6, 6] and out[("A", "thr")].stop_reason == "cap"
+    assert [out[(v, "seq")].processes for v in "AB"] == [6, 6] and out[("A", "seq")].stop_reason == "options"
+    assert stopping.HELD == "options"
 
 
-def _ratio(factor, noise):
-    """A measures 1.0 +- noise, B ``factor`` times 1.0 -+ noise (alternating by round, opposite
-    signs): B/A per round swings around ``factor``, as two independent processes do."""
-    return lambda v, r: ("ok", "", fake_bench((1 + noise * (-1) ** (r + (v == "B"))) * (factor if v == "B" else 1.0)))
+def test_a_reference_still_imprecise_when_its_options_stop_goes_on_by_its_own_rule():
+    prec = Precision(min_processes=3, max_processes=6, target=0.02, budget=1e9, values=2, warmups=1)
+    groups = {"seq": Group(["seq"], prec, follows=("thr",)), "thr": Group(["thr"], prec)}
+
+    def measure(key, r):
+        return "ok", "", fake_bench(1.0 if key == "thr" else 1.0 + 0.5 * (r % 2))
+
+    out = interleave_groups(groups, measure, log=lambda m: None)
+    assert out["thr"].processes == 3 and out["thr"].stop_reason == "target"
+    assert out["seq"].processes == 6 and out["seq"].stop_reason == "cap"
 
 
-def test_a_reference_far_from_the_margin_is_decided_at_the_floor():
-    prec = PRECISION["default"].for_decision()
-    out = interleave(["A", "B"], _ratio(1.5, 0.02), prec, decided=stopping.ratios_decided({"B": "A"}, 0.99))
-    assert out["A"].processes == 3 and out["A"].stop_reason == "decided"
-
-
-def test_a_reference_near_the_margin_takes_rounds_until_the_cap():
-    """1.05 +- noise: inconclusive at every look, so every round up to the cap is taken (the
-    precision target alone would have stopped it at 3: each side is within 2%)."""
-    prec = PRECISION["default"].for_decision()
-    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=stopping.ratios_decided({"B": "A"}, 0.99))
-    assert out["A"].processes == prec.max_processes == 30 and out["A"].stop_reason == "cap"
-    assert interleave(["A", "B"], _ratio(1.05, 0.002), prec)["A"].stop_reason == "target"
-
-
-def test_a_reference_stops_on_its_budget_and_a_failed_baseline_leaves_nothing_to_decide():
+def test_a_planned_group_runs_exactly_its_rounds_whatever_its_values_say():
+    prec = PRECISION["default"]
+    out = interleave(["A", "B"], _noisy([1.0, 1.0] * 3 + [1.0, 9.0] * 20), prec, planned=7, log=lambda m: None)
+    assert all(o.processes == 7 and o.stop_reason == "planned" for o in out.values())
+    out = interleave(["A"], _noisy([1.0] * 3), prec, planned=3, log=lambda m: None)
+    assert out["A"].processes == 3  # below the sweep's minimum too: the plan is the rule
     ticks = iter(range(10**6))
-    prec = PRECISION["default"].for_decision()
-    out = interleave(["A", "B"], _ratio(1.05, 0.002), prec, decided=stopping.ratios_decided({"B": "A"}, 0.99),
-                     clock=lambda: 25.0 * next(ticks))  # each round ~50 s of the 240 s budget
-    assert out["A"].stop_reason == "budget" and 3 <= out["A"].processes < prec.max_processes
-    decided = stopping.ratios_decided({"B": "A"}, 0.99)
-    assert decided({"A": Outcome(), "B": Outcome()}, ["B"])  # A failed: no ratio to decide
+    out = interleave(["A", "B"], _noisy([1.0] * 100), prec, planned=30, limit=100.0,
+                     clock=lambda: 10.0 * next(ticks), log=lambda m: None)  # 10 s a process, 20 s a round
+    assert out["A"].stop_reason == "budget" and out["A"].processes == 5  # a 6th round would pass 100 s
+    assert out["A"].process_seconds == 10.0 and out["A"].own_seconds == 50.0
 
 
-def test_the_campaign_decides_as_the_analysis_reports():
-    """One margin and one verdict rule for the campaign's stopping and the analysis's report."""
+def test_the_campaign_plans_on_the_analysis_s_margin_and_paired_interval():
+    """One margin, one verdict rule and one paired interval for the campaign's plan and the analysis's report."""
     from harness.analysis import stats
 
     assert intervals.MARGIN == stats.MARGIN and intervals.ratio_verdict is stats.ratio_verdict
@@ -253,22 +253,32 @@ def test_a_campaign_interleaves_records_and_summarises(tmp_path, capsys):
     assert "threads          2: 2.00x" in out and str(raw) in out
 
 
-def test_a_default_campaign_measures_each_sequential_reference_until_its_slowdowns_are_decided(tmp_path):
+def test_a_default_campaign_measures_the_reference_by_the_precision_rule_beside_its_options(tmp_path):
+    """3.13t and the control 1.05x the baseline, on the margin: the sweep's reference follows the
+    precision rule, whatever its slowdown's verdict (the headline slowdown is the confirmation's),
+    and goes on as long as its options: threads x2 is noisy and runs to the cap, the reference with it."""
     calls = []
 
-    def measure(p, v, r, pyperf_args, url):  # 3.13t and the control 1.05x the baseline: on the margin
-        calls.append((p.name, r))
+    def measure(p, v, r, pyperf_args, url):
+        calls.append((p.name, v, r))
         factor = 1.0 if v == "3.13" else 1.05
-        return "ok", "", fake_bench((1 + 0.002 * (-1) ** (r + (v == "3.13"))) * factor, v, name=p.name)
+        noise = 0.002 if p.strategy == "sequential" else 0.2
+        return "ok", "", fake_bench((1 + noise * (-1) ** (r + (v == "3.13"))) * factor, v, name=p.name)
 
     assert campaign.run(_config(tmp_path, profile="default", precision=PRECISION["default"]), PLANNED,
                         measure=measure) == 0
-    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "results" / "raw" / "h" / "3.13.json"))
-    rounds = {p.name: len(suite.get_benchmark(p.name).get_runs()) for p in PLANNED}
-    assert rounds == {"cpu_sum_squares/sequential/1": 30, "cpu_sum_squares/threads/2": 4}  # 4: the workload's own
-    assert [n for n, r in calls if r == 5][:3] == ["cpu_sum_squares/sequential/1"] * 3  # threads/2 had stopped
-    state = json.loads((tmp_path / "results" / "raw" / "h" / "3.13.state.json").read_text())
-    assert state["settings"]["precision"]["reference_max_processes"] == 30  # what the set was measured with
+    raw = tmp_path / "results" / "raw" / "h"
+    for v in NAMES:
+        suite = pyperf.BenchmarkSuite.load(str(raw / f"{v}.json"))
+        seq, thr = (suite.get_benchmark(p.name) for p in PLANNED)
+        assert seq.get_nrun() == thr.get_nrun() == PRECISION["default"].max_processes
+        assert metadata.get(seq.get_metadata(), "stop_reason") == "options"
+        assert metadata.get(thr.get_metadata(), "stop_reason") == "cap"
+        keys = {p.name: {(metadata.get(r.get_metadata(), "invocation"), metadata.get(r.get_metadata(), "round"))
+                         for r in b.get_runs()} for p, b in zip(PLANNED, (seq, thr), strict=True)}
+        assert keys[PLANNED[1].name] <= keys[PLANNED[0].name]  # every option run has its reference's round
+    state = json.loads((raw / "3.13.state.json").read_text())
+    assert state["settings"]["rounds"] == config.ROUNDS
 
 
 def test_the_summary_is_printed_when_everything_was_already_measured(tmp_path, capsys):
@@ -475,7 +485,7 @@ def test_a_published_run_of_this_machine_is_measured_beside_not_resumed(tmp_path
     assert args.host == label  # an explicit --host is the user's choice (a resume then checks the fingerprints)
 
 
-def test_each_variants_best_option_is_confirmed_in_fresh_processes_under_its_own_name(tmp_path, capsys):
+def test_each_variants_best_option_and_reference_are_confirmed_in_planned_rounds(tmp_path, capsys):
     calls = []
 
     def measure(p, v, r, pyperf_args, url):  # threads x2 is the best everywhere; 3.13t's 1.5x slower
@@ -486,21 +496,47 @@ def test_each_variants_best_option_is_confirmed_in_fresh_processes_under_its_own
     config = _config(tmp_path, profile="default", precision=PRECISION["default"])
     assert campaign.run(config, PLANNED, measure=measure) == 0
     raw = tmp_path / "results" / "raw" / "h"
+    invocations = set()
     for v in NAMES:
         suite = pyperf.BenchmarkSuite.load(str(raw / f"{v}.json"))
         sweep = suite.get_benchmark("cpu_sum_squares/threads/2")
-        confirm = suite.get_benchmark("cpu_sum_squares/threads/2/confirm")
-        assert metadata.get(confirm.get_metadata(), "stage") == "confirm"
         assert metadata.get(sweep.get_metadata(), "stage", "") == ""  # the sweep's runs as they were
-        assert metadata.get(confirm.get_metadata(), "stop_reason") == "decided"
-        assert 3 <= confirm.get_nrun() <= 4  # 1.5x and 1.0x: decided at once, long before the cap of 15
-        state = json.loads((raw / f"{v}.state.json").read_text())
-        assert state["benchmarks"]["cpu_sum_squares/threads/2/confirm"]["stage"] == "confirm"
-    assert "confirming cpu_sum_squares best options (3.13 threads x2, 3.13t threads x2, 3.13t-gil threads x2)" \
-        in capsys.readouterr().out
+        for name in ("cpu_sum_squares/threads/2/confirm", "cpu_sum_squares/sequential/1/confirm"):
+            confirm = suite.get_benchmark(name)
+            meta = confirm.get_metadata()
+            assert metadata.get(meta, "stage") == "confirm" and metadata.get(meta, "stop_reason") == "planned"
+            # every round moves every benchmark alike: no spread, so the minimum of 5 rounds
+            assert confirm.get_nrun() == metadata.get(meta, "planned_rounds") == sizing.MIN_CONFIRM_ROUNDS
+            assert "raised to the minimum of 5" in metadata.get(meta, "plan_reason")
+            runs = [r.get_metadata() for r in confirm.get_runs()]
+            assert [metadata.get(m, "round") for m in runs] == [1, 2, 3, 4, 5]
+            invocations |= {metadata.get(m, "invocation") for m in runs}
+            invocations |= {metadata.get(r.get_metadata(), "invocation") for r in sweep.get_runs()}
+            state = json.loads((raw / f"{v}.state.json").read_text())
+            assert state["benchmarks"][name]["stage"] == "confirm"
+    assert len(invocations) == 1 and None not in invocations  # one campaign call: one invocation on every run
+    out = capsys.readouterr().out
+    assert "confirming cpu_sum_squares: 5 rounds planned from the sweep's 0.0% round-to-round spread" in out
+    assert "best options: 3.13 threads x2, 3.13t threads x2, 3.13t-gil threads x2" in out
+    assert "    cpu_sum_squares confirmation round 5 of 5: 0 s\n" in out
+    assert [v for n, v, r in calls if n == "cpu_sum_squares/sequential/1" and r == 1][-3:] == list(NAMES)
     calls.clear()
     assert campaign.run(config, PLANNED, measure=measure) == 0  # resumed: nothing left, not even the confirmation
     assert calls == []
+
+
+def test_a_variant_whose_best_is_sequential_confirms_its_reference_alone(tmp_path):
+    def measure(p, v, r, pyperf_args, url):  # threads x2 helps on 3.13t only
+        t = 0.5 if p.strategy == "threads" and v == "3.13t" else 1.0 + (0.2 if p.strategy == "threads" else 0.0)
+        return "ok", "", fake_bench(t * (1 + 0.01 * (-1) ** r), v, name=p.name)
+
+    config = _config(tmp_path, profile="default", precision=PRECISION["default"])
+    assert campaign.run(config, PLANNED, measure=measure) == 0
+    raw = tmp_path / "results" / "raw" / "h"
+    names = {v: {b.get_name() for b in pyperf.BenchmarkSuite.load(str(raw / f"{v}.json"))} for v in NAMES}
+    assert "cpu_sum_squares/threads/2/confirm" in names["3.13t"]
+    for v in ("3.13", "3.13t-gil"):
+        assert f"{PLANNED[0].name}/confirm" in names[v] and f"{PLANNED[1].name}/confirm" not in names[v]
 
 
 def test_a_single_variant_run_has_no_confirmation_stage(tmp_path):
@@ -514,3 +550,15 @@ def test_a_single_variant_run_has_no_confirmation_stage(tmp_path):
                      precision=PRECISION["default"])
     assert campaign.run(config, PLANNED, measure=measure) == 0
     assert set(calls) == {"cpu_sum_squares/sequential/1", "cpu_sum_squares/threads/2"}
+
+
+def test_a_sweep_flagged_throughout_chooses_no_best_option_and_says_so(tmp_path, capsys):
+    def measure(p, v, r, pyperf_args, url):
+        return "ok", "", fake_bench(1.0, v, flagged="yes", cores=1.5, name=p.name)
+
+    config = _config(tmp_path, profile="default", precision=PRECISION["default"])
+    assert campaign.run(config, PLANNED, measure=measure) == 0
+    assert "cpu_sum_squares: no confirmation: a variant has no sweep process to choose its best option on" \
+        in capsys.readouterr().out
+    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "results" / "raw" / "h" / "3.13.json"))
+    assert not [b for b in suite if b.get_name().endswith("/confirm")]
