@@ -104,6 +104,21 @@ def _python_of(session: nox.Session, variant: str) -> str:
     return python
 
 
+def _absolute(session: nox.Session, args: list[str], options: tuple[str, ...]) -> list[str]:
+    """``args`` with the paths of ``options`` made absolute from where nox was run (it runs sessions
+    in the noxfile's directory): ``--workload-path my.py`` means the file the user sees."""
+    out, it = [], iter(args)
+    for arg in it:
+        name, eq, value = arg.partition("=")
+        if name in options and eq:
+            arg = f"{name}={os.path.join(session.invoked_from, value)}"
+        elif arg in options:
+            out.append(arg)
+            arg = os.path.join(session.invoked_from, next(it, ""))
+        out.append(arg)
+    return out
+
+
 def _bench(session: nox.Session, names: list[str]) -> None:
     """One campaign over ``names``: the orchestrator runs in the first variant's venv."""
     pythons = {v: _python_of(session, v) for v in names}
@@ -111,7 +126,8 @@ def _bench(session: nox.Session, names: list[str]) -> None:
         args = ["--variant", names[0]]  # the orchestrator's own python is the variant's
     else:
         args = ["--variants", ",".join(names), *[f"--python={v}={p}" for v, p in pythons.items()]]
-    session.run(pythons[names[0]], "-m", "harness.measure.bench", *args, *session.posargs, external=True)
+    session.run(pythons[names[0]], "-m", "harness.measure.bench", *args,
+                *_absolute(session, session.posargs, ("--workload-path",)), external=True)
 
 
 for _variant, _spec in REGISTRY.items():
@@ -141,6 +157,18 @@ def why(session: nox.Session) -> None:
         sys.exit(2)
     if status:
         session.error(f"harness.profile exited with status {status}")
+
+
+BASELINE = next(v for v, spec in REGISTRY.items() if spec.role == "baseline")
+
+
+@nox.session(name="new-workload", python=False, requires=[f"venv-{REGISTRY[BASELINE].build.session}"])
+def new_workload(session: nox.Session) -> None:
+    """Your own workload file, sized on this machine: -- NAME [--dir DIR]; after editing it: -- --calibrate FILE."""
+    args = _absolute(session, session.posargs, ("--dir", "--calibrate"))
+    if not any(a == "--dir" or a.startswith("--dir=") or a.startswith("--calibrate") for a in args):
+        args += ["--dir", session.invoked_from]  # beside the user, not in the noxfile's directory
+    session.run(_python_of(session, BASELINE), "-m", "harness.measure.scaffold", *args, external=True)
 
 
 PYPERFORMANCE = f"pyperformance=={pyperformance_lens.PYPERFORMANCE_VERSION}"

@@ -181,10 +181,20 @@ def _fmt_num(v) -> str:
 
 
 def failures_table(benchmarks: pd.DataFrame) -> pd.DataFrame:
-    """The benchmarks that failed, timed out or lost their values, with the error."""
+    """The benchmarks that failed, timed out or lost their values, with the error.
+
+    One line per workload, variant and error: a workload that could not run on a variant at all
+    (a requirement without a wheel there, an import that turned the GIL back on) failed every one
+    of its benchmarks for one reason, listed together.
+    """
     bad = benchmarks[benchmarks["status"] != "ok"]
-    return bad[["host", "variant", "workload", "strategy", "workers", "status",
-                "error"]].reset_index(drop=True)
+    cols = ["host", "variant", "workload", "strategy", "workers", "status", "error"]
+    if bad.empty:
+        return bad[cols].reset_index(drop=True)
+    keys = ["host", "variant", "workload", "status", "error"]
+    joined = bad[cols].astype({"workers": str}).groupby(keys, sort=False, dropna=False).agg(
+        lambda values: ", ".join(dict.fromkeys(values)))
+    return joined.reset_index()[cols]
 
 
 def hygiene_table(res: Results) -> pd.DataFrame:

@@ -7,11 +7,16 @@ Runs inside a benchmark venv (``nox -s bench`` for every variant in one interlea
         [--python VARIANT=PATH ...] [--quick | --rigorous] [--workloads a,b]
         [--strategies threads,processes] [--workers 1,2,4] [--scaling strong|weak]
         [--timeout 600] [--results DIR] [--host LABEL] [--fresh]
+        [--workload-path FILE_OR_DIR ...] [--allow-source-builds]
 
 Every variant runs on the python of its own benchmark venv: ``--python VARIANT=PATH``, or, for a
 variant whose build is the running interpreter's, this interpreter. Bad input is named in one line
 (exit 2) before anything is measured or written; the checked input becomes one frozen
 :class:`~harness.measure.config.Campaign`.
+
+``--workload-path`` adds the user's own workload files (a file, or every file of a directory)
+to the built-in ones, found and checked the same way; a file that cannot be used is named in one
+line (exit 2). Without ``--workloads`` the campaign then measures those files' workloads alone.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from harness.measure.config import PRECISION, PROFILES, SCALINGS, Campaign
 from harness.measure.planned import Planned
 from harness.measure.server import MAX_LATENCY, parse_latency
 from harness.measure.workload import ALL_STRATEGIES, SIZES, discover
-from harness.provision import fingerprint
+from harness.provision import fingerprint, requirements
 
 DEFAULT_TIMEOUT = 600.0  # seconds per pyperf process group: far above any default benchmark's, it only ends hangs
 # Worker counts a benchmark may ask for: max(MIN_WORKER_CAP, WORKERS_PER_CORE x cores). The default
@@ -109,6 +114,11 @@ def parse_args(argv):
     p.add_argument("--native-accelerators", action="store_true",
                    help="let aiohttp/yarl/multidict use their C extensions where installed")
     p.add_argument("--option", action="append", default=[], help="KEY=VALUE passed to workloads")
+    p.add_argument("--workload-path", action="append", default=[], metavar="FILE_OR_DIR",
+                   help="your own workload file, or a directory of them (repeatable); without --workloads, "
+                        "only their workloads are measured")
+    p.add_argument("--allow-source-builds", action="store_true",
+                   help="let pip build a workload's requirements from source (default: binary wheels only)")
     p.add_argument("--source", help="(for the build session: the CPython source tarball)")
     p.add_argument("--optimized", action="store_true",
                    help="(for the build session: PGO + LTO; a campaign's flavour is FTBENCH_FLAVOUR)")
@@ -146,6 +156,7 @@ def parse_args(argv):
             raise UsageError(f"--option {key}: given twice ({options[key]!r} and {value!r}); give it once")
         options[key] = value
     args.options = tuple(options.items())
+    args.workload_path = list(dict.fromkeys(os.path.abspath(path) for path in args.workload_path))
     return args
 
 
@@ -232,10 +243,7 @@ def plan(args, workloads: dict, cores: int) -> list[Planned]:
     explicit ``--workers`` replaces every sweep but sequential's single worker.
     """
     # `is not None`: an empty --workers "" is bad input, not "no filter"
-    if args.workloads is not None:
-        names = workload_names(args.workloads, workloads)
-    else:
-        names = [n for n, w in workloads.items() if w.in_default_suite]
+    names = chosen_workloads(args, workloads)
     chosen = None
     if args.strategies is not None:
         chosen = _list(args.strategies, "strategies", ALL_STRATEGIES, "strategy")
@@ -265,6 +273,15 @@ def plan(args, workloads: dict, cores: int) -> list[Planned]:
     return out
 
 
+def chosen_workloads(args, workloads: dict) -> list[str]:
+    """The workloads a campaign measures: --workloads, else those of --workload-path, else the default suite."""
+    if args.workloads is not None:
+        return workload_names(args.workloads, workloads)
+    if getattr(args, "workload_path", None):
+        return list(getattr(workloads, "given", ()))
+    return [n for n, w in workloads.items() if w.in_default_suite]
+
+
 def workload_names(text: str, workloads: dict) -> list[str]:
     """``--workloads``: names, or tags naming a group (e.g. ``pitfalls``), in order, each once."""
     tags = {}
@@ -288,8 +305,7 @@ def workload_names(text: str, workloads: dict) -> list[str]:
 
 def not_applicable(args, workloads: dict) -> list[str]:
     """``workload/strategy: not applicable: reason`` for every strategy a chosen workload cannot run."""
-    names = workload_names(args.workloads, workloads) if args.workloads is not None else [
-        n for n, w in workloads.items() if w.in_default_suite]
+    names = chosen_workloads(args, workloads)
     chosen = _list(args.strategies, "strategies") if args.strategies is not None else None
     out = []
     for name in names:
@@ -401,9 +417,7 @@ def main(argv=None) -> int:
     worker.install_signal_handlers()
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
-        workloads = discover()
-        for problem in workloads.problems:  # one line per broken file; the others still run
-            print(f"ftbench bench: warning: workload file skipped: {problem}", file=sys.stderr)
+        workloads = discover_workloads(args)
         cores = probe.cpu_count()
         planned = plan(args, workloads, cores)
         for line in not_applicable(args, workloads):
@@ -415,19 +429,49 @@ def main(argv=None) -> int:
         return 2
     for line in warnings_for(args, planned, cores):
         print(f"ftbench bench: warning: {line}", file=sys.stderr)
-    return run(make_config(args, pythons), planned)
+    return run(make_config(args, pythons, workloads), planned)
 
 
-def make_config(args, pythons: dict[str, str] | None = None) -> Campaign:
-    """The frozen campaign configuration of checked arguments (``pythons``: from resolve_pythons)."""
+def discover_workloads(args):
+    """The built-in workloads and those of --workload-path, each file's requirements installed for
+    this interpreter before it is imported (it cannot be imported without them).
+
+    A built-in file that fails is skipped with a warning line; one the user named is a
+    :class:`UsageError` naming the file: they asked for it, and nothing is measured without it.
+    """
+    def provide(requires: tuple[str, ...]) -> str:
+        try:
+            return requirements.ensure(sys.executable, requires, args.allow_source_builds,
+                                       log=lambda line: print(line, flush=True)).path
+        except requirements.RequirementError as e:
+            raise requirements.RequirementError(f"{e}; pip's output: {e.log}" if e.log else str(e)) from None
+
+    workloads = discover(paths=args.workload_path, provide=provide)
+    given = [problem for problem in workloads.problems if problem.given]
+    if given:
+        raise UsageError(f"--workload-path: {given[0]}")
+    for problem in workloads.problems:  # one line per broken file; the others still run
+        print(f"ftbench bench: warning: workload file skipped: {problem}", file=sys.stderr)
+    if args.workload_path and not workloads.given:
+        raise UsageError(f"--workload-path {' '.join(args.workload_path)}: no workload file there")
+    return workloads
+
+
+def make_config(args, pythons: dict[str, str] | None = None, workloads=None) -> Campaign:
+    """The frozen campaign configuration of checked arguments (``pythons``: from resolve_pythons;
+    ``workloads``: from :func:`discover_workloads`, where each workload's file and requirements come from)."""
     if pythons is None:
         pythons = {name: sys.executable for name in args.variant_names}
+    origins = getattr(workloads, "origins", {})
+    needs = getattr(workloads, "requirements", {})
     return Campaign(
         variants=tuple(args.variant_names), pythons=tuple((n, pythons[n]) for n in args.variant_names),
         profile=args.profile, size=args.size, scaling=args.scaling, results=Path(args.results), host=args.host,
         timeout=args.timeout, latency=args.latency, fresh=args.fresh, allow_gil=args.allow_gil,
         accelerators="native" if args.native_accelerators else "pure", options=args.options,
-        precision=PRECISION[args.profile])
+        precision=PRECISION[args.profile], workload_files=tuple(origins.items()),
+        requirements=tuple((n, r) for n, r in needs.items() if r),
+        allow_source_builds=args.allow_source_builds)
 
 
 if __name__ == "__main__":

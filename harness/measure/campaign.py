@@ -4,6 +4,9 @@
 parses and checks the input and makes the frozen :class:`~harness.measure.config.Campaign`). It is
 a sequence of named steps:
 
+0. :func:`harness.measure.preflight.prepare`: each workload's requirements installed for each
+   variant, and its file loaded once there (an import that fails, or turns the GIL back on in a
+   free-threaded variant, leaves it unmeasured on that variant, in one line);
 1. :func:`open_stores`: the results set of every variant, checked before anything is written
    (another machine, build or settings: one line, exit 2, files untouched), then resumed;
 2. :meth:`CampaignRun.start`: the variants' environments, a scratch directory, the embedded server;
@@ -42,7 +45,7 @@ import uuid
 from pathlib import Path
 
 from harness import metadata
-from harness.measure import console, worker
+from harness.measure import console, preflight, worker
 from harness.measure.config import Campaign, Precision
 from harness.measure.confirmation import baseline_pairs, confirmation_plan, renamed, size
 from harness.measure.environment import C_EXTENSIONS_ENV, SERVER_PID_ENV, c_extensions, server_python, variant_env
@@ -57,11 +60,14 @@ class Refused(Exception):
     """The results set cannot take this campaign: one line, exit 2, nothing written."""
 
 
-def open_stores(config: Campaign, planned: list[Planned], log=console.say) -> tuple[dict[str, VariantStore], dict]:
+def open_stores(config: Campaign, planned: list[Planned], log=console.say,
+                ready: dict | None = None) -> tuple[dict[str, VariantStore], dict]:
     """Every variant's results store, checked and resumed; and the machine's fingerprint.
 
     Every check comes before any write, so a refusal (:class:`Refused`) leaves every file as it
-    was. ``log`` gets a line per workload whose stale benchmarks were dropped.
+    was. ``log`` gets a line per workload whose stale benchmarks were dropped. ``ready``: the
+    preflight's (variant, workload) -> :class:`~harness.measure.preflight.Ready`, whose installed
+    requirements are part of the workload's definition hash on that variant.
     """
     names = list(config.variants)
     machine = fingerprint.machine()
@@ -69,7 +75,7 @@ def open_stores(config: Campaign, planned: list[Planned], log=console.say) -> tu
         interps = {v: fingerprint.interpreter(config.python_of(v)) for v in names}
     except OSError as e:
         raise Refused(str(e)) from None
-    hashes = {p.workload.name: workload_hash(p.workload) for p in planned}
+    hashes = definition_hashes(config, planned, ready or {})
     # the settings, plus the build's version and source, readable in the state file (the interpreter
     # fingerprint, compared first, is what refuses another build)
     settings = {v: {**config.settings(), "python": interps[v]["version"],
@@ -79,13 +85,19 @@ def open_stores(config: Campaign, planned: list[Planned], log=console.say) -> tu
         for v, store in stores.items():
             store.check(settings[v], config.fresh, machine, interps[v])
         for v, store in stores.items():
-            for line in store.apply(settings[v], config.fresh, machine, interps[v], hashes):
+            for line in store.apply(settings[v], config.fresh, machine, interps[v], hashes[v]):
                 log(f"ftbench: {line}")
     except ResultsError as e:
         raise Refused(str(e)) from None
     except OSError as e:
         raise Refused(f"cannot write results in {stores[names[0]].dir}: {e}") from None
     return stores, machine
+
+
+def definition_hashes(config: Campaign, planned: list[Planned], ready: dict) -> dict[str, dict[str, str]]:
+    """variant -> workload -> its definition hash there (its code, sizes and installed requirements)."""
+    return {v: {p.workload.name: workload_hash(p.workload, ready.get((v, p.workload.name), preflight.NOTHING).versions)
+                for p in planned} for v in config.variants}
 
 
 def by_workload(planned: list[Planned]) -> dict[str, list[tuple[int, Planned]]]:
@@ -109,12 +121,15 @@ class CampaignRun:
     pyperf_args, server_url) -> (status, error, Benchmark|None)``); no server is started and no
     C extension is probed then. ``clock``: the rounds' clock (tests simulate one). Every run of
     this execution records ``invocation`` (one per call of ``python -m harness.measure.bench``).
+    ``ready``: the preflight's verdicts (see :func:`run`).
     """
 
     def __init__(self, config: Campaign, planned: list[Planned], stores: dict[str, VariantStore], measure=None,
-                 clock=time.monotonic, invocation: str | None = None):
+                 clock=time.monotonic, invocation: str | None = None, ready: dict | None = None):
         self.config, self.planned, self.stores, self.fake = config, planned, stores, measure
         self.clock, self.invocation = clock, invocation or new_invocation()
+        self.ready = ready or {}
+        self.hashes = definition_hashes(config, planned, self.ready)
         self.names = list(config.variants)
         self.envs = {v: variant_env(config, v) for v in self.names}
         self.server_python = server_python(config)
@@ -170,30 +185,54 @@ class CampaignRun:
         invocation would pair with nothing (the earlier runs stay in the files). The sequential
         reference follows the options: it is measured in every round any of them is.
         """
-        if all(s.done(p.name) for s in self.stores.values() for _, p in items):
+        live = self.live(items)
+        if all(self.stores[v].done(p.name) for v in live for _, p in items):
             return {}
-        groups = {p.name: Group([(v, p.name) for v in self.names], self.precision_of(p)) for _, p in items}
+        groups = {p.name: Group([(v, p.name) for v in live], self.precision_of(p)) for _, p in items}
         options = tuple(p.name for _, p in items if p.strategy != "sequential")
         for _, p in items:
             if p.strategy == "sequential":
                 groups[p.name] = dataclasses.replace(groups[p.name], follows=options)
         return groups
 
+    def live(self, items: list[tuple[int, Planned]]) -> list[str]:
+        """The variants that can run this workload (the preflight refused none of its benchmarks there)."""
+        return [v for v in self.names if not any(self.refused(v, p) for _, p in items)]
+
+    def ready_of(self, v: str, p: Planned) -> preflight.Ready:
+        """What ``p``'s workload runs with on ``v`` (its requirements' overlay), or why it does not run there."""
+        return self.ready.get((v, p.workload.name), preflight.NOTHING)
+
+    def refused(self, v: str, p: Planned) -> str:
+        """Why ``p``'s workload is not measured on ``v`` (the preflight's one line), or ''."""
+        return self.ready_of(v, p).refused
+
+    def record_refused(self, items: list[tuple[int, Planned]]) -> None:
+        """Record every benchmark of a workload that a variant cannot run as failed, with the reason;
+        one failure line per workload and variant (the preflight already said it)."""
+        for v in self.names:
+            todo = [p for _, p in items if self.refused(v, p) and not self.stores[v].done(p.name)]
+            for p in todo:
+                self.stores[v].record(p.name, p.identity(), "failed", self.refused(v, p))
+            if todo:
+                self.failures.append((f"{todo[0].workload.name}@{v}", "failed", self.refused(v, todo[0])))
+
     def sweep(self, items: list[tuple[int, Planned]]) -> None:
         """Measure one workload's planned benchmarks on every variant, round by round, and record them."""
+        self.record_refused(items)
         groups = self.sweep_groups(items)
         if not groups:
             return
-        workload = items[0][1].workload.name
-        again = sum(s.done(p.name) for s in self.stores.values() for _, p in items)
-        console.say(f"  {workload}: {len(groups)} benchmarks x {len(self.names)} variants, interleaved round by round"
+        workload, live = items[0][1].workload.name, self.live(items)
+        again = sum(self.stores[v].done(p.name) for v in live for _, p in items)
+        console.say(f"  {workload}: {len(groups)} benchmarks x {len(live)} variants, interleaved round by round"
                     + (f" (resumed: measured again whole, its {again} earlier benchmark(s) keep their runs)"
                        if again else ""))
-        option = {(v, p.name): (v, p) for _, p in items for v in self.names}
+        option = {(v, p.name): (v, p) for _, p in items for v in live}
         outcomes = self.measure_rounds(groups, option, workload)
         self.swept.add(workload)
         for k, p in items:
-            self.record([(v, p) for v in self.names], outcomes, k)
+            self.record([(v, p) for v in live], outcomes, k)
 
     def confirm(self, items: list[tuple[int, Planned]]) -> None:
         """Measure each variant's best option and its reference again, in a number of rounds planned first.
@@ -205,10 +244,11 @@ class CampaignRun:
         prec = self.precision_of(p)
         if not (prec.target and prec.confirm_best):
             return
-        c = confirmation_plan(self.stores, [q for _, q in items])
+        live = self.live(items)
+        c = confirmation_plan({v: self.stores[v] for v in live}, [q for _, q in items])
         workload = p.workload.name
         if c is None:
-            if baseline_pairs(self.names):
+            if baseline_pairs(live) and live == self.names:  # a refused variant was said by the preflight
                 console.say(f"  {workload}: no confirmation: a variant has no sweep process to choose its best "
                             "option on (every one failed or was flagged for foreign load)")
             return
@@ -241,7 +281,8 @@ class CampaignRun:
             status, error, bench = self.fake(q, v, r, pyperf_args, url)
         else:
             status, error, bench = worker.run_one(q, self.config, v, pyperf_args, url, self.envs[v], self.tmp,
-                                                  tag=f"{v}-{r}{'-' + stage if stage else ''}")
+                                                  tag=f"{v}-{r}{'-' + stage if stage else ''}",
+                                                  overlay=self.ready_of(v, q).overlay)
         if bench is not None and (reason := worker.gil_verdict(bench, v, self.config.allow_gil)):
             return "failed", reason, None
         if bench is not None and stage:
@@ -259,7 +300,7 @@ class CampaignRun:
             o = outcomes[(v, q.name)]
             name = confirm_name(q) if stage == metadata.CONFIRM else q.name
             if o.bench is not None and o.status == "ok":
-                o.bench.update_metadata(self.sample_metadata(o, q) | (extra or {}))
+                o.bench.update_metadata(self.sample_metadata(o, q, v) | (extra or {}))
                 if stage:  # its own name: the sweep's benchmark of the option stays as it was measured
                     o.bench = renamed(o.bench, name)
             self.stores[v].record(name, q.identity() | ({"stage": stage} if stage else {}), o.status, o.error,
@@ -271,9 +312,14 @@ class CampaignRun:
             if o.status == "ok":
                 console.say(console.outcome_line(o.processes, o.precision, o.stop_reason, o.remeasured))
 
-    def sample_metadata(self, o: Outcome, q: Planned) -> dict:
-        """How the sample was gathered, for the benchmark's metadata: why it stopped, its precision, the server."""
-        extra = {"stop_reason": o.stop_reason}
+    def sample_metadata(self, o: Outcome, q: Planned, v: str) -> dict:
+        """How the sample was gathered, for the benchmark's metadata: why it stopped, its precision, the
+        server; and what was measured: the workload's file, its definition hash, its installed requirements."""
+        extra = {"stop_reason": o.stop_reason, "workload_hash": self.hashes[v][q.workload.name]}
+        if source := self.config.file_of(q.workload.name):
+            extra["workload_file"] = source
+        if installed := self.ready_of(v, q).describe():
+            extra["requirements"] = installed
         if math.isfinite(o.precision):
             extra["precision"] = round(o.precision, 6)
         if q.workload.needs_server:
@@ -281,19 +327,25 @@ class CampaignRun:
         return metadata.of(**extra)
 
 
-def run(config: Campaign, planned: list[Planned], measure=None) -> int:
+def run(config: Campaign, planned: list[Planned], measure=None, ready: dict | None = None) -> int:
     """Measure every planned benchmark on every variant of ``config``, interleaved; print the summary.
 
-    ``measure``: for tests, replaces the real pyperf process (see :class:`CampaignRun`). Exit status:
-    0, 1 if a benchmark failed, 2 if the results set cannot be resumed (one line, nothing written),
-    130 when interrupted.
+    ``measure``: for tests, replaces the real pyperf process (see :class:`CampaignRun`). ``ready``:
+    (variant, workload) -> :class:`~harness.measure.preflight.Ready`; by default the preflight's,
+    none with a fake ``measure``. Exit status: 0, 1 if a benchmark failed (or a workload could not
+    run on a variant), 2 if the results set cannot be resumed (one line, nothing written), 130 when
+    interrupted.
     """
+    if ready is None and measure is None:
+        names = list(dict.fromkeys(p.workload.name for p in planned))
+        ready = preflight.prepare(config, names, {v: variant_env(config, v) for v in config.variants},
+                                  log=console.say)
     try:
-        stores, machine = open_stores(config, planned)
+        stores, machine = open_stores(config, planned, ready=ready)
     except Refused as e:
         print(f"ftbench bench: error: {e}", file=sys.stderr)
         return 2
-    campaign = CampaignRun(config, planned, stores, measure)
+    campaign = CampaignRun(config, planned, stores, measure, ready=ready)
     campaign.probe_extensions()
     console.say(campaign.headline(machine))
     started = time.monotonic()

@@ -83,15 +83,31 @@ class Campaign:
     precision: Precision = PRECISION["default"]
     foreign_threshold: float = 0.10  # cores of foreign load that flag a run
     server_python: str | None = None  # the embedded server's interpreter (None: the first variant's)
+    # where each workload comes from, (name, file), and what its file needs installed, (name,
+    # requirements): each process imports that file alone, with its requirements' overlay; a
+    # workload's definition hash (per workload, in the results) is what a resume compares
+    workload_files: tuple[tuple[str, str], ...] = ()
+    requirements: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    allow_source_builds: bool = False  # requirements may be built from source (default: wheels only)
 
     def python_of(self, variant: str) -> str:
         """The python of ``variant``'s benchmark venv."""
         return dict(self.pythons)[variant]
 
+    def file_of(self, workload: str) -> str | None:
+        """The file that defines ``workload`` (None: not known; the process then discovers every workload)."""
+        return dict(self.workload_files).get(workload)
+
+    def requirements_of(self, workload: str) -> tuple[str, ...]:
+        """What ``workload``'s file declares in ``requires=`` (empty: it runs on the venv alone)."""
+        return dict(self.requirements).get(workload, ())
+
     def settings(self) -> dict:
         """What defines the measurements (a resume compares it): everything but where and how long."""
         out = asdict(self)
-        for k in ("variants", "pythons", "results", "host", "timeout", "fresh", "server_python"):
+        # where and how long; and each workload's origin and requirements, which its definition hash covers
+        for k in ("variants", "pythons", "results", "host", "timeout", "fresh", "server_python",
+                  "workload_files", "requirements", "allow_source_builds"):
             out.pop(k)
         out["latency"] = list(self.latency)
         out["options"] = sorted(f"{k}={v}" for k, v in self.options)

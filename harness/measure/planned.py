@@ -44,11 +44,15 @@ def confirm_name(p: Planned) -> str:
     return f"{p.name}/{metadata.CONFIRM}"
 
 
-def workload_hash(workload) -> str:
-    """sha256 (12 hex) of the workload's code and its sizes: a changed definition is re-measured.
+def workload_hash(workload, installed: tuple[tuple[str, str], ...] = ()) -> str:
+    """sha256 (12 hex) of the workload's code, its sizes and its installed requirements: a changed
+    definition is re-measured.
 
     The code is its module as the parser reads it, without docstrings (:func:`code_of`): a comment,
     a docstring or the layout can be edited without forcing a re-measure; any change to what runs can not.
+    ``installed``: the (distribution, version) pairs of the workload's requirements overlay on the
+    variant (another version of a package it imports is another workload); none for a workload
+    without requirements, whose hash stays what it always was.
     """
     h = hashlib.sha256()
     module = sys.modules.get(getattr(workload.task, "__module__", ""), None)
@@ -57,6 +61,8 @@ def workload_hash(workload) -> str:
         with open(path, "rb") as f:
             h.update(code_of(f.read()).encode())
     h.update(json.dumps(workload.sizes, sort_keys=True, default=repr).encode())
+    if installed:
+        h.update(json.dumps(sorted(map(list, installed))).encode())
     return h.hexdigest()[:12]
 
 

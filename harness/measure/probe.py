@@ -80,7 +80,8 @@ def guarded_task(workload: str, task, arg):
     except SystemExit as e:
         raise RuntimeError(exit_message(workload, e)) from None
 GIL_WARNINGS: list[str] = []  # modules whose import re-enabled the GIL
-_GIL_MESSAGE = re.compile(r"GIL\) has been enabled to load module '([^']+)'")
+# the free-threaded interpreter's RuntimeWarning when an import turns the GIL back on; group 1: the module
+GIL_MESSAGE = re.compile(r"GIL\) has been enabled to load module '([^']+)'")
 
 
 def free_threaded() -> bool:
@@ -113,7 +114,7 @@ def watch_gil_warnings() -> None:
     shown = warnings.showwarning
 
     def showwarning(message, category, filename, lineno, file=None, line=None):
-        match = _GIL_MESSAGE.search(str(message))
+        match = GIL_MESSAGE.search(str(message))
         if match and match[1] not in GIL_WARNINGS:
             GIL_WARNINGS.append(match[1])
         shown(message, category, filename, lineno, file, line)

@@ -23,7 +23,7 @@ SERVER_PID_ENV = "FTBENCH_SERVER_PID"
 # Forwarded to pyperf's workers with their values (pyperf re-parses them there).
 OUR_ARGS = ("workload", "strategy", "workers", "size", "scaling", "bench_profile", "variant", "host",
             "server_url", "server_latency", "accelerators", "option", "foreign_threshold", "server_pid",
-            "memory_interval")
+            "memory_interval", "workload_file", "requirements_path")
 
 
 def add_arguments(parser) -> None:
@@ -40,6 +40,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--server-latency", default="", help="LO:HI seconds, recorded for the analysis")
     parser.add_argument("--accelerators", default="pure")
     parser.add_argument("--option", action="append", default=[], help="KEY=VALUE for the workload")
+    parser.add_argument("--workload-file", default="",
+                        help="the file defining the workload: imported alone (default: discover every workload)")
+    parser.add_argument("--requirements-path", default="",
+                        help="the directory of the workload's installed requirements, put first on sys.path")
     # Measurement hygiene (harness.measure.accounting). The defaults come from the environment of this
     # process and reach pyperf's workers as arguments: no --inherit-environ needed for them.
     parser.add_argument("--foreign-threshold", type=_cores, default=os.environ.get(THRESHOLD_ENV, "0.10"),
@@ -159,7 +163,7 @@ def main() -> None:
     import pyperf
 
     from harness.measure import probe
-    from harness.measure.workload import Context, discover
+    from harness.measure.workload import Context, discover, load
 
     probe.watch_gil_warnings()
     runner = pyperf.Runner(add_cmdline_args=forward, program_args=("-m", "harness.measure.run"))
@@ -167,7 +171,10 @@ def main() -> None:
     args = runner.parse_args()
     if not args.worker and os.getpgrp() == os.getpid():  # leads the benchmark's group (harness.measure.bench)
         signal.signal(signal.SIGTERM, _kill_own_group)
-    workload = discover()[args.workload]
+    if args.workload_file:  # this workload's file alone: no other workload's imports reach this process
+        workload = load(args.workload_file, args.workload, overlay=args.requirements_path or None)
+    else:
+        workload = discover()[args.workload]
     options = dict(o.split("=", 1) for o in args.option)
     ctx = Context(server_url=args.server_url or None, workers=args.workers, options=options)
     tasks = workload.make_tasks(workload.sizes[args.size], ctx)  # once: ipc_payload's are 72 MB

@@ -59,8 +59,14 @@ def raise_if_signalled() -> None:
         raise KeyboardInterrupt
 
 
-def command(p: Planned, config: Campaign, variant: str, pyperf_args: list, server_url: str, out: Path) -> list:
-    """The command line of one measured process of ``p`` on ``variant``, writing pyperf JSON to ``out``."""
+def command(p: Planned, config: Campaign, variant: str, pyperf_args: list, server_url: str, out: Path,
+            overlay: str = "") -> list:
+    """The command line of one measured process of ``p`` on ``variant``, writing pyperf JSON to ``out``.
+
+    ``overlay``: the directory of the workload's installed requirements on this variant.
+    """
+    source = config.file_of(p.workload.name)
+    own = [*(["--workload-file", source] if source else []), *(["--requirements-path", overlay] if overlay else [])]
     return [config.python_of(variant), "-m", "harness.measure.run", "--workload", p.workload.name,
             "--strategy", p.strategy, "--workers", str(p.workers), "--size", config.size,
             "--scaling", config.scaling,
@@ -68,11 +74,11 @@ def command(p: Planned, config: Campaign, variant: str, pyperf_args: list, serve
             "--server-url", server_url, "--server-latency", "{:g}:{:g}".format(*config.latency),
             "--accelerators", config.accelerators, "--hook", "ftbench",
             "--inherit-environ", ",".join(FORWARDED_ENV), "--loops", "1", "-o", str(out),
-            *pyperf_args, *[f"--option={k}={v}" for k, v in config.options]]
+            *pyperf_args, *[f"--option={k}={v}" for k, v in config.options], *own]
 
 
 def run_one(p: Planned, config: Campaign, variant: str, pyperf_args: list, server_url: str, env: dict,
-            tmp: Path, tag: str = ""):
+            tmp: Path, tag: str = "", overlay: str = ""):
     """Run one pyperf command in its own process group; return (status, error, Benchmark|None)."""
     import pyperf
 
@@ -80,7 +86,7 @@ def run_one(p: Planned, config: Campaign, variant: str, pyperf_args: list, serve
     out.unlink(missing_ok=True)
     log = tmp / "measure.log"
     with open(log, "w") as logf:
-        proc = subprocess.Popen(command(p, config, variant, pyperf_args, server_url, out), stdout=logf,
+        proc = subprocess.Popen(command(p, config, variant, pyperf_args, server_url, out, overlay), stdout=logf,
                                 stderr=subprocess.STDOUT, env=env, start_new_session=True,
                                 preexec_fn=functools.partial(die_with_parent, os.getpid()))
         try:

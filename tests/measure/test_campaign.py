@@ -336,7 +336,7 @@ def test_allow_gil_changes_what_was_measured_so_it_is_not_resumed(tmp_path, caps
 
 def test_a_changed_workload_is_measured_again_never_kept_beside(tmp_path, capsys, monkeypatch):
     assert campaign.run(_config(tmp_path), PLANNED, measure=FakeMeasure()) == 0
-    monkeypatch.setattr(campaign, "workload_hash", lambda w: "feedfacecafe")
+    monkeypatch.setattr(campaign, "workload_hash", lambda w, installed=(): "feedfacecafe")
     capsys.readouterr()
     fake = FakeMeasure()
     assert campaign.run(_config(tmp_path), PLANNED, measure=fake) == 0

@@ -36,7 +36,7 @@ def test_tasks_alternate_the_two_sites():
 
 
 def test_a_download_gets_every_page_intact(server):
-    """What a result is: (status, bytes, sha256, faults seen). Every strategy: tests/workload_files/test_workloads.py."""
+    """What a result is: (status, bytes, sha256, faults seen). Every strategy: test_workloads.py."""
     tasks, results, shared = download("sequential", server.url)
     assert len(results) == WORKLOAD.sizes["tiny"]["k"]
     WORKLOAD.check(tasks, results, shared)
