@@ -253,8 +253,8 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
     """Measure every planned benchmark on every variant of ``config``, interleaved; print the summary.
 
     ``measure``: for tests, replaces the real pyperf process (see :class:`CampaignRun`). Exit status:
-    0, 1 if a benchmark failed, 2 if the results set cannot be resumed (one line, nothing written),
-    130 when interrupted.
+    0, 1 if a benchmark failed, 2 if the results set cannot be resumed (one line, nothing written) or
+    written (a full disk: one line, the files as of the last recorded benchmark), 130 when interrupted.
     """
     try:
         stores, machine = open_stores(config, planned)
@@ -275,6 +275,9 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
         print(f"\nftbench: interrupted; everything measured so far is in {stores[config.variants[0]].dir}; "
               "run the same command again to resume", file=sys.stderr)
         return 130
+    except ResultsError as e:  # a write failed (a full disk): nothing more can be kept
+        print(f"ftbench bench: error: {e}", file=sys.stderr)
+        return 2
     finally:
         campaign.stop()
     print(f"\nftbench: campaign done in {time.monotonic() - started:.0f} s")
