@@ -199,27 +199,11 @@ class VariantStore:
     def _check_set(self, machine: dict | None) -> None:
         """Refuse a results set this machine must not write into, whatever ``--fresh`` says.
 
-        A published set (a ``PUBLISHED`` file) is read, never written. A set is one machine's: every
-        variant's state file in it must record this machine (``machine``: None, not compared); one
-        that records another machine, or none (format 1), refuses the whole set, since ``--fresh``
-        starts a variant over but never changes whose set it is.
+        Published, or another machine's (:func:`harness.provision.fingerprint.set_refusal`):
+        ``--fresh`` starts a variant over but never changes whose set it is.
         """
-        if (self.dir / fingerprint.PUBLISHED).exists():
-            raise ResultsError(f"{self.dir} is a published results set (it holds {fingerprint.PUBLISHED}): "
-                               "it is read, never written; use --host NAME (or no --host) to measure "
-                               "into another results set")
-        if machine is None:
-            return
-        for path in sorted(self.dir.glob("*.state.json")) if self.dir.is_dir() else ():
-            try:
-                recorded = json.loads(path.read_text()).get("machine")
-            except (OSError, ValueError, AttributeError):
-                continue  # a damaged file is refused by the check of its own variant
-            if (recorded or {}).get("id") != machine["id"]:
-                why = fingerprint.describe_difference(recorded, machine)
-                raise ResultsError(f"{path.with_name(path.name.replace('.state.json', '.json'))} was measured on "
-                                   f"another machine ({why}); use --host NAME (or no --host) to measure into "
-                                   "another results set")
+        if why := fingerprint.set_refusal(self.dir, machine):
+            raise ResultsError(f"{why}; use --host NAME (or no --host) to measure into another results set")
 
     def _lock(self) -> None:
         """One run per host x variant at a time: two would each overwrite the other's benchmarks."""
