@@ -64,9 +64,9 @@ def test_a_ctrl_c_swallowed_during_the_fork_still_interrupts(monkeypatch, tmp_pa
 
 def test_a_process_left_in_the_group_after_the_run_is_killed_and_counted():
     """The leader exits at once; its background sleep is still in its group: end_group kills and counts it."""
-    proc = subprocess.Popen(["sh", "-c", "sleep 300 & echo $!"], stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    orphan = int(proc.stdout.readline())
+    with subprocess.Popen(["sh", "-c", "sleep 300 & echo $!"], stdout=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        orphan = int(proc.stdout.readline())
     proc.wait()
     assert worker.group_members(proc.pid) == [orphan]
     assert worker.end_group(proc.pid, grace=0.2) == 1
