@@ -158,10 +158,13 @@ def set_refusal(set_dir: Path, machine: dict | None) -> str:
         return ""
     for path in sorted([*set_dir.glob("*.state.json"), *set_dir.glob("pyperformance/*.status.json")]):
         try:
-            recorded = json.loads(path.read_text()).get("machine")
-        except (OSError, ValueError, AttributeError):
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
             continue  # a damaged file is refused by the check of its own variant
-        recorded = recorded if isinstance(recorded, dict) else None
+        if not (isinstance(state, dict) and isinstance(state.get("settings"), dict)
+                and isinstance(state.get("benchmarks"), dict)):
+            continue  # not a state or status file: likewise
+        recorded = state.get("machine") if isinstance(state.get("machine"), dict) else None
         if (recorded or {}).get("id") != machine["id"]:
             return f"{path} was measured on another machine ({describe_difference(recorded, machine)})"
     return ""

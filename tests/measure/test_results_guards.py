@@ -138,3 +138,12 @@ def test_a_full_disk_stops_the_campaign_in_one_line_keeping_what_was_recorded(tm
     assert campaign.run(_config(tmp_path), PLANNED, measure=fake) == 0  # the same command resumes
     assert {name for name, _, _ in fake.calls} == {"cpu_sum_squares/threads/2"}
     assert _snapshot(raw)
+
+
+def test_a_damaged_state_file_is_named_as_damaged_not_as_another_machines(tmp_path, capsys):
+    raw = _measured(tmp_path)
+    (raw / "3.13t.state.json").write_text('{"settings": null, "benchmarks": {}}')
+    capsys.readouterr()
+    assert campaign.run(_config(tmp_path), PLANNED, measure=FakeMeasure()) == 2
+    line = _one_error_line(capsys)
+    assert "3.13t.state.json: not an ftbench state file" in line and "another machine" not in line
