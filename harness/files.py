@@ -56,6 +56,18 @@ def locked(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+LOCKS = ".locks"  # under a results directory: the writers' lock files (hidden: no results set, never committed)
+
+
+def results_lock(results: Path, name: str):
+    """:func:`try_lock` on ``results/.locks/<name>.lock``: beside the results it protects.
+
+    Beside, not under the temporary directory: two writers with different ``TMPDIR`` (or on two
+    machines sharing the results over a network file system) must meet on the same file.
+    """
+    return try_lock(Path(results) / LOCKS / f"{name}.lock")
+
+
 def try_lock(path: Path):
     """Take an exclusive lock on ``path`` without waiting, or raise :class:`Busy`.
 

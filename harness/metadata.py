@@ -104,6 +104,8 @@ _KEYS = (
     Key("server_cores", float, "cores", "run", "mean", "CPU of the embedded HTTP server per second of wall"),
     Key("memory_samples", int, "", "run", "sum", "samples behind peak_tree_memory"),
     Key("sampler_cores", float, "cores", "run", "max", "CPU of the memory sampler per second of wall"),
+    Key("leftover_processes", int, "", "run", "max",
+        "processes of the benchmark's group still running after it ended (killed then): a task left them"),
     # the GIL probe of harness.provision.pyperformance (its own temporary file, never a result)
     Key("probe_process", str, "", "run", "same", "main or worker: which pyperf process wrote the probe's value"),
 )

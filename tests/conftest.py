@@ -115,8 +115,8 @@ class Bench:
         self.python, self.variant = python, variant
         self.results = root / "results"
         self.host = host or f"ftbtest{uuid.uuid4().hex[:12]}"
-        # TMPDIR: the runner's scratch dir and results lock stay in the test's tmp_path (a SIGKILLed
-        # runner cannot remove its scratch dir)
+        # TMPDIR: the runner's scratch dir stays in the test's tmp_path (a SIGKILLed runner cannot
+        # remove it); the results lock is under the results directory, in tmp_path too
         (root / "tmp").mkdir(exist_ok=True)
         self.env = {**os.environ, "FTBENCH_WORKLOAD_PATH": str(FAULT_WORKLOADS), "TMPDIR": str(root / "tmp"),
                     "PYTHONFAULTHANDLER": "1"}

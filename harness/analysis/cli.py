@@ -2,23 +2,55 @@
 compares two result sets of one machine.
 
 Raw results the analysis cannot use print as one line ``ftbench: error: ...`` and exit 1; usage
-errors exit 2 (argparse).
+errors exit 2, before anything is read or written: a ``--margin`` outside [0, 1) (argparse, both
+commands), an ``--out`` that is not a directory, a ``--readme`` that is not a file with the
+headline markers (one line).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from harness.analysis.load import AnalysisError
 from harness.analysis.pipeline import analyse_set, regenerate
-from harness.analysis.report import update_readme
+from harness.analysis.report import README_END, README_START, update_readme
 from harness.analysis.reproduce import best_option_lines, reproduce
 from harness.analysis.stats import MARGIN
 from harness.analysis.values import fmt_pct
 
 DESCRIPTION = "From raw pyperf results to the answer: does the free-threaded build pay off, and for which work?"
+
+
+def margin(text: str) -> float:
+    """argparse type of ``--margin``: a practical equivalence margin in [0, 1), e.g. 0.05 for +-5%."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value < 1):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a fraction in [0, 1), e.g. 0.05 for +-5%")
+    return value
+
+
+def path_problem(out: str, readme: str | None) -> str:
+    """What is wrong with ``--out`` (not a directory) or ``--readme`` (no file with the headline markers), or ''."""
+    here = Path(out)
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if here.exists() and not here.is_dir():
+        return f"--out {out}: {here} is not a directory"
+    if readme is None:
+        return ""
+    try:
+        text = Path(readme).read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        return f"--readme {readme}: cannot read it ({getattr(e, 'strerror', None) or e})"
+    if README_START not in text or README_END not in text:
+        return f"--readme {readme}: no headline markers ({README_START} ... {README_END})"
+    return ""
 
 
 def reproduce_main(argv: list[str]) -> int:
@@ -29,7 +61,7 @@ def reproduce_main(argv: list[str]) -> int:
     parser.add_argument("raw_a", help="the first run: a host's results set (results/raw/<host>) or a raw "
                                       "directory holding one host")
     parser.add_argument("raw_b", help="the rerun, likewise")
-    parser.add_argument("--margin", type=float, default=MARGIN, help="equivalence margin")
+    parser.add_argument("--margin", type=margin, default=MARGIN, help="equivalence margin in [0, 1) (default 0.05)")
     args = parser.parse_args(argv)
     try:
         a, b = analyse_set(args.raw_a, args.margin), analyse_set(args.raw_b, args.margin)
@@ -68,17 +100,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw", default="results/raw", help="raw results directory")
     parser.add_argument("--out", default="results", help="where CSVs, figures and REPORT.md go")
     parser.add_argument("--readme", help="also refresh the headline block of this README.md")
-    parser.add_argument("--margin", type=float, default=MARGIN,
-                        help="practical equivalence margin of the verdicts (default 0.05: +-5%%)")
+    parser.add_argument("--margin", type=margin, default=MARGIN,
+                        help="practical equivalence margin of the verdicts, in [0, 1) (default 0.05: +-5%%)")
     parser.add_argument("--keep-flagged", action="store_true",
                         help="keep runs flagged for foreign load (left out by default)")
     args = parser.parse_args(argv)
-    if not 0 <= args.margin < 1:
-        parser.error("--margin must be in [0, 1), e.g. 0.05")
+    if problem := path_problem(args.out, args.readme):  # before anything is read or written
+        print(f"ftbench: error: {problem}", file=sys.stderr)
+        return 2
     try:
         res = regenerate(args.raw, args.out, margin=args.margin, keep_flagged=args.keep_flagged)
     except AnalysisError as exc:
         print(f"ftbench: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # --out not writable, a full disk
+        print(f"ftbench: error: cannot write in {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     out = Path(args.out)
     print(f"wrote {out / 'benchmarks.csv'}, {out / 'ratios.csv'}, {out / 'summary.csv'}, "

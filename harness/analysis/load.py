@@ -20,6 +20,7 @@ from harness import variants as reg
 from harness.analysis.order import sort_rows
 from harness.analysis.stats import describe_runs_values
 from harness.analysis.values import first_present, text_or_none
+from harness.provision import fingerprint
 
 STATUSES = ("ok", "failed", "timeout")
 CSV_REQUIRED = ("host", "variant", "name", "workload", "kind", "strategy", "workers", "status")
@@ -83,12 +84,26 @@ def load_raw(root: str | Path = "results/raw", keep_flagged: bool = False,
     rows = []
     for host_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
                            and host in (None, p.name)):
+        check_host_label(host_dir)
         for variant in _variant_files(host_dir):
             rows += _load_variant(host_dir.name, variant, host_dir, keep_flagged)
     if not rows:
         raise NoResults(f"{root}: no raw results (<host>/<variant>.json) yet; "
                         "run the benchmarks first")
     return pd.DataFrame(rows, columns=list(RAW_COLUMNS))
+
+
+def check_host_label(host_dir: Path) -> None:
+    """Refuse a results set whose directory name is not a host label (AnalysisError, one line).
+
+    The name is written into every CSV row and README line: a name starting with ``=`` or ``+`` would
+    be a spreadsheet formula, one holding a newline would split a line. The campaign never makes
+    such a name (``--host`` is checked the same way); a copied or renamed set must be renamed back.
+    """
+    if not fingerprint.is_host_label(host_dir.name):
+        raise AnalysisError(f"{host_dir.parent}/{host_dir.name!r}: not a host label (letters, digits, '.', '_' "
+                            f"and '-', starting with a letter or digit, at most {fingerprint.MAX_HOST_LABEL} "
+                            "characters); rename the directory")
 
 
 def _load_suite(path: Path):

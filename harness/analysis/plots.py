@@ -244,6 +244,18 @@ def _log_ticks(ax, values) -> None:
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
+NO_THREADS = "no threads benchmark: the best option's speedup instead"
+
+
+def headline_speedup(summary, host: str) -> str:
+    """The headline's y column for ``host``: ``speedup_threads``, else ``best_speedup`` when no threads
+    benchmark was measured there (``--strategies sequential``, processes only): the figure shows
+    what exists and says so (:data:`NO_THREADS`) rather than failing or vanishing."""
+    if "speedup_threads" in summary and summary.loc[summary["host"] == host, "speedup_threads"].notna().any():
+        return "speedup_threads"
+    return "best_speedup"
+
+
 def draw_headline(summary, host: str):
     """Slowdown (x) vs best threads speedup (y), one point per workload x variant.
 
@@ -259,7 +271,8 @@ def draw_headline(summary, host: str):
     import numpy as np
     from matplotlib.lines import Line2D
 
-    data = summary[(summary["host"] == host)].dropna(subset=["slowdown", "speedup_threads"])
+    y = headline_speedup(summary, host)
+    data = summary[(summary["host"] == host)].dropna(subset=["slowdown", y])
     markers = workload_markers(data["workload"])
     variants = variant_order(data["variant"])
     width = 8.4
@@ -267,11 +280,11 @@ def draw_headline(summary, host: str):
     rows = -(-(1 + len(variants) + len(markers)) // columns)
     fig, (ax,) = _figure(width=width, height=5.0 + 0.2 * rows)
     for r in data.to_dict("records"):
-        sig = r["speedup_threads_verdict"] in ("greater", "less") and (
+        sig = r[f"{y}_verdict"] in ("greater", "less") and (
             r["role"] == "baseline" or r["slowdown_verdict"] in ("greater", "less"))
         color, marker = _color(r["variant"]), markers[r["workload"]]
         numbered = marker.startswith("$")  # a glyph cannot be hollow: faint instead
-        ax.plot([r["slowdown"]], [r["speedup_threads"]], marker=marker, ls="none", ms=9, color=color,
+        ax.plot([r["slowdown"]], [r[y]], marker=marker, ls="none", ms=9, color=color,
                 mec=color, mfc=color if sig or numbered else "white", alpha=0.85 if sig or not numbered else 0.3)
     ax.axvline(1.0, color="black", lw=0.8)
     ax.axhline(1.0, color="black", lw=0.8)
@@ -285,13 +298,14 @@ def draw_headline(summary, host: str):
                               label="y = x: baseline sequential speed"))
         ax.set_xlim(x_lo, x_hi)
         ax.set_yscale("log")
-        _log_ticks(ax, [*data["speedup_threads"].astype(float), 1.0])
+        _log_ticks(ax, [*data[y].astype(float), 1.0])
     handles += [Line2D([], [], marker="o", ls="none", color=_color(v), label=v) for v in variants]
     handles += [Line2D([], [], marker=m, ls="none", color="gray", label=w) for w, m in markers.items()]
     ax.set_xlabel("single-thread slowdown vs baseline (> 1: slower)")
-    ax.set_ylabel("threads speedup vs own sequential (log)")
+    threads = y == "speedup_threads"
+    ax.set_ylabel(f"{'threads' if threads else 'best option'} speedup vs own sequential (log)")
     chars = int(width * 72 / (0.6 * (FONT + 1)))  # what fits on one line of the figure
-    title = textwrap.fill(f"{host}: single-thread price vs threads gain", chars)
+    title = textwrap.fill(f"{host}: single-thread price vs {'threads gain' if threads else NO_THREADS}", chars)
     hollow = "hollow (numbered: faint)" if any(m.startswith("$") for m in markers.values()) else "hollow"
     fig.suptitle(f"{title}\n(one point per workload and variant; {hollow}: inconclusive)", fontsize=FONT + 1)
     if handles:
@@ -387,9 +401,11 @@ def make_all(benchmarks, summary, scaling, out_dir: str | Path) -> list[FigureFi
         made.append(FigureFile("slowdown", host, None,
                                slowdown_figure(summary, host, out / f"slowdown_{h}.png"),
                                f"single-thread slowdown on {host}"))
+        speedup = ("threads speedup" if headline_speedup(summary, host) == "speedup_threads"
+                   else f"best option's speedup ({NO_THREADS.split(':')[0]})")
         made.append(FigureFile("headline", host, None,
                                headline_figure(summary, host, out / f"headline_{h}.png"),
-                               f"slowdown vs threads speedup on {host}"))
+                               f"slowdown vs {speedup} on {host}"))
         busy = busy_figure(scaling, host, out / f"busy_{h}.png")
         if busy is not None:
             made.append(FigureFile("busy", host, None, busy, f"speedup vs busy cores on {host}"))

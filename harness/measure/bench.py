@@ -49,7 +49,7 @@ MIN_WORKER_CAP = 256
 WORKERS_PER_CORE = 4
 # An explicit --workers above WORKERS_PER_CORE x cores for the `processes` strategy is allowed but
 # named in one warning line: the timings then measure the scheduler as much as the workload.
-HOST_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+HOST_LABEL = fingerprint.HOST_LABEL
 MAX_HOST_LABEL = fingerprint.MAX_HOST_LABEL
 PYTHON_CHECK_TIMEOUT = 60.0  # seconds for a --python to say what it is
 # What a --python is asked once: its version, its GIL mode, and whether a benchmark can run on it.
@@ -198,7 +198,7 @@ def host_label(text: str | None, profile: str = "default", flavour: str = "plain
     """
     if text is None:  # the hostname, made a label: other characters become '_', a bad start is dropped
         return fingerprint.default_label(flavour, "" if profile == "default" else f"-{profile}")
-    if not HOST_LABEL.fullmatch(text) or len(text) > MAX_HOST_LABEL:
+    if not fingerprint.is_host_label(text):
         raise UsageError(f"--host {text!r}: expected a label of letters, digits, '.', '_' and '-' that starts "
                          f"with a letter or digit (at most {MAX_HOST_LABEL} characters), e.g. --host lab-pc1")
     return text

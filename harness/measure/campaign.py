@@ -333,8 +333,8 @@ def run(config: Campaign, planned: list[Planned], measure=None, ready: dict | No
     ``measure``: for tests, replaces the real pyperf process (see :class:`CampaignRun`). ``ready``:
     (variant, workload) -> :class:`~harness.measure.preflight.Ready`; by default the preflight's,
     none with a fake ``measure``. Exit status: 0, 1 if a benchmark failed (or a workload could not
-    run on a variant), 2 if the results set cannot be resumed (one line, nothing written), 130 when
-    interrupted.
+    run on a variant), 2 if the results set cannot be resumed (one line, nothing written) or
+    written (a full disk: one line, the files as of the last recorded benchmark), 130 when interrupted.
     """
     if ready is None and measure is None:
         names = list(dict.fromkeys(p.workload.name for p in planned))
@@ -359,6 +359,9 @@ def run(config: Campaign, planned: list[Planned], measure=None, ready: dict | No
         print(f"\nftbench: interrupted; everything measured so far is in {stores[config.variants[0]].dir}; "
               "run the same command again to resume", file=sys.stderr)
         return 130
+    except ResultsError as e:  # a write failed (a full disk): nothing more can be kept
+        print(f"ftbench bench: error: {e}", file=sys.stderr)
+        return 2
     finally:
         campaign.stop()
     print(f"\nftbench: campaign done in {time.monotonic() - started:.0f} s")

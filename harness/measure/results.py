@@ -14,10 +14,13 @@ State format history: 1 (no ``format`` key): settings + benchmarks; still loads 
 resume into it is refused (it records no fingerprint). 2: adds ``format``, ``machine``,
 ``interpreter`` and ``workloads`` (workload name -> definition hash).
 
-A resume compares, in this order: the machine fingerprint, the interpreter fingerprint and the
-settings (any difference: :class:`ResultsError`, one line, nothing written); then each planned
-workload's definition hash: a workload whose definition changed has its old benchmarks dropped and
-is measured again (never kept beside new ones).
+Whatever ``--fresh`` says, a set holding a ``PUBLISHED`` file is never written, and a set is one
+machine's: a state file of any variant in it that records another machine (or none) refuses the
+set. A resume then compares the interpreter fingerprint and the settings (any difference:
+:class:`ResultsError`, one line, nothing written; ``--fresh`` starts the variant over instead); then
+each planned workload's definition hash: a workload whose definition changed has its old
+benchmarks dropped and is measured again (never kept beside new ones). One run writes a host x
+variant at a time: its lock is ``results/.locks/<host>/<variant>.lock``, beside the results.
 
 Every write goes to a temporary file that is then renamed over the old one: a kill at any moment
 leaves either the previous or the new complete file, never half of one.
@@ -33,7 +36,7 @@ import time
 from pathlib import Path
 
 from harness import metadata
-from harness.files import Busy, try_lock, write_atomic
+from harness.files import Busy, results_lock, write_atomic
 from harness.provision import fingerprint
 
 STATE_FORMAT = 2
@@ -120,6 +123,7 @@ class VariantStore:
         import pyperf
 
         self._lock()
+        self._check_set(machine)
         if fresh or not any(p.exists() for p in self.paths()):
             return
         try:
@@ -130,12 +134,11 @@ class VariantStore:
         if not _valid_state(state):
             raise ResultsError(f"{self.state_path}: not an ftbench state file (no settings/benchmarks); "
                                "use --fresh to start over (the old files are kept as .bak)")
-        for what, fp in (("machine", machine), ("interpreter", interpreter)):
-            if fp is not None and (state.get(what) or {}).get("id") != fp["id"]:
-                why = fingerprint.describe_difference(state.get(what), fp)
-                raise ResultsError(f"{self.json_path} was measured on another {what} ({why}); "
-                                   "use --host NAME (or no --host) to measure into another results set, "
-                                   "or --fresh to start over (the old files are kept as .bak)")
+        if interpreter is not None and (state.get("interpreter") or {}).get("id") != interpreter["id"]:
+            why = fingerprint.describe_difference(state.get("interpreter"), interpreter)
+            raise ResultsError(f"{self.json_path} was measured on another interpreter ({why}); "
+                               "use --host NAME (or no --host) to measure into another results set, "
+                               "or --fresh to start over (the old files are kept as .bak)")
         old = state["settings"]
         if old != settings:
             keys = [k for k in sorted(old.keys() | settings.keys()) if old.get(k) != settings.get(k)]
@@ -194,17 +197,21 @@ class VariantStore:
             self.save()
         return dropped
 
+    def _check_set(self, machine: dict | None) -> None:
+        """Refuse a results set this machine must not write into, whatever ``--fresh`` says.
+
+        Published, or another machine's (:func:`harness.provision.fingerprint.set_refusal`):
+        ``--fresh`` starts a variant over but never changes whose set it is.
+        """
+        if why := fingerprint.set_refusal(self.dir, machine):
+            raise ResultsError(f"{why}; use --host NAME (or no --host) to measure into another results set")
+
     def _lock(self) -> None:
         """One run per host x variant at a time: two would each overwrite the other's benchmarks."""
-        import hashlib
-        import tempfile
-
         if self._lock_file is not None:
             return
-        locks = Path(tempfile.gettempdir()) / f"ftbench-locks-{os.getuid()}"
-        key = hashlib.sha256(str(self.json_path.resolve()).encode()).hexdigest()[:16]
-        try:
-            self._lock_file = try_lock(locks / f"{key}.lock")  # held open until the process ends
+        try:  # held open until the process ends
+            self._lock_file = results_lock(self.dir.parent.parent, f"{self.host}/{self.variant}")
         except Busy as e:
             raise ResultsError(f"{self.json_path} is being written by another ftbench run (pid {e.holder}); "
                                "wait for it to end or use --results DIR") from None
@@ -247,14 +254,23 @@ class VariantStore:
         return float(self.state["benchmarks"].get(name, {}).get("process_seconds", 0.0) or 0.0)
 
     def save(self) -> None:
-        """Write all three files, each atomically."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        if self.suite is not None:
-            buf = io.StringIO()
-            self.suite.dump(buf)
-            write_atomic(self.json_path, buf.getvalue())
-        write_atomic(self.csv_path, self.csv_text())
-        write_atomic(self.state_path, json.dumps(self.state, indent=1, sort_keys=True, allow_nan=False) + "\n")
+        """Write all three files, each atomically; a failed write (a full disk) is one :class:`ResultsError`.
+
+        Each file is replaced whole or not at all, so after a failure the files hold every benchmark
+        recorded before (the one being recorded may be missing from the state: it is measured again).
+        """
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            if self.suite is not None:
+                buf = io.StringIO()
+                self.suite.dump(buf)
+                write_atomic(self.json_path, buf.getvalue())
+            write_atomic(self.csv_path, self.csv_text())
+            write_atomic(self.state_path, json.dumps(self.state, indent=1, sort_keys=True, allow_nan=False) + "\n")
+        except OSError as e:
+            raise ResultsError(f"cannot write in {self.dir} ({e.strerror or e}); its files "
+                               "are intact and hold every benchmark recorded before this one: free the space "
+                               "(or fix the directory) and run the same command again to resume") from None
 
     def csv_text(self) -> str:
         """The CSV: one row per planned benchmark, failed and timed-out ones too (their statistics empty)."""

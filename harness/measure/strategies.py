@@ -13,6 +13,7 @@ import importlib.util
 import itertools
 import multiprocessing
 import platform
+import signal
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -44,10 +45,43 @@ def start_method() -> str:
     return multiprocessing.get_start_method()
 
 
+class PoolWorkerError(RuntimeError):
+    """A process of the ``processes`` pool ended while its tasks were running: the run fails at once."""
+
+
+POOL_WATCH = 0.05  # seconds between looks at the pool's processes while its map runs
+
+
 def processes(workload: Workload, tasks: list, workers: int, shared, ctx: Context) -> list:
-    """``multiprocessing.Pool.map`` as in the lecture: bypasses the GIL, pays for pickling."""
+    """``multiprocessing.Pool.map`` as in the lecture: bypasses the GIL, pays for pickling.
+
+    A worker that dies (``os._exit``, a signal, the OOM killer) fails the run with its exit code
+    (:class:`PoolWorkerError`): the Pool would replace it and wait for its lost task forever.
+    """
     with multiprocessing.get_context().Pool(processes=workers, **_init(workload, shared)) as pool:
-        return pool.map(workload.task, tasks)
+        return _map_watching_workers(pool, workload.task, tasks)
+
+
+def _map_watching_workers(pool, task, tasks: list) -> list:
+    """``pool.map(task, tasks)``, raising :class:`PoolWorkerError` as soon as one of its processes has ended.
+
+    The pool's processes are read from ``Pool._pool`` (multiprocessing's own list, the same since
+    Python 3.0): taken before the tasks are handed out, every death is seen, even one the pool has
+    already replaced (a Process keeps its exit code). Waiting in slices of :data:`POOL_WATCH` adds
+    no delay: ``wait`` returns as soon as the map is done.
+    """
+    seen = list(getattr(pool, "_pool", ()))
+    pending = pool.map_async(task, tasks)
+    while not pending.ready():
+        seen += [p for p in getattr(pool, "_pool", ()) if p not in seen]
+        dead = [p for p in seen if p.exitcode is not None]
+        if dead:
+            code = dead[0].exitcode
+            how = f"exit code {code}" if code >= 0 else f"signal {signal.Signals(-code).name}"
+            raise PoolWorkerError(f"a processes pool worker (pid {dead[0].pid}) ended with {how} while "
+                                  "its tasks were running")
+        pending.wait(POOL_WATCH)
+    return pending.get()
 
 
 def unavailable_reason(strategy: str) -> str | None:

@@ -3,8 +3,11 @@
 Every process of a campaign is ``python -m harness.measure.run ... --processes 1`` on the variant's
 own python and environment, started by :func:`run_one` in a process group of its own with a
 timeout: a benchmark that hangs or crashes is killed with everything it started (pyperf's worker,
-its pools) and recorded, and the campaign goes on. If the orchestrator itself dies, even by
-SIGKILL, the kernel tells the group's leader (:func:`die_with_parent`), which takes its group down.
+its pools) and recorded, and the campaign goes on. The group is emptied after every run, not only
+on a timeout: a process a task started and did not wait for would otherwise run on, reparented,
+through the next benchmarks; it is killed and counted (:func:`end_group`, metadata
+``leftover_processes``). If the orchestrator itself dies, even by SIGKILL, the kernel tells the
+group's leader (:func:`die_with_parent`), which takes its group down.
 
 A failed process is said in one line (:func:`error_line`): the worker's own exception rather than
 pyperf's wrapper. A measured benchmark whose GIL state contradicts its variant's role is rejected
@@ -19,6 +22,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from harness import metadata, variants
@@ -29,6 +33,7 @@ from harness.measure.results import run_metadata
 
 # pyperf's manager's own line when a worker failed: never the cause
 PYPERF_WRAPPER = re.compile(r"^RuntimeError: \S+ failed with exit code -?\d+$")
+LEFTOVER_GRACE = 1.0  # seconds a process of an ended benchmark's group may take to end by itself
 
 # Signals received. A KeyboardInterrupt raised while Popen forks runs in an at-fork hook (e.g.
 # logging's), where CPython swallows it ("Exception ignored in ... _afterFork"): run_one and the
@@ -98,14 +103,60 @@ def run_one(p: Planned, config: Campaign, variant: str, pyperf_args: list, serve
         except BaseException:
             kill_group(proc)
             raise
+        left = end_group(proc.pid)
     text = log.read_text(errors="replace")
+    behind = f" ({left} process(es) left running by the benchmark, killed)" if left else ""
     if proc.returncode != 0 or not out.exists():
-        return "failed", error_line(text, proc.returncode), None
+        return "failed", error_line(text, proc.returncode) + behind, None
     try:
         bench = pyperf.Benchmark.load(str(out))
     except Exception as e:  # noqa: BLE001
-        return "failed", f"unreadable pyperf output: {e}", None
+        return "failed", f"unreadable pyperf output: {e}{behind}", None
+    bench.update_metadata(metadata.of(leftover_processes=left))
     return "ok", "", bench
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live processes of process group ``pgid`` (zombies are not: they only wait to be reaped).
+
+    Linux's /proc; elsewhere one signal 0 to the group tells whether anything is left ([pgid] or []).
+    """
+    if not os.path.isdir("/proc/self"):
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [pgid]
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                stat = f.read()
+        except OSError:  # ended meanwhile
+            continue
+        state, _ppid, group = stat[stat.rindex(")") + 2:].split()[:3]  # the name may hold spaces and ')'
+        if int(group) == pgid and state not in "ZX":
+            found.append(int(entry.name))
+    return found
+
+
+def end_group(pgid: int, grace: float = LEFTOVER_GRACE) -> int:
+    """After the group's leader ended: kill what the benchmark left in its group; return how many.
+
+    A process that is ending by itself (a pool's helper reading the end of its pipe) gets ``grace``
+    seconds; whatever still runs then was left behind by the benchmark.
+    """
+    deadline = time.monotonic() + grace
+    while (left := group_members(pgid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if left:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return len(left)
 
 
 def die_with_parent(parent: int) -> None:

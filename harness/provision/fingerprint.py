@@ -22,6 +22,7 @@ import platform
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 PROVENANCE = "ftbench-provenance.json"
 
@@ -118,6 +119,14 @@ def short(fp: dict) -> str:
 # not given a host label measures beside it, into <label>-local, so a fresh clone always measures.
 PUBLISHED = "PUBLISHED"
 MAX_HOST_LABEL = 64  # characters: a directory name, and a label pyperf records in every run
+# A host label names a directory under results/raw/ and is written into CSV cells and README lines:
+# no path separator, no leading '.', '_' or '-', nothing a spreadsheet reads as a formula.
+HOST_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def is_host_label(text: str) -> bool:
+    """Is ``text`` a valid host label (see :data:`HOST_LABEL`, at most :data:`MAX_HOST_LABEL` characters)?"""
+    return bool(HOST_LABEL.fullmatch(text)) and len(text) <= MAX_HOST_LABEL
 
 
 def default_label(flavour: str = "plain", suffix: str = "") -> str:
@@ -133,6 +142,32 @@ def default_label(flavour: str = "plain", suffix: str = "") -> str:
 def beside_published(results: str, label: str) -> str:
     """``label``, or ``label-local`` when ``results/raw/<label>`` is a published set (read, never resumed)."""
     return f"{label}-local" if os.path.exists(os.path.join(results, "raw", label, PUBLISHED)) else label
+
+
+def set_refusal(set_dir: Path, machine: dict | None) -> str:
+    """Why this machine must not write into the results set ``set_dir`` ('' if it may), whatever ``--fresh`` says.
+
+    A published set (a :data:`PUBLISHED` file) is read, never written. A set is one machine's: the
+    state file of every campaign variant and the status file of every pyperformance variant in it
+    must record ``machine`` (None: not compared); one recording another machine, or none, refuses it.
+    """
+    set_dir = Path(set_dir)
+    if (set_dir / PUBLISHED).exists():
+        return f"{set_dir} is a published results set (it holds {PUBLISHED}): it is read, never written"
+    if machine is None or not set_dir.is_dir():
+        return ""
+    for path in sorted([*set_dir.glob("*.state.json"), *set_dir.glob("pyperformance/*.status.json")]):
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # a damaged file is refused by the check of its own variant
+        if not (isinstance(state, dict) and isinstance(state.get("settings"), dict)
+                and isinstance(state.get("benchmarks"), dict)):
+            continue  # not a state or status file: likewise
+        recorded = state.get("machine") if isinstance(state.get("machine"), dict) else None
+        if (recorded or {}).get("id") != machine["id"]:
+            return f"{path} was measured on another machine ({describe_difference(recorded, machine)})"
+    return ""
 
 
 def describe_difference(old: dict | None, new: dict) -> str:

@@ -18,6 +18,7 @@ A build reports each stage and its elapsed time as it goes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import json
@@ -370,10 +371,12 @@ def ensure(version: str, free_threaded: bool, source: str | None = None, optimiz
             )
         if optional:
             log(f"{target}: warning: optional headers missing, some modules won't build: {', '.join(optional)}")
-    with locked(cache_root() / "locks" / f"{target}.lock"):
+    with contextlib.ExitStack() as held:
+        read_only = _lock_build(held, target, warm=stamp_matches(prefix, digest, args) and python.exists())
         if stamp_matches(prefix, digest, args) and python.exists():
             verify(python, version, free_threaded)
-            log(f"{target}: reusing {prefix} (stamp matches source {digest[:12]} and configure args)")
+            log(f"{target}: reusing {prefix} (stamp matches source {digest[:12]} and configure args"
+                f"{'; read-only cache, read without its lock' if read_only else ''})")
             return python
         started = time.monotonic()
         _build(src, version, prefix, args, jobs or os.cpu_count() or 1, target, log, stages)
@@ -399,6 +402,25 @@ def ensure(version: str, free_threaded: bool, source: str | None = None, optimiz
                                            "version": version})
         log(f"{target}: built and verified in {time.monotonic() - started:.0f} s -> {python}")
         return python
+
+
+def _lock_build(held: contextlib.ExitStack, target: str, warm: bool) -> bool:
+    """Hold the build lock of ``target`` in ``held``; True when the cache is read-only and ``warm``.
+
+    A read-only cache (a read-only mount, a CI cache restored without write access) cannot take the
+    lock file: a finished build in it is still served, read and verified but never changed; a
+    build it lacks cannot be made there, which is one line (:class:`ProvisionError`).
+    """
+    path = cache_root() / "locks" / f"{target}.lock"
+    try:
+        held.enter_context(locked(path))
+    except OSError as e:
+        if not warm:
+            raise ProvisionError(f"cannot build {target}: the build cache {cache_root()} is not writable "
+                                 f"({e.strerror or e} on {path}); make it writable or point XDG_CACHE_HOME "
+                                 "elsewhere") from None
+        return True
+    return False
 
 
 def cache_key(builds) -> str:

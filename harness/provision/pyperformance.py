@@ -37,6 +37,11 @@ Py_GIL_DISABLED``: on Linux pyperf then falls back to ``os.cpu_count`` and ``sch
 off Linux it loses ``--track-memory``). ``--track-memory`` is not passed: it would replace the
 timings by memory values (private memory from ``/proc/self/smaps``), a second run of the suite.
 harness.analysis.memory reads the peaks.
+
+The campaign's guards hold here too, checked before anything runs (one line, exit 2): ``--host`` is
+a plain label; a published set, or one of another machine, is never written (``--fresh`` included);
+one run writes a host x variant at a time (a lock under ``results/.locks``); a damaged file is
+named; ``--fresh`` keeps the old files as ``.bak-<time>``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import os
 import re
 import shlex
@@ -55,7 +61,7 @@ import time
 from pathlib import Path
 
 from harness import metadata, variants
-from harness.files import write_atomic, write_json_atomic
+from harness.files import Busy, results_lock, write_atomic, write_json_atomic
 from harness.provision import fingerprint, interpreters
 
 PYPERFORMANCE_VERSION = "1.14.0"  # pinned: its benchmarks and their requirement locks are part of the result
@@ -149,10 +155,10 @@ def _last_line(text: str) -> str:
     return (pip[:1] or ([built] if built else []) or raised[-1:] or generic[-1:] or lines[-1:] or [""])[0][:500]
 
 
-def classify(returncode: int | None, output: str, produced: bool) -> tuple[str, str]:
-    """(status, error line) of one call: ok, install-failed, timeout or failed."""
+def classify(returncode: int | None, output: str, produced: bool, timeout: float = TIMEOUT) -> tuple[str, str]:
+    """(status, error line) of one call: ok, install-failed, timeout (after ``timeout`` s) or failed."""
     if returncode is None:
-        return "timeout", f"no result after {TIMEOUT:.0f} s: killed"
+        return "timeout", f"no result after {timeout:g} s: killed"
     if "could not install requirements" in output or "Install requirements error" in output:
         return "install-failed", _last_line(output)
     if returncode == 0 and produced:
@@ -219,24 +225,69 @@ def gil_probe(venv_python: str, env: dict) -> str:
 
 
 class Store:
-    """One variant's pyperformance results on disk, saved after every call."""
+    """One variant's pyperformance results on disk, saved after every call.
 
-    def __init__(self, root: Path, host: str, variant: variants.Variant, settings: dict, fresh: bool = False):
+    The campaign's guards, for these files: the set must not be published nor another machine's
+    (:func:`harness.provision.fingerprint.set_refusal`, whatever ``fresh`` says), one run writes a
+    host x variant at a time (a lock beside the results), a damaged file is one line. Constructing
+    checks and writes nothing; :meth:`start` then moves the old files to ``.bak-<time>`` on ``fresh``.
+    """
+
+    def __init__(self, root: Path, host: str, variant: variants.Variant, settings: dict, fresh: bool = False,
+                 machine: dict | None = None):
         self.dir = Path(root) / "raw" / host / "pyperformance"
-        self.variant, self.settings = variant, settings
+        self.variant, self.settings, self.fresh = variant, settings, fresh
+        self.machine = machine if machine is not None else fingerprint.machine()
         self.json_path = self.dir / f"{variant.name}.json"
         self.status_path = self.dir / f"{variant.name}.status.json"
-        self.suite, self.status = None, {"settings": settings, "benchmarks": {}}
-        if fresh:
-            return
+        self.suite, self.status = None, {"settings": settings, "machine": self.machine, "benchmarks": {}}
+        try:  # held open until the process ends
+            self._lock = results_lock(root, f"{host}/pyperformance-{variant.name}")
+        except Busy as e:
+            raise PyperformanceError(f"{self.json_path} is being written by another run (pid {e.holder}); "
+                                     "wait for it to end or use --results DIR") from None
+        except OSError as e:
+            raise PyperformanceError(f"cannot write in {root} ({e.strerror or e}); give a writable --results") \
+                from None
+        if why := fingerprint.set_refusal(self.dir.parent, self.machine):
+            raise PyperformanceError(f"{why}; use --host NAME (or no --host) to measure into another results set")
+        if not fresh:
+            self._load()
+
+    def _load(self) -> None:
+        """What is already measured with these settings; a damaged file or other settings: one line."""
+        fix = "pass --fresh to start over (the old files are kept as .bak)"
         if self.status_path.exists():
-            status = json.loads(self.status_path.read_text())
-            if status.get("settings") != settings:
+            try:
+                status = json.loads(self.status_path.read_text())
+                if not isinstance(status, dict) or not isinstance(status.get("benchmarks"), dict):
+                    raise ValueError("no benchmarks table")
+            except (OSError, ValueError) as e:
+                raise PyperformanceError(f"{self.status_path}: unreadable ({e}); {fix}") from None
+            if status.get("settings") != self.settings:
                 raise PyperformanceError(f"{self.status_path} was measured with {status.get('settings')}, "
-                                         f"not {settings}: pass --fresh to start over")
+                                         f"not {self.settings}: {fix}")
             self.status = status
         if self.json_path.exists():
-            self.suite = json.loads(self.json_path.read_text())
+            try:
+                suite = json.loads(self.json_path.read_text())
+                if not isinstance(suite, dict) or not isinstance(suite.get("benchmarks"), list):
+                    raise ValueError("no benchmarks list")
+            except (OSError, ValueError) as e:
+                raise PyperformanceError(f"{self.json_path}: not a pyperf suite ({e}); {fix}") from None
+            self.suite = suite
+
+    def start(self) -> None:
+        """On ``fresh``: the old files (and failure logs) moved aside as ``<name>.bak-<time>``, never deleted."""
+        existing = [p for p in (self.json_path, self.status_path, self.dir / "logs" / self.variant.name)
+                    if p.exists()]
+        if not (self.fresh and existing):
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        while any(_backup(p, stamp).exists() for p in existing):
+            stamp += "x"  # two --fresh within one second must not overwrite the older backup
+        for p in existing:
+            os.replace(p, _backup(p, stamp))
 
     def done(self, bench: str) -> bool:
         """Is ``bench`` measured ok (a failed one is retried by a rerun)?"""
@@ -245,7 +296,17 @@ class Store:
     def record(self, bench: str, status: str, error: str, seconds: float, result: dict | None, extra: dict,
                log: str = "") -> None:
         """Record one call: its result merged into the suite, its status, and the log of a failure."""
+        try:
+            self._write(bench, status, error, seconds, result, extra, log)
+        except OSError as e:
+            raise PyperformanceError(f"cannot write in {self.dir} ({e.strerror or e}); its files are intact and "
+                                     "hold every call recorded before this one: free the space (or fix the "
+                                     "directory) and run the same command again to resume") from None
+
+    def _write(self, bench: str, status: str, error: str, seconds: float, result: dict | None, extra: dict,
+               log: str) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.status["machine"] = self.machine
         if result is not None:
             self.suite = merge(self.suite, result, extra)
             write_json_atomic(self.json_path, self.suite)
@@ -257,6 +318,14 @@ class Store:
             entry["log"] = str(path.relative_to(self.dir))
         self.status["benchmarks"][bench] = entry
         write_json_atomic(self.status_path, self.status)
+
+
+def _backup(path: Path, stamp: str) -> Path:
+    """``3.13.status.json`` -> ``3.13.bak-<stamp>.status.json``; a directory gets ``.bak-<stamp>`` appended."""
+    if path.is_dir():
+        return path.with_name(f"{path.name}.bak-{stamp}")
+    stem = path.name.removesuffix(".status.json").removesuffix(".json")
+    return path.with_name(f"{stem}.bak-{stamp}{path.name[len(stem):]}")
 
 
 def ftbench_metadata(variant: variants.Variant, host: str, gil: str | None) -> dict:
@@ -289,7 +358,7 @@ def run_one(cmd: list[str], python: str, bench: str, speed: str, env: dict, offl
             text, returncode = proc.communicate()[0], None
         seconds = time.monotonic() - start
         result = json.loads(output.read_text()) if output.exists() else None
-    status, error = classify(returncode, text, result is not None and bool(result.get("benchmarks")))
+    status, error = classify(returncode, text, result is not None and bool(result.get("benchmarks")), timeout)
     return status, error, seconds, (result if status == "ok" else None), text
 
 
@@ -298,13 +367,23 @@ def run(names: list[str], benchmarks: str, speed: str = "fast", results: Path = 
         table: dict | None = None, timeout: float = TIMEOUT, allow_gil: bool = False, log=print) -> dict[str, dict]:
     """Run the selection on every variant, interleaved; returns each variant's status table."""
     table = variants.registry() if table is None else table
-    chosen = [variants.get(n, table) for n in names]
+    chosen = [variants.get(n, table) for n in dict.fromkeys(names)]  # a variant named twice runs once
     cmd = cmd or command()
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise PyperformanceError(f"--timeout {timeout!r}: expected a finite number of seconds > 0")
     # the campaign's default label: beside its results, in a set of this machine and flavour
-    host = host or fingerprint.beside_published(str(results), fingerprint.default_label(chosen[0].build.flavour))
-    work_dir().mkdir(parents=True, exist_ok=True)
+    if host is None:
+        host = fingerprint.beside_published(str(results), fingerprint.default_label(chosen[0].build.flavour))
+    if not fingerprint.is_host_label(host):
+        raise PyperformanceError(f"--host {host!r}: expected a label of letters, digits, '.', '_' and '-' that "
+                                 f"starts with a letter or digit (at most {fingerprint.MAX_HOST_LABEL} "
+                                 "characters), e.g. --host lab-pc1")
     settings = {"pyperformance": PYPERFORMANCE_VERSION, "speed": speed}
-    stores = {v.name: Store(results, host, v, settings, fresh) for v in chosen}
+    machine = fingerprint.machine()
+    stores = {v.name: Store(results, host, v, settings, fresh, machine) for v in chosen}  # every check first
+    for store in stores.values():
+        store.start()
+    work_dir().mkdir(parents=True, exist_ok=True)
     gil: dict[str, str] = {}
     base_env = dict(os.environ, **({"PIP_NO_INDEX": "1"} if offline else {}))
     todo = [(b, n) for b, n in plan(list_benchmarks(cmd, benchmarks), [v.name for v in chosen])
@@ -330,10 +409,35 @@ def run(names: list[str], benchmarks: str, speed: str = "fast", results: Path = 
     return {name: store.status for name, store in stores.items()}
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is a :class:`PyperformanceError` like every other bad input: one line, exit 2."""
+
+    def error(self, message):
+        """Raise instead of printing the usage block: main() says it in one line."""
+        raise PyperformanceError(message)
+
+
+def _variant_names(text: str | None, table: dict) -> list[str]:
+    """``--variants``: comma-separated names, each once (default: every variant of the registry)."""
+    if text is None:
+        return list(table)
+    names = [n.strip() for n in text.split(",")]
+    if "" in names:
+        raise PyperformanceError(f"--variants {text!r}: empty item; valid: {', '.join(table)}")
+    return list(dict.fromkeys(names))
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m harness.provision.pyperformance run|list``: exit 0, 1 if a benchmark failed, 2 on bad input."""
-    parser = argparse.ArgumentParser(prog="python -m harness.provision.pyperformance",
-                                     description=__doc__.split("\n")[0])
+    try:
+        return _main(argv)
+    except PyperformanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = _Parser(prog="python -m harness.provision.pyperformance", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
     parsers = {action: sub.add_parser(action) for action in ("run", "list")}
     for p in parsers.values():
@@ -347,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="host label of the results directory (default: the campaign's, <hostname>-<machine>[-opt])")
     p.add_argument("--offline", action="store_true", help="PIP_NO_INDEX=1: reuse venvs made by an online run")
     p.add_argument("--fresh", action="store_true", help="forget earlier results of these variants")
-    p.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per benchmark x variant call")
+    p.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per benchmark x variant call (finite, > 0)")
     p.add_argument("--allow-gil", action="store_true", help="keep free-threaded results where an import re-enabled "
                    "the GIL (default: recorded as gil-reenabled, values left out)")
     args = parser.parse_args(argv)
@@ -357,12 +461,10 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(list_benchmarks(cmd, args.benchmarks)))
             return 0
         table = variants.registry()
-        names = args.variants.split(",") if args.variants else list(table)
-        statuses = run(names, args.benchmarks, args.speed, Path(args.results), args.host, cmd, args.offline,
-                       args.fresh, table, args.timeout, args.allow_gil)
-    except (PyperformanceError, variants.VariantError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        statuses = run(_variant_names(args.variants, table), args.benchmarks, args.speed, Path(args.results),
+                       args.host, cmd, args.offline, args.fresh, table, args.timeout, args.allow_gil)
+    except variants.VariantError as exc:
+        raise PyperformanceError(str(exc)) from None
     failed = {n: sorted(b for b, e in s["benchmarks"].items() if e["status"] != "ok") for n, s in statuses.items()}
     for name, benches in failed.items():
         if benches:

@@ -19,11 +19,16 @@ the variations a test needs:
 - ``ftfault_probe_figure``: check() returns the figure chosen by ``bad=`` (str, nan, inf, bool,
   list, none, or ok);
 - ``ftfault_lens_raise`` / ``ftfault_lens_init``: a task / an initializer raising inside a
-  subinterpreter.
+  subinterpreter;
+- ``ftfault_orphan``: the first task starts ``sleep 300`` and does not wait for it, appending its
+  pid to ``pids=PATH`` (a process left behind after the benchmark);
+- ``ftfault_hard_exit``: the second task ends its process with ``os._exit(code)`` (``code=3``): no
+  exception, no cleanup, as a crash or the OOM killer would.
 """
 
 import importlib
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -172,6 +177,23 @@ def bad_init(shared) -> None:
     raise RuntimeError(LENS_INIT_MESSAGE)
 
 
+def start_and_leave(task: tuple[str, int]) -> int:
+    pids, x = task
+    if x == 0:
+        orphan = subprocess.Popen(["sleep", "300"])
+        with open(pids, "a") as f:
+            f.write(f"{orphan.pid}\n")
+        orphan.returncode = 0  # never waited for: no ResourceWarning, and no reaping either
+    return x * x
+
+
+def exit_hard(task: tuple[int, int]) -> int:
+    code, x = task
+    if x == 1:
+        os._exit(code)
+    return x
+
+
 FOUR = count(4)
 
 
@@ -202,4 +224,8 @@ WORKLOADS = [
     fault("ftfault_lens_raise", explode_in_interpreter, make_tasks=count(6), strategies=("sequential", "interpreters")),
     fault("ftfault_lens_init", echo, make_tasks=count(6), initializer=bad_init,
           strategies=("sequential", "interpreters")),
+    fault("ftfault_orphan", start_and_leave,
+          make_tasks=lambda params, ctx: [(ctx.options["pids"], x) for x in range(2)]),
+    fault("ftfault_hard_exit", exit_hard, strategies=("sequential", "processes"), sweep=lambda cores: (2,),
+          make_tasks=lambda params, ctx: [(int(ctx.options.get("code", 3)), x) for x in range(4)]),
 ]

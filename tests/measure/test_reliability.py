@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from conftest import Bench
@@ -71,6 +72,43 @@ def test_a_deadlock_is_killed_after_the_timeout_and_the_run_continues(runner):
     assert "[1/2] ftfault_deadlock/threads/2" in r.stdout and "TIMEOUT: killed after 5 s" in r.stdout
     assert "  ftfault_deadlock/threads/2: timeout: killed after 5 s" in r.stderr
     assert runner.wait_no_processes(timeout=2) == []  # the deadlocked worker went with its group
+
+
+def _running(pid: int) -> bool:
+    """Is ``pid`` a live process (a zombie no init has reaped yet is not)?"""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+@pytest.mark.slow
+def test_a_process_a_task_leaves_running_is_killed_after_the_run_and_recorded(runner, tmp_path):
+    pids = tmp_path / "orphans"
+    r = runner.run(*TINY, "--workloads", "ftfault_orphan", "--strategies", "sequential", "--option", f"pids={pids}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    orphans = [int(x) for x in pids.read_text().split()]
+    assert orphans  # one per run of the task list (the warm-up's too)
+    assert [pid for pid in orphans if _running(pid)] == []  # killed with the benchmark's group, not left to run on
+    (b,) = runner.suite().get_benchmarks()
+    left = [int(run.get_metadata()["ftbench_leftover_processes"]) for run in b.get_runs() if run.values]
+    assert left and all(n >= 1 for n in left)  # every measured process left at least its sleep behind
+
+
+@pytest.mark.slow
+def test_a_pool_worker_that_dies_fails_the_run_at_once_with_its_exit_code(runner):
+    started = time.monotonic()
+    r = runner.run(*TINY, "--workloads", "ftfault_hard_exit", "--strategies", "sequential,processes",
+                   "--timeout", "40")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert time.monotonic() - started < 30  # not the timeout: the pool's wait ended when its worker died
+    state = runner.state()["benchmarks"]
+    assert state["ftfault_hard_exit/sequential/1"]["status"] == "failed"
+    died = state["ftfault_hard_exit/processes/2"]
+    assert died["status"] == "failed", died
+    assert "PoolWorkerError" in died["error"] and "exit code 3" in died["error"], died
+    assert runner.wait_no_processes() == []
 
 
 # --- interruption --------------------------------------------------------------------------------------

@@ -111,3 +111,34 @@ def test_a_task_raising_in_a_subinterpreter_is_recorded_failed_with_its_text(ft_
         assert state["cpu_sum_squares/interpreters/2"]["status"] == "ok", json.dumps(state)
     finally:
         runner.cleanup()
+
+
+@pytest.mark.parametrize(("code", "how"), [(3, "exit code 3"), (-9, "signal SIGKILL")])
+def test_a_pool_worker_that_dies_fails_the_processes_run_at_once(code, how):
+    """multiprocessing.Pool replaces a dead worker and waits for its lost task forever; the run must fail now."""
+    import time
+
+    hard_exit = next(w for w in ftfault.WORKLOADS if w.name == "ftfault_hard_exit")
+    tasks = [(code if code >= 0 else 0, x) for x in range(4)]
+    if code < 0:  # a signal instead: the task kills its own process
+        import dataclasses
+        import functools
+
+        hard_exit = dataclasses.replace(hard_exit, task=functools.partial(_kill_self, -code))
+    started = time.monotonic()
+    with pytest.raises(strategies.PoolWorkerError, match=f"ended with {how} while its tasks were running"):
+        strategies.processes(hard_exit, tasks, 2, None, Context(workers=2))
+    assert time.monotonic() - started < 10
+
+
+def _kill_self(signum: int, task) -> int:
+    import os
+
+    if task[1] == 1:
+        os.kill(os.getpid(), signum)
+    return task[1]
+
+
+def test_a_healthy_pool_map_returns_every_result_in_order():
+    assert strategies.processes(cpu_sum_squares.WORKLOAD, [3, 1, 2], 2, None, Context(workers=2)) == [
+        cpu_sum_squares.WORKLOAD.task(t) for t in [3, 1, 2]]

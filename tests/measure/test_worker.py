@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 
 import pyperf
@@ -59,3 +60,25 @@ def test_a_ctrl_c_swallowed_during_the_fork_still_interrupts(monkeypatch, tmp_pa
     left = subprocess.run(["pgrep", "-f", host], capture_output=True, text=True).stdout.split()
     assert left == []  # the measure process it had just started was killed with its group
 
+
+
+def test_a_process_left_in_the_group_after_the_run_is_killed_and_counted():
+    """The leader exits at once; its background sleep is still in its group: end_group kills and counts it."""
+    with subprocess.Popen(["sh", "-c", "sleep 300 & echo $!"], stdout=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        orphan = int(proc.stdout.readline())
+    proc.wait()
+    assert worker.group_members(proc.pid) == [orphan]
+    assert worker.end_group(proc.pid, grace=0.2) == 1
+    deadline = time.monotonic() + 5
+    while worker.group_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert worker.group_members(proc.pid) == []
+
+
+def test_an_empty_group_is_not_waited_for():
+    proc = subprocess.Popen(["true"], start_new_session=True)
+    proc.wait()
+    started = time.monotonic()
+    assert worker.end_group(proc.pid) == 0
+    assert time.monotonic() - started < worker.LEFTOVER_GRACE / 2

@@ -548,3 +548,35 @@ def test_another_version_goes_through_build_cache_nox_variants_and_result_files(
     assert campaign.run(config, [campaign.Planned(w, "sequential", 1)], measure=measure) == 0
     assert sorted(p.name for p in (tmp_path / "results" / "raw" / "h").glob("*.json")) == \
         ["3.14.json", "3.14.state.json", "3.14t-gil.json", "3.14t-gil.state.json", "3.14t.json", "3.14t.state.json"]
+
+
+def _chattr(path, flag: str) -> bool:
+    return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("lock_file", ["absent", "immutable"])
+def test_a_read_only_cache_serves_a_warm_build_and_refuses_a_cold_one_in_one_line(
+        cache, fake_source, no_header_checks, lock_file):
+    """A cache mounted read-only (here: chattr +i, which binds root too) still serves the builds it holds."""
+    python = interpreters.ensure(VERSION, True, str(fake_source), log=lambda m: None)
+    locks = cache / "locks"
+    frozen = [cache]
+    if lock_file == "absent":  # a cache copied without its lock files
+        for lock in locks.iterdir():
+            lock.unlink()
+        locks.rmdir()
+    else:
+        frozen += [locks, *locks.iterdir()]
+    if not all(_chattr(p, "+i") for p in frozen):
+        for p in frozen:
+            _chattr(p, "-i")
+        pytest.skip("chattr +i is not available here")
+    try:
+        logs = []
+        assert interpreters.ensure(VERSION, True, str(fake_source), log=logs.append) == python
+        assert "reusing" in logs[-1] and "read-only" in logs[-1]
+        with pytest.raises(ProvisionError, match="cannot build 3.13.99t-opt: the build cache .* is not writable"):
+            interpreters.ensure(VERSION, True, str(fake_source), optimized=True, log=lambda m: None)
+    finally:
+        for p in frozen:
+            _chattr(p, "-i")

@@ -287,3 +287,132 @@ def test_a_command_benchmark_without_python_executable_is_probed_in_the_venv_pyp
     gil = {n: json.loads((tmp_path / "r/raw/box/pyperformance" / f"{n}.json").read_text())["benchmarks"][0]
            ["metadata"]["ftbench_gil_enabled"] for n in statuses}
     assert gil == {n: "yes" if v.gil_expected else "no" for n, v in variants.registry().items()}
+
+
+# --- the lens's guards: the campaign's, for its own files -------------------------------------------
+
+
+@pytest.fixture
+def alpha(fake, monkeypatch):
+    """The fake pyperformance with a selection of one benchmark that passes everywhere."""
+    monkeypatch.setattr(ppf, "list_benchmarks", lambda cmd, selection: ["alpha"])
+    return fake
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _refused(capsys, argv: list[str], *needles: str) -> str:
+    assert ppf.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert all(n in err[0] for n in needles), err[0]
+    return err[0]
+
+
+@pytest.mark.parametrize("host", ["../../x", "a/b", "", ".hidden", "x" * 65])
+def test_a_host_that_is_not_a_label_is_refused_and_nothing_is_written(alpha, tmp_path, capsys, host):
+    results = tmp_path / "deep" / "results"
+    _refused(capsys, ["run", "--results", str(results), "--host", host, "--variants", "3.13"], "--host")
+    assert calls(alpha) == [] and not (tmp_path / "deep").exists() and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("fresh", [[], ["--fresh"]], ids=["resume", "fresh"])
+def test_a_published_set_is_never_written(alpha, tmp_path, capsys, fresh):
+    results = tmp_path / "results"
+    assert ppf.main(["run", "--results", str(results), "--host", "pub", "--variants", "3.13",
+                     "--benchmarks", "alpha"]) == 0
+    (results / "raw" / "pub" / "PUBLISHED").write_text("published\n")
+    before = _files(results / "raw")
+    _refused(capsys, ["run", "--results", str(results), "--host", "pub", "--variants", "3.13", "--speed", "debug",
+                      "--benchmarks", "alpha", *fresh], "published results set", "--host")
+    assert _files(results / "raw") == before
+
+
+def test_another_machines_set_is_refused_even_with_fresh(alpha, tmp_path, capsys):
+    results = tmp_path / "results"
+    assert ppf.main(["run", "--results", str(results), "--host", "box", "--variants", "3.13",
+                     "--benchmarks", "alpha"]) == 0
+    status_path = results / "raw" / "box" / "pyperformance" / "3.13.status.json"
+    status = json.loads(status_path.read_text())
+    status["machine"] = {**status["machine"], "cpu_model": "Another CPU", "id": "0123456789ab"}
+    status_path.write_text(json.dumps(status))
+    before = _files(results / "raw")
+    for variants_, fresh in (("3.13", ["--fresh"]), ("3.13t", [])):  # its own variant, or a new one beside it
+        _refused(capsys, ["run", "--results", str(results), "--host", "box", "--variants", variants_,
+                          "--benchmarks", "alpha", *fresh], "another machine", "Another CPU")
+    assert _files(results / "raw") == before
+
+
+def test_fresh_keeps_the_old_files_as_backups(alpha, tmp_path):
+    results = tmp_path / "results"
+    argv = ["run", "--results", str(results), "--host", "box", "--variants", "3.13", "--benchmarks", "alpha"]
+    assert ppf.main(argv) == 0
+    out = results / "raw" / "box" / "pyperformance"
+    before = {p.name: p.read_bytes() for p in out.glob("3.13.*")}
+    assert ppf.main([*argv, "--fresh"]) == 0
+    backups = {p.name: p.read_bytes() for p in out.glob("3.13.bak-*")}
+    assert sorted(backups.values()) == sorted(before.values())
+    assert len(backups) == 2 and all(n.endswith((".json", ".status.json")) for n in backups)
+
+
+HOLD = """
+import sys
+from pathlib import Path
+from harness.provision import pyperformance as ppf
+from harness import variants
+store = ppf.Store(Path(sys.argv[1]), "box", variants.get("3.13"), {"pyperformance": ppf.PYPERFORMANCE_VERSION,
+          "speed": "fast"})
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_two_runs_into_one_set_at_once_the_second_is_refused(alpha, tmp_path, capsys):
+    import subprocess
+
+    results = tmp_path / "results"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(results)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        _refused(capsys, ["run", "--results", str(results), "--host", "box", "--variants", "3.13",
+                          "--benchmarks", "alpha"], "being written by another", f"pid {holder.pid}")
+        assert calls(alpha) == []
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("damaged", ["3.13.status.json", "3.13.json"])
+def test_a_truncated_file_is_one_line_and_left_as_it_was(alpha, tmp_path, capsys, damaged):
+    results = tmp_path / "results"
+    argv = ["run", "--results", str(results), "--host", "box", "--variants", "3.13", "--benchmarks", "alpha"]
+    assert ppf.main(argv) == 0
+    path = results / "raw" / "box" / "pyperformance" / damaged
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    before = _files(results / "raw")
+    _refused(capsys, argv, str(path), "--fresh")
+    assert _files(results / "raw") == before
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "inf", "soon"])
+def test_a_timeout_that_is_not_a_finite_positive_number_is_refused(alpha, tmp_path, capsys, value):
+    _refused(capsys, ["run", "--results", str(tmp_path), "--host", "box", "--timeout", value], "--timeout")
+    assert calls(alpha) == []
+
+
+def test_the_timeout_message_names_the_timeout_used(alpha, tmp_path, monkeypatch):
+    monkeypatch.setattr(ppf, "list_benchmarks", lambda cmd, selection: ["hang"])
+    name = next(iter(variants.registry()))
+    statuses = ppf.run([name], "hang", "fast", tmp_path / "r", "box", timeout=1.5, log=lambda *a: None)
+    assert statuses[name]["benchmarks"]["hang"]["error"] == "no result after 1.5 s: killed"
+
+
+def test_a_variant_named_twice_is_run_once(alpha, tmp_path, capsys):
+    assert ppf.main(["run", "--results", str(tmp_path), "--host", "box", "--variants", "3.13,3.13",
+                     "--benchmarks", "alpha"]) == 0
+    assert [c["bench"] for c in calls(alpha)] == ["alpha"]
+    _refused(capsys, ["run", "--results", str(tmp_path), "--host", "box", "--variants", "3.13,,3.13t"],
+             "--variants")
