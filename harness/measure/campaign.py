@@ -5,7 +5,8 @@ parses and checks the input and makes the frozen :class:`~harness.measure.config
 a sequence of named steps:
 
 1. :func:`open_stores`: the results set of every variant, checked before anything is written
-   (another machine, build or settings: one line, exit 2, files untouched), then resumed;
+   (another machine, build or settings: one line, exit 2, files untouched), then resumed; then the
+   machine's noise is calibrated and recorded (:mod:`harness.measure.calibration`);
 2. :meth:`CampaignRun.start`: the variants' environments, a scratch directory, the embedded server;
 3. per workload, :meth:`CampaignRun.sweep`: every planned benchmark of the workload on every
    variant, in shared rounds (:mod:`harness.measure.rounds`) until each stops
@@ -34,7 +35,7 @@ import time
 from pathlib import Path
 
 from harness import metadata
-from harness.measure import console, worker
+from harness.measure import calibration, console, worker
 from harness.measure.config import Campaign, Precision
 from harness.measure.confirmation import baseline_pairs, confirmation_plan, renamed
 from harness.measure.environment import C_EXTENSIONS_ENV, SERVER_PID_ENV, c_extensions, server_python, variant_env
@@ -266,6 +267,8 @@ def run(config: Campaign, planned: list[Planned], measure=None) -> int:
     console.say(campaign.headline(machine))
     started = time.monotonic()
     try:
+        if measure is None:  # know the noise first (a fake pyperf process has none)
+            calibration.at_start(config, planned, campaign.envs, stores, log=console.say)
         campaign.start()
         for items in by_workload(planned).values():
             worker.raise_if_signalled()

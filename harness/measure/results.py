@@ -11,7 +11,8 @@ Three files per variant under ``results/raw/<host>/``:
 
 State format history: 1 (no ``format`` key): settings + benchmarks; still loads for reading, but a
 resume into it is refused (it records no fingerprint). 2: adds ``format``, ``machine``,
-``interpreter`` and ``workloads`` (workload name -> definition hash).
+``interpreter`` and ``workloads`` (workload name -> definition hash); later ``calibrations`` (one
+noise calibration per invocation, harness.measure.calibration), which a reader may lack.
 
 A resume compares, in this order: the machine fingerprint, the interpreter fingerprint and the
 settings (any difference: :class:`ResultsError`, one line, nothing written); then each planned
