@@ -1,0 +1,180 @@
+"""harness.analysis.canary: the speed canary's adjustment, its decision, and its known truth.
+
+The known-truth tests simulate a machine whose speed changes from process to process and within a
+process (tests/analysis/canary_sim.py) and estimate every simulated campaign with the production
+functions: adjusted, the intervals are narrower and still cover the truth; a canary that does not
+track the drift is left out and coverage stays as it was. Run with ``pytest -s`` to see the rates.
+"""
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import canary_sim  # noqa: E402
+from synth import Spec, write_variant  # noqa: E402
+
+from harness import metadata  # noqa: E402
+from harness.analysis import canary, pipeline  # noqa: E402
+
+
+def _data(rng, tracking: float, n_series: int = 4, per: int = 10):
+    series = np.repeat(np.arange(n_series), per)
+    machine = rng.normal(0, 0.1, len(series))
+    y = np.log(1 + series) + machine + rng.normal(0, 0.02, len(series))
+    c = np.log(0.004) + tracking * machine + rng.normal(0, 0.02, len(series))
+    return y, c, series
+
+
+def test_a_tracking_canary_is_fitted_within_series_and_used():
+    y, c, series = _data(np.random.default_rng(1), 1.0)
+    f = canary.fit(y, c, series)
+    assert f.used and f.slope == pytest.approx(1.0, abs=0.1) and f.r > 0.9
+    assert f.explained == pytest.approx(f.r ** 2) and (f.processes, f.series, f.df) == (40, 4, 35)
+    assert "explains" in f.reason
+
+
+def test_a_canary_that_does_not_track_is_left_out():
+    f = canary.fit(*_data(np.random.default_rng(2), 0.0))
+    assert not f.used and abs(f.r) < 0.4 and "does not track" in f.reason
+
+
+def test_too_few_processes_leave_the_times_unadjusted():
+    y, c, series = _data(np.random.default_rng(3), 1.0, n_series=4, per=3)  # 12 processes, 4 series: 7 df
+    f = canary.fit(y, c, series)
+    assert not f.used and f.df == 7 and "fewer than 8" in f.reason
+    assert not canary.fit(y[:4], c[:4], series[:4]).used
+
+
+def test_the_series_means_do_not_move_the_slope():
+    rng = np.random.default_rng(4)
+    y, c, series = _data(rng, 0.0)
+    c = c + 0.5 * series  # canary means that differ by series as the times do: no process-level tracking
+    assert not canary.fit(y, c, series).used
+
+
+def test_the_adjustment_is_centred_per_variant():
+    rng = np.random.default_rng(5)
+    y, c = rng.normal(0, 0.1, 8), np.r_[np.full(4, -5.5), np.full(4, -5.7)] + rng.normal(0, 0.05, 8)
+    variants = ["A"] * 4 + ["B"] * 4
+    adjusted = canary.adjust(y, c, variants, 0.8)
+    for v in ("A", "B"):  # a variant's canary cost (its build) never moves its mean
+        idx = [i for i, x in enumerate(variants) if x == v]
+        assert adjusted[idx].mean() == pytest.approx(y[idx].mean())
+    assert adjusted[0] == pytest.approx(y[0] - 0.8 * (c[0] - c[:4].mean()))
+
+
+def test_centre_variance_counts_the_spread_within_a_round_when_rounds_are_known():
+    drift = np.repeat([0.0, 0.3, -0.2, 0.1], 4)  # the machine of each round, shared by both variants
+    noise = np.tile([0.01, -0.01, 0.02, -0.02], 4)
+    c = drift + noise + np.tile([0.0, 0.0, -0.1, -0.1], 4)  # B's build runs the canary 10% faster
+    variants = np.tile(["A", "A", "B", "B"], 4)
+    rounds = np.repeat([1, 2, 3, 4], 4)
+    paired = canary.centre_variance(c, variants, list(rounds))
+    unpaired = canary.centre_variance(c, variants)
+    assert paired["A"][0] == pytest.approx(float(np.var(noise, ddof=0)) * 16 / 8 / 8)  # 8 df, 8 processes
+    assert unpaired["A"][0] > 10 * paired["A"][0]  # without the rounds the drift counts: conservative
+
+
+def test_widen_adds_the_centres_to_a_ratio_of_two_variants():
+    low, high, se, df = canary.widen(1.3, 0.01, 9, 1.0, [(0.0001, 30), (0.0001, 30)])
+    assert se == pytest.approx(math.sqrt(0.0001 + 0.0002)) and df == 9  # the fewest df of the parts
+    assert low < 1.3 * math.exp(-2.26 * 0.01) and high > 1.3 * math.exp(2.26 * 0.01)
+    assert math.isnan(canary.widen(1.3, 0.01, 9, 1.0, [(math.inf, 0), (0.0001, 30)])[0])
+
+
+# --- the raw table through the pipeline ------------------------------------------------------------------
+
+OPTIONS = {"seq": ("sequential", 1), "thr": ("threads", 2), "o3": ("processes", 2)}
+VARIANTS = {"A": "3.13", "B": "3.13t"}
+
+
+def _write_campaign(root: Path, procs: list[dict], with_canary: bool = True) -> None:
+    """The simulated processes as pyperf files of one host, rounds and canaries in each run's metadata."""
+    by: dict = {}
+    for p in procs:
+        by.setdefault((p["variant"], p["option"]), []).append(p)
+    for v, name in VARIANTS.items():
+        specs = []
+        for option, (strategy, workers) in OPTIONS.items():
+            runs = by[(v, option)]
+            meta = []
+            for p in runs:
+                m = {}
+                metadata.put(m, "round", p["round"])
+                if with_canary:
+                    metadata.put(m, "canary_seconds", p["canary"])
+                meta.append(m)
+            specs.append(Spec("cpu_sum_squares", "cpu", strategy, workers, [list(p["values"]) for p in runs],
+                              run_meta=meta))
+        write_variant(root, "sim", name, specs)
+
+
+def test_the_pipeline_adjusts_where_the_canary_tracks_and_says_so(tmp_path):
+    procs = canary_sim.campaign(np.random.default_rng(7), 12, 1.0, options=3)
+    _write_campaign(tmp_path / "raw", procs)
+    res = pipeline.analyse(tmp_path / "raw")
+    (fit,) = res.canary.to_dict("records")
+    assert fit["used"] and fit["r"] > 0.9 and fit["processes"] == 72
+    slow = res.ratios[res.ratios["metric"] == "slowdown"].iloc[0]
+    assert "canary-adjusted (r = " in slow["note"] and "unadjusted" in slow["note"]
+    # the same estimate as the simulation's production functions on the same processes
+    _, reported, f = canary_sim.estimate([p for p in procs if p["option"] in OPTIONS])
+    assert f.slope == pytest.approx(fit["slope"])
+    assert (slow["value"], slow["ci_low"], slow["ci_high"]) == pytest.approx(tuple(reported["slowdown"][:3]))
+    text = "\n".join(canary.section_markdown(res.canary))
+    assert "## Speed canary" in text and "| sim | cpu_sum_squares | 72 |" in text and "adjusted |" in text
+
+
+def test_a_set_without_canaries_is_analysed_as_before(tmp_path):
+    procs = canary_sim.campaign(np.random.default_rng(8), 6, 1.0, options=3)
+    _write_campaign(tmp_path / "raw", procs, with_canary=False)
+    res = pipeline.analyse(tmp_path / "raw")
+    assert len(res.canary) == 0 and not res.ratios["note"].fillna("").str.contains("canary").any()
+    assert canary.section_markdown(res.canary) == []
+
+
+# --- known truth ---------------------------------------------------------------------------------------------
+
+
+def _show(name, got):
+    print(f"\n{name}: adjustment used {got['used']:.0%}, median r {got['r']:.2f}")
+    for ratio in canary_sim.RATIOS:
+        print(f"  {ratio}: coverage {got[f'{ratio} unadjusted coverage']:.3f} unadjusted, "
+              f"{got[f'{ratio} reported coverage']:.3f} reported; median half-width "
+              f"{got[f'{ratio} unadjusted width']:.3f} -> {got[f'{ratio} reported width']:.3f}")
+
+
+def test_known_truth_smoke_a_tracking_canary_narrows_and_covers():
+    got = canary_sim.coverage(200, 10, 1.0, options=6, seed=3)
+    for ratio in canary_sim.RATIOS:
+        assert 0.88 <= got[f"{ratio} reported coverage"] <= 1.0
+        assert got[f"{ratio} reported width"] < 0.7 * got[f"{ratio} unadjusted width"]
+
+
+@pytest.mark.known_truth
+@pytest.mark.parametrize("rounds, options", [(4, 10), (10, 6), (30, 4)])
+@pytest.mark.parametrize("unseen", [0.0, 0.08])
+def test_known_truth_a_tracking_canary_narrows_the_intervals_and_still_covers(rounds, options, unseen):
+    """unseen 0.08: half the machine's process-to-process change is out of the canary's sight (r ~ 0.7)."""
+    got = canary_sim.coverage(2000, rounds, 1.0, options=options, unseen_sd=unseen)
+    _show(f"tracking, unseen noise {unseen}, {rounds} rounds, {options} options", got)
+    assert got["used"] > (0.99 if not unseen else 0.6)
+    for ratio in canary_sim.RATIOS:
+        assert 0.93 <= got[f"{ratio} reported coverage"] <= 0.99, ratio
+        assert got[f"{ratio} reported width"] < (0.8 if not unseen else 0.95) * got[f"{ratio} unadjusted width"], ratio
+
+
+@pytest.mark.known_truth
+@pytest.mark.parametrize("rounds, options", [(4, 10), (10, 6), (30, 4)])
+def test_known_truth_a_canary_that_does_not_track_does_not_make_coverage_worse(rounds, options):
+    got = canary_sim.coverage(2000, rounds, 0.0, options=options)
+    _show(f"not tracking, {rounds} rounds, {options} options", got)
+    assert got["used"] <= 0.03
+    for ratio in canary_sim.RATIOS:
+        assert got[f"{ratio} reported coverage"] >= got[f"{ratio} unadjusted coverage"] - 0.005, ratio
+        assert 0.93 <= got[f"{ratio} reported coverage"] <= 0.99, ratio
