@@ -42,7 +42,7 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
             keep_flagged: bool = False, host: str | None = None) -> Results:
     """Every table from one raw directory (``host``: of that host alone), nothing written."""
     raw = load_raw(raw_dir, keep_flagged, host)
-    ratios, fits = canary.adjusted_ratios(raw, ratios_table(raw, margin), lambda r: ratios_table(r, margin), margin)
+    ratios, fits = canary.adjusted_ratios(raw, ratios_table(raw, margin), lambda r: ratios_table(r, margin))
     profiles = [r for r in profile_outputs.read_summary(raw_dir) if host is None or r["host"] == host]
     res = Results(raw=raw, benchmarks=benchmarks_table(raw), ratios=ratios,
                   summary=summary_table(raw, ratios, margin),

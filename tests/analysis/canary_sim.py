@@ -9,9 +9,11 @@ same machine speed with its own noise; a *non-tracking* one sees only its own no
 are the options' times on a steady machine, so every ratio's truth is known.
 
 Each simulated campaign is estimated as ratios.csv does, by the production functions: the paired
-ratio by round (harness.analysis.stats.paired_contrast) for the slowdown and the gain, Welch over
-process means (stats.contrast) for a speedup; and once more on the processes adjusted by
-harness.analysis.canary.fit and adjust where the fit says the canary tracks.
+ratio by round (harness.analysis.stats.paired_contrast) for the slowdown, the gain and a speedup,
+and Welch over process means (stats.contrast) for a speedup as well (the fallback of sets whose
+rounds are not shared); and once more on the processes adjusted by
+harness.analysis.canary.fit and adjust (centred on each variant's round) where the fit says the
+canary tracks.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ CANARY_COST = {"A": 0.004, "B": 0.0034}
 RATIOS = {  # name -> (numerator series, denominator series, estimator)
     "slowdown": (("B", "seq"), ("A", "seq"), "paired"),
     "gain": (("A", "thr"), ("B", "thr"), "paired"),
-    "speedup": (("B", "seq"), ("B", "thr"), "welch"),
+    "speedup": (("B", "seq"), ("B", "thr"), "paired"),
+    "speedup welch": (("B", "seq"), ("B", "thr"), "welch"),  # the estimator of sets whose rounds are not shared
 }
+PAIRED = [name for name, (_, _, how) in RATIOS.items() if how == "paired"]
 
 
 def campaign(rng, rounds: int, tracking: float, options: int = 2, process_sd: float = 0.08,
@@ -59,22 +63,17 @@ def campaign(rng, rounds: int, tracking: float, options: int = 2, process_sd: fl
     return out
 
 
-def _estimates(procs: list[dict], means: np.ndarray, slope: float = 0.0, centres=None) -> dict:
-    """Every ratio of RATIOS from the process means ``means`` (in ``procs`` order); with ``centres``
-    (adjusted processes), a ratio of two variants widened by canary.widen as ratios.csv's are."""
+def _estimates(procs: list[dict], means: np.ndarray) -> dict:
+    """Every ratio of RATIOS from the process means ``means`` (in ``procs`` order)."""
     by: dict = {}
     for p, m in zip(procs, means, strict=True):
         by.setdefault((p["variant"], p["option"]), {})[p["round"]] = float(m)
     out = {}
     for name, (num, den, how) in RATIOS.items():
         if how == "paired":
-            c = stats.paired_contrast(by[num], by[den])
+            out[name] = stats.paired_contrast(by[num], by[den])
         else:
-            c = stats.contrast([(np.array(list(by[num].values())), 1), (np.array(list(by[den].values())), -1)])
-        if centres is not None and num[0] != den[0]:
-            low, high, se, df = canary.widen(c.value, c.se, c.df, slope, [centres[num[0]], centres[den[0]]])
-            c = stats.Contrast(c.value, low, high, df, se, c.n_min)
-        out[name] = c
+            out[name] = stats.contrast([(np.array(list(by[num].values())), 1), (np.array(list(by[den].values())), -1)])
     return out
 
 
@@ -82,14 +81,12 @@ def estimate(procs: list[dict]) -> tuple[dict, dict, canary.Fit]:
     """(unadjusted, reported, fit): the ratios as measured, and as reported after the canary's decision."""
     y = np.log([float(np.mean(p["values"])) for p in procs])
     c = np.log([p["canary"] for p in procs])
-    variants = [p["variant"] for p in procs]
     f = canary.fit(y, c, [(p["variant"], p["option"]) for p in procs])
     raw = _estimates(procs, np.exp(y))
     if not f.used:
         return raw, raw, f
-    adjusted = canary.adjust(y, c, variants, f.slope)
-    centres = canary.centre_variance(c, variants, [p["round"] for p in procs])
-    return raw, _estimates(procs, np.exp(adjusted), f.slope, centres), f
+    adjusted = canary.adjust(y, c, [(p["variant"], p["round"]) for p in procs], f.slope)
+    return raw, _estimates(procs, np.exp(adjusted)), f
 
 
 def truth(name: str) -> float:

@@ -6,7 +6,6 @@ functions: adjusted, the intervals are narrower and still cover the truth; a can
 track the drift is left out and coverage stays as it was. Run with ``pytest -s`` to see the rates.
 """
 
-import math
 import sys
 from pathlib import Path
 
@@ -57,34 +56,33 @@ def test_the_series_means_do_not_move_the_slope():
     assert not canary.fit(y, c, series).used
 
 
-def test_the_adjustment_is_centred_per_variant():
+def test_the_adjustment_is_centred_on_each_variants_round():
     rng = np.random.default_rng(5)
-    y, c = rng.normal(0, 0.1, 8), np.r_[np.full(4, -5.5), np.full(4, -5.7)] + rng.normal(0, 0.05, 8)
-    variants = ["A"] * 4 + ["B"] * 4
-    adjusted = canary.adjust(y, c, variants, 0.8)
-    for v in ("A", "B"):  # a variant's canary cost (its build) never moves its mean
-        idx = [i for i, x in enumerate(variants) if x == v]
+    y = rng.normal(0, 0.1, 8)
+    c = np.r_[np.full(4, -5.5), np.full(4, -5.7)] + rng.normal(0, 0.05, 8)  # B's build: a faster canary
+    groups = [("A", 1), ("A", 1), ("A", 2), ("A", 2), ("B", 1), ("B", 1), ("B", 2), ("B", 2)]
+    adjusted = canary.adjust(y, c, groups, 0.8)
+    for g in set(groups):  # neither a variant's canary cost nor a round's machine moves its mean
+        idx = [i for i, x in enumerate(groups) if x == g]
         assert adjusted[idx].mean() == pytest.approx(y[idx].mean())
-    assert adjusted[0] == pytest.approx(y[0] - 0.8 * (c[0] - c[:4].mean()))
+    assert adjusted[0] == pytest.approx(y[0] - 0.8 * (c[0] - c[:2].mean()))
+    alone = canary.adjust(y[:1], c[:1], [("A", 3)], 0.8)  # the only process of its variant in its round
+    assert alone[0] == y[0]
 
 
-def test_centre_variance_counts_the_spread_within_a_round_when_rounds_are_known():
-    drift = np.repeat([0.0, 0.3, -0.2, 0.1], 4)  # the machine of each round, shared by both variants
-    noise = np.tile([0.01, -0.01, 0.02, -0.02], 4)
-    c = drift + noise + np.tile([0.0, 0.0, -0.1, -0.1], 4)  # B's build runs the canary 10% faster
-    variants = np.tile(["A", "A", "B", "B"], 4)
-    rounds = np.repeat([1, 2, 3, 4], 4)
-    paired = canary.centre_variance(c, variants, list(rounds))
-    unpaired = canary.centre_variance(c, variants)
-    assert paired["A"][0] == pytest.approx(float(np.var(noise, ddof=0)) * 16 / 8 / 8)  # 8 df, 8 processes
-    assert unpaired["A"][0] > 10 * paired["A"][0]  # without the rounds the drift counts: conservative
-
-
-def test_widen_adds_the_centres_to_a_ratio_of_two_variants():
-    low, high, se, df = canary.widen(1.3, 0.01, 9, 1.0, [(0.0001, 30), (0.0001, 30)])
-    assert se == pytest.approx(math.sqrt(0.0001 + 0.0002)) and df == 9  # the fewest df of the parts
-    assert low < 1.3 * math.exp(-2.26 * 0.01) and high > 1.3 * math.exp(2.26 * 0.01)
-    assert math.isnan(canary.widen(1.3, 0.01, 9, 1.0, [(math.inf, 0), (0.0001, 30)])[0])
+def test_paired_by_round_the_adjusted_ratio_equals_the_workload_centred_one():
+    """Balanced rounds: centring on the variant's round moves each paired ratio exactly as centring on
+    the variant's whole workload would; only its interval differs (the round's part stays in it)."""
+    procs = canary_sim.campaign(np.random.default_rng(6), 6, 1.0, options=4)
+    y = np.log([float(np.mean(p["values"])) for p in procs])
+    c = np.log([p["canary"] for p in procs])
+    by_round = canary.adjust(y, c, [(p["variant"], p["round"]) for p in procs], 1.0)
+    by_variant = canary.adjust(y, c, [p["variant"] for p in procs], 1.0)
+    for num, den, _ in canary_sim.RATIOS.values():
+        def log_ratio(adj, num=num, den=den):
+            return (np.mean([a for a, p in zip(adj, procs, strict=True) if (p["variant"], p["option"]) == num])
+                    - np.mean([a for a, p in zip(adj, procs, strict=True) if (p["variant"], p["option"]) == den]))
+        assert log_ratio(by_round) == pytest.approx(log_ratio(by_variant))
 
 
 # --- the raw table through the pipeline ------------------------------------------------------------------
@@ -123,11 +121,20 @@ def test_the_pipeline_adjusts_where_the_canary_tracks_and_says_so(tmp_path):
     slow = res.ratios[res.ratios["metric"] == "slowdown"].iloc[0]
     assert "canary-adjusted (r = " in slow["note"] and "unadjusted" in slow["note"]
     # the same estimate as the simulation's production functions on the same processes
-    _, reported, f = canary_sim.estimate([p for p in procs if p["option"] in OPTIONS])
+    raw, reported, f = canary_sim.estimate(procs)
     assert f.slope == pytest.approx(fit["slope"])
     assert (slow["value"], slow["ci_low"], slow["ci_high"]) == pytest.approx(tuple(reported["slowdown"][:3]))
+    assert slow["ci_high"] / slow["ci_low"] < raw["slowdown"].high / raw["slowdown"].low
     text = "\n".join(canary.section_markdown(res.canary))
     assert "## Speed canary" in text and "| sim | cpu_sum_squares | 72 |" in text and "adjusted |" in text
+
+
+def test_a_set_without_rounds_is_not_adjusted(tmp_path):
+    procs = canary_sim.campaign(np.random.default_rng(9), 12, 1.0, options=3)
+    _write_campaign(tmp_path / "raw", procs)
+    res = pipeline.analyse(tmp_path / "raw")
+    raw = res.raw.assign(run_rounds=[tuple(None for _ in r) for r in res.raw["runs"]])
+    assert len(canary.apply(raw).fits) == 0
 
 
 def test_a_set_without_canaries_is_analysed_as_before(tmp_path):
@@ -151,8 +158,8 @@ def _show(name, got):
 
 def test_known_truth_smoke_a_tracking_canary_narrows_and_covers():
     got = canary_sim.coverage(200, 10, 1.0, options=6, seed=3)
-    for ratio in canary_sim.RATIOS:
-        assert 0.88 <= got[f"{ratio} reported coverage"] <= 1.0
+    for ratio in canary_sim.PAIRED:
+        assert 0.88 <= got[f"{ratio} reported coverage"] <= 0.99
         assert got[f"{ratio} reported width"] < 0.7 * got[f"{ratio} unadjusted width"]
 
 
@@ -165,7 +172,9 @@ def test_known_truth_a_tracking_canary_narrows_the_intervals_and_still_covers(ro
     _show(f"tracking, unseen noise {unseen}, {rounds} rounds, {options} options", got)
     assert got["used"] > (0.99 if not unseen else 0.6)
     for ratio in canary_sim.RATIOS:
-        assert 0.93 <= got[f"{ratio} reported coverage"] <= 0.99, ratio
+        # Welch over processes ignores that both options shared each round (the round's machine): conservative
+        upper = 0.975 if ratio in canary_sim.PAIRED else 1.0
+        assert 0.93 <= got[f"{ratio} reported coverage"] <= upper, ratio
         assert got[f"{ratio} reported width"] < (0.8 if not unseen else 0.95) * got[f"{ratio} unadjusted width"], ratio
 
 
@@ -177,4 +186,4 @@ def test_known_truth_a_canary_that_does_not_track_does_not_make_coverage_worse(r
     assert got["used"] <= 0.03
     for ratio in canary_sim.RATIOS:
         assert got[f"{ratio} reported coverage"] >= got[f"{ratio} unadjusted coverage"] - 0.005, ratio
-        assert 0.93 <= got[f"{ratio} reported coverage"] <= 0.99, ratio
+        assert 0.93 <= got[f"{ratio} reported coverage"] <= (0.975 if ratio in canary_sim.PAIRED else 1.0), ratio
