@@ -91,6 +91,8 @@ def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "resul
     res.standard_geomean.to_csv(out / "pyperformance_geomean.csv", index=False, float_format="%.6g")
     res.standard_memory.to_csv(out / "pyperformance_memory.csv", index=False, float_format="%.6g")
     res.projection.to_csv(out / "projection.csv", index=False, float_format="%.6g")
+    if res.canary is not None and len(res.canary):  # sets measured with the speed canary
+        res.canary.to_csv(out / "canary.csv", index=False, float_format="%.6g")
     res.reruns = rerun_agreement(res, raw_dir, margin)
     if res.reruns:
         pd.concat([got["table"].assign(host=host, rerun=rerun) for host, rerun, got in res.reruns]) \

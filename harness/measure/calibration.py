@@ -282,16 +282,17 @@ def advice(record: dict, margin: float, cap: int, budget: float, references: int
                 or "too few calibration processes") + ")"]
     per = ", ".join(f"{v} {p['process_cv']:.1%}" for v, p in record["variants"].items())
     n = rounds_needed(noise, margin)
+    refs = f"{references} reference{'s' if references != 1 else ''}"
     lines = [f"machine noise {noise:.1%} (process to process: {per}; "
              f"{min(p['processes'] for p in record['variants'].values())}+ processes each, a rough figure)"]
     if n <= cap:
         lines.append(f"  at the +-{margin:.0%} margin a reference needs ~{n} rounds to decide a ratio half a margin "
-                     f"from the margin's edge (cap {cap}): expect about {references * budget / 60:.0f} min at most "
-                     f"for the {references} references")
+                     f"from the margin's edge (cap {cap}): expect at most {references * budget / 60:.0f} min "
+                     f"for the {refs}")
     else:
         lines.append(f"  at the +-{margin:.0%} margin a reference needs ~{n} rounds, more than its cap of {cap}: "
                      f"the references will stop on their cap or budget ({budget:.0f} s each, about "
-                     f"{references * budget / 60:.0f} min for {references}) with intervals near "
+                     f"{references * budget / 60:.0f} min for the {refs}) with intervals near "
                      f"+-{half_width_at(noise, cap):.1%}: expect more inconclusive verdicts")
     lines.append(f"  speed canary vs the kernel, process means: r = {_fmt_r(record['canary_r'])} (Python loop), "
                  f"{_fmt_r(record['canary_c_r'])} (sha256)")

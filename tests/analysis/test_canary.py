@@ -29,31 +29,33 @@ def _data(rng, tracking: float, n_series: int = 4, per: int = 10):
     return y, c, series
 
 
-def test_a_tracking_canary_is_fitted_within_series_and_used():
+def test_a_tracking_canary_is_fitted_within_series():
     y, c, series = _data(np.random.default_rng(1), 1.0)
     f = canary.fit(y, c, series)
-    assert f.used and f.slope == pytest.approx(1.0, abs=0.1) and f.r > 0.9
+    assert f.tracks and f.slope == pytest.approx(1.0, abs=0.1) and f.r > 0.9
     assert f.explained == pytest.approx(f.r ** 2) and (f.processes, f.series, f.df) == (40, 4, 35)
-    assert "explains" in f.reason
+    assert canary.decide(f) == (True, f"adjusted: on the workload's other benchmarks tracks (r = {f.r:.2f}, "
+                                      f"t = {f.t:.1f})")
 
 
 def test_a_canary_that_does_not_track_is_left_out():
     f = canary.fit(*_data(np.random.default_rng(2), 0.0))
-    assert not f.used and abs(f.r) < 0.4 and "does not track" in f.reason
+    assert not f.tracks and abs(f.r) < 0.4 and "does not track" in f.reason
+    assert not canary.decide(f)[0] and not canary.decide(None)[0]
 
 
 def test_too_few_processes_leave_the_times_unadjusted():
     y, c, series = _data(np.random.default_rng(3), 1.0, n_series=4, per=3)  # 12 processes, 4 series: 7 df
     f = canary.fit(y, c, series)
-    assert not f.used and f.df == 7 and "fewer than 8" in f.reason
-    assert not canary.fit(y[:4], c[:4], series[:4]).used
+    assert not f.tracks and f.df == 7 and "fewer than 8" in f.reason
+    assert not canary.fit(y[:4], c[:4], series[:4]).tracks
 
 
 def test_the_series_means_do_not_move_the_slope():
     rng = np.random.default_rng(4)
     y, c, series = _data(rng, 0.0)
     c = c + 0.5 * series  # canary means that differ by series as the times do: no process-level tracking
-    assert not canary.fit(y, c, series).used
+    assert not canary.fit(y, c, series).tracks
 
 
 def test_the_adjustment_is_centred_on_each_variants_round():
@@ -61,12 +63,13 @@ def test_the_adjustment_is_centred_on_each_variants_round():
     y = rng.normal(0, 0.1, 8)
     c = np.r_[np.full(4, -5.5), np.full(4, -5.7)] + rng.normal(0, 0.05, 8)  # B's build: a faster canary
     groups = [("A", 1), ("A", 1), ("A", 2), ("A", 2), ("B", 1), ("B", 1), ("B", 2), ("B", 2)]
-    adjusted = canary.adjust(y, c, groups, 0.8)
+    centre = canary.centres(c, groups)
+    adjusted = canary.adjust(y, c, centre, 0.8)
     for g in set(groups):  # neither a variant's canary cost nor a round's machine moves its mean
         idx = [i for i, x in enumerate(groups) if x == g]
         assert adjusted[idx].mean() == pytest.approx(y[idx].mean())
     assert adjusted[0] == pytest.approx(y[0] - 0.8 * (c[0] - c[:2].mean()))
-    alone = canary.adjust(y[:1], c[:1], [("A", 3)], 0.8)  # the only process of its variant in its round
+    alone = canary.adjust(y[:1], c[:1], canary.centres(c[:1], [("A", 3)]), 0.8)  # alone in its round
     assert alone[0] == y[0]
 
 
@@ -76,8 +79,8 @@ def test_paired_by_round_the_adjusted_ratio_equals_the_workload_centred_one():
     procs = canary_sim.campaign(np.random.default_rng(6), 6, 1.0, options=4)
     y = np.log([float(np.mean(p["values"])) for p in procs])
     c = np.log([p["canary"] for p in procs])
-    by_round = canary.adjust(y, c, [(p["variant"], p["round"]) for p in procs], 1.0)
-    by_variant = canary.adjust(y, c, [p["variant"] for p in procs], 1.0)
+    by_round = canary.adjust(y, c, canary.centres(c, [(p["variant"], p["round"]) for p in procs]), 1.0)
+    by_variant = canary.adjust(y, c, canary.centres(c, [p["variant"] for p in procs]), 1.0)
     for num, den, _ in canary_sim.RATIOS.values():
         def log_ratio(adj, num=num, den=den):
             return (np.mean([a for a, p in zip(adj, procs, strict=True) if (p["variant"], p["option"]) == num])
@@ -88,7 +91,7 @@ def test_paired_by_round_the_adjusted_ratio_equals_the_workload_centred_one():
 # --- the raw table through the pipeline ------------------------------------------------------------------
 
 OPTIONS = {"seq": ("sequential", 1), "thr": ("threads", 2), "o3": ("processes", 2)}
-VARIANTS = {"A": "3.13", "B": "3.13t"}
+VARIANTS = {"A": "3.13", "B": "3.13t", "C": "3.13t-gil"}
 
 
 def _write_campaign(root: Path, procs: list[dict], with_canary: bool = True) -> None:
@@ -112,21 +115,36 @@ def _write_campaign(root: Path, procs: list[dict], with_canary: bool = True) -> 
         write_variant(root, "sim", name, specs)
 
 
-def test_the_pipeline_adjusts_where_the_canary_tracks_and_says_so(tmp_path):
+def test_the_pipeline_adjusts_the_benchmarks_the_canary_tracks_and_says_so(tmp_path):
     procs = canary_sim.campaign(np.random.default_rng(7), 12, 1.0, options=3)
     _write_campaign(tmp_path / "raw", procs)
     res = pipeline.analyse(tmp_path / "raw")
-    (fit,) = res.canary.to_dict("records")
-    assert fit["used"] and fit["r"] > 0.9 and fit["processes"] == 72
+    fits = res.canary.set_index("strategy")
+    assert list(res.canary["workers"]) == [1, 2, 2] and fits["used"].all() and (fits["processes"] == 36).all()
+    assert (res.canary["r_others"] > 0.9).all() and res.canary["reason"].str.startswith("adjusted: on the").all()
     slow = res.ratios[res.ratios["metric"] == "slowdown"].iloc[0]
-    assert "canary-adjusted (r = " in slow["note"] and "unadjusted" in slow["note"]
+    assert slow["note"].startswith("canary-adjusted (sequential x1 r = ") and "; unadjusted " in slow["note"]
     # the same estimate as the simulation's production functions on the same processes
-    raw, reported, f = canary_sim.estimate(procs)
-    assert f.slope == pytest.approx(fit["slope"])
+    raw, reported, sim_fits = canary_sim.estimate(procs)
+    assert sim_fits["seq"][0].slope == pytest.approx(fits.loc["sequential", "slope"])
     assert (slow["value"], slow["ci_low"], slow["ci_high"]) == pytest.approx(tuple(reported["slowdown"][:3]))
     assert slow["ci_high"] / slow["ci_low"] < raw["slowdown"].high / raw["slowdown"].low
     text = "\n".join(canary.section_markdown(res.canary))
-    assert "## Speed canary" in text and "| sim | cpu_sum_squares | 72 |" in text and "adjusted |" in text
+    assert "## Speed canary" in text and "| sim | cpu_sum_squares | 3 of 3 | " in text and "(adjusted) |" in text
+
+
+def test_a_benchmark_the_canary_does_not_track_keeps_its_own_slope_near_zero(tmp_path):
+    procs = canary_sim.campaign(np.random.default_rng(8), 12, 1.0, options=3)
+    rng = np.random.default_rng(0)
+    for p in procs:  # threads x2 on its own: its canary sees nothing of its machine
+        if p["option"] == "thr":
+            p["canary"] = 0.004 * float(np.exp(rng.normal(0, 0.03)))
+    _write_campaign(tmp_path / "raw", procs)
+    res = pipeline.analyse(tmp_path / "raw")
+    fits = res.canary.set_index("strategy")
+    assert fits["used"].all()  # the other benchmarks track: each is adjusted by its own slope
+    assert abs(fits.loc["threads", "slope"]) < 0.3 < fits.loc["sequential", "slope"]
+    assert abs(fits.loc["threads", "r"]) < 0.5 < fits.loc["sequential", "r"]
 
 
 def test_a_set_without_rounds_is_not_adjusted(tmp_path):

@@ -63,7 +63,7 @@ def test_the_advice_says_what_the_noise_means():
     noisy = "\n".join(calibration.advice(_record(0.14), 0.05, 30, 240.0, 9))
     assert noisy.startswith("machine noise 14.0%")
     n = calibration.rounds_needed(0.14, 0.05)
-    assert f"needs ~{n} rounds, more than its cap of 30" in noisy and "36 min for 9" in noisy
+    assert f"needs ~{n} rounds, more than its cap of 30" in noisy and "36 min for the 9 references" in noisy
     assert "more inconclusive verdicts" in noisy and f"+-{calibration.half_width_at(0.14, 30):.1%}" in noisy
     quiet = "\n".join(calibration.advice(_record(0.03), 0.05, 30, 240.0, 9))
     assert f"needs ~{calibration.rounds_needed(0.03, 0.05)} rounds to decide" in quiet
