@@ -1,8 +1,8 @@
 """Cancel the machine's speed: each process adjusted for the speed canary timed beside its values.
 
 Every pyperf worker times a fixed pure-Python loop before and after each value
-(harness.measure.canary); a process whose canary ran slow ran on a slow machine. Per workload, on
-the log scale, with p a process of series s (one benchmark on one variant, one stage) that ran in
+(harness.measure.canary); a process whose canary ran slow ran on a slow machine. On the log
+scale, with p a process of series s (one benchmark on one variant, one stage) that ran in
 round r on variant v::
 
     log m_p = mu_s + slope * (c_p - c_vr) + e_p
@@ -11,9 +11,8 @@ m_p is the process mean, c_p the log of its canary's mean time and c_vr the mean
 processes of variant v in round r (every benchmark of the workload, the round as the campaign
 numbered it within its invocation and stage). The slope is one per benchmark (strategy x workers),
 common to its variants and stages: a sequential run slows with the machine as the single-threaded
-canary does, a run of two threads on two cores may not (on a loaded 2-core VM the sequential
-benchmark's slope was 0.98, threads x2's 0.05). It is estimated within series (deviations from each
-series' mean), so differences between series cannot move it.
+canary does, a run of two threads on two cores may not (docs/noise.md). It is estimated within
+series (deviations from each series' mean), so differences between series cannot move it.
 
 Why the centre is the variant's round. The canary's cost differs by build, so it must be centred
 per variant; but whether B's canary ran faster because B's build runs it faster or because B's
@@ -30,9 +29,9 @@ The adjustment of a benchmark is used where the canary tracks the workload: the 
 within-series correlation of log time and log canary over the workload's *other* benchmarks must
 make a one-sided t test of slope > 0 pass at ALPHA (1%) with at least MIN_DF degrees of freedom.
 Judged on the benchmark's own processes, the choice would follow their noise (adjusted where the
-adjustment happened to look good), and the chosen intervals would cover less than 95% (93% in the
-known-truth test of 4 rounds); judged on the others, it does not depend on the processes it
-adjusts. A canary that does not track is then left out 99% of the time, and when it passes by
+adjustment happened to look good), and the chosen intervals would cover less than 95% (the
+known-truth test of few rounds shows it); judged on the others, it does not depend on the processes
+it adjusts. A canary that does not track is then left out 99% of the time, and when it passes by
 chance each benchmark's own slope is near 0 and changes little. :func:`apply`
 adjusts a raw table (each run's values scaled by exp(-slope (c_p - c_vr)), which moves its process
 mean as the model says), so every estimator downstream runs unchanged on the adjusted processes;
