@@ -42,6 +42,7 @@ VALUES = 5  # kernel values per worker process
 KERNEL_N = 800_000  # sum(i * i for i in range(n)): ~30-60 ms on the 2-core VMs
 WORKER_TIMEOUT = 30.0  # seconds: a worker that takes longer is given up (the calibration goes on)
 BUSY_CORES = 0.10  # foreign load plus steal during the calibration that is worth a warning (the flag's threshold)
+LOADED = 1.0  # 1-minute load average worth a warning: a core's worth (it lags, so less can be the last minute's)
 SYSFS_CPU = "/sys/devices/system/cpu"
 PROC = "/proc"
 
@@ -108,7 +109,7 @@ def system_checks() -> dict:
                         "the load; 'performance' keeps it fixed (pyperf system tune)")
     if checks["turbo"] == "on":
         warnings.append("turbo boost is on: the clock depends on temperature and the other cores")
-    if load is not None and load > 0.5:
+    if load is not None and load >= LOADED:
         warnings.append(f"1-minute load average {load:.2f} before the campaign: something else runs")
     checks["warnings"] = warnings
     return checks

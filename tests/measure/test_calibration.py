@@ -92,6 +92,9 @@ def test_the_system_checks_warn_of_a_scaling_governor(tmp_path, monkeypatch):
     assert got["aslr"] == "full randomization"
     assert any("frequency scaling is on" in w for w in got["warnings"])
     assert any("turbo" in w for w in got["warnings"])
+    assert not any("load average" in w for w in got["warnings"])
+    monkeypatch.setattr(calibration.os, "getloadavg", lambda: (1.5, 0.1, 0.1))
+    assert any("load average 1.50" in w for w in calibration.system_checks()["warnings"])
 
 
 def test_a_real_calibration_of_this_interpreter():
