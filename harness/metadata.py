@@ -98,18 +98,32 @@ _KEYS = (
     Key("wall_seconds", float, "s", "run", "sum", "wall time of the timed runs of this process"),
     Key("cpu_seconds", float, "s", "run", "sum", "CPU time of the process tree during them"),
     Key("busy_cores", float, "cores", "run", "mean", "cpu_seconds / wall_seconds"),
-    Key("foreign_cores", float, "cores", "run", "max", "machine busy minus own, per second of wall"),
-    Key("foreign_flagged", str, "", "run", "any_yes", "yes, no or unknown: foreign load above threshold"),
+    Key("foreign_cores", float, "cores", "run", "max",
+        "machine busy minus own, server and steal, per second of wall (at most the machine's cores)"),
+    Key("steal_cores", float, "cores", "run", "max", "CPU the hypervisor gave to others, per second of wall"),
+    Key("foreign_flagged", str, "", "run", "any_yes",
+        "yes, no, unknown (no /proc) or short (too short for the tick counts): foreign + steal above threshold"),
     Key("foreign_threshold", float, "cores", "run", "max", "foreign load that flags a run"),
+    Key("foreign_resolution", float, "cores", "run", "max",
+        "foreign load the tick counts can tell from their rounding over this run's wall time"),
     Key("server_cores", float, "cores", "run", "mean", "CPU of the embedded HTTP server per second of wall"),
     Key("memory_samples", int, "", "run", "sum", "samples behind peak_tree_memory"),
     Key("sampler_cores", float, "cores", "run", "max", "CPU of the memory sampler per second of wall"),
     Key("leftover_processes", int, "", "run", "max",
         "processes of the benchmark's group still running after it ended (killed then): a task left them"),
+    # the speed canary (harness.measure.canary): timed before and after every value of the process
+    Key("canary_seconds", float, "s", "run", "mean", "mean time of the Python speed canary in this process"),
+    Key("canary_times", str, "s", "run", "same", "every Python canary time of this process, in order"),
+    Key("canary_c_seconds", float, "s", "run", "mean", "mean time of the C speed canary (sha256) in this process"),
+    Key("canary_c_times", str, "s", "run", "same", "every C canary time of this process, in order"),
+    Key("canary", str, "", "benchmark", "same", "what the canaries run (loop length, buffer size)"),
     # the GIL probe of harness.provision.pyperformance (its own temporary file, never a result)
     Key("probe_process", str, "", "run", "same", "main or worker: which pyperf process wrote the probe's value"),
 )
 KEYS = {k.name: k for k in _KEYS}
+
+
+ANY_YES_ORDER = ("yes", "unknown", "short")  # merge rule "any_yes": the first of these any run says
 
 
 class MetadataError(ValueError):
@@ -207,8 +221,8 @@ def merge(runs: list[dict], names=None) -> dict:
             out[name] = sum(values)
         elif k.merge == "mean":
             out[name] = sum(values) / len(values)
-        elif k.merge == "any_yes":
-            out[name] = "yes" if "yes" in values else ("unknown" if "unknown" in values else values[0])
+        elif k.merge == "any_yes":  # the most telling answer of any run: yes, then unknown, then short
+            out[name] = next((w for w in ANY_YES_ORDER if w in values), values[0])
         elif k.merge == "join":
             out[name] = ",".join(sorted({x for v in values for x in str(v).split(",") if x}))
         else:

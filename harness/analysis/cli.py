@@ -14,6 +14,7 @@ import math
 import sys
 from pathlib import Path
 
+from harness.analysis import machines
 from harness.analysis.load import AnalysisError
 from harness.analysis.pipeline import analyse_set, regenerate
 from harness.analysis.report import README_END, README_START, update_readme
@@ -57,7 +58,7 @@ def reproduce_main(argv: list[str]) -> int:
     """``reproduce RAW_A RAW_B``: print how far the verdicts of two result sets of one machine agree."""
     parser = argparse.ArgumentParser(
         prog="python -m harness.analysis reproduce",
-        description="Compare the verdicts of two result sets of the same machine (a rerun).")
+        description="Compare the verdicts of two result sets: a rerun of one machine, or (said first) two machines.")
     parser.add_argument("raw_a", help="the first run: a host's results set (results/raw/<host>) or a raw "
                                       "directory holding one host")
     parser.add_argument("raw_b", help="the rerun, likewise")
@@ -68,6 +69,8 @@ def reproduce_main(argv: list[str]) -> int:
     except AnalysisError as exc:
         print(f"ftbench: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
+    for line in machines.compare_sets(args.raw_a, args.raw_b).lines():  # one machine or two, said first
+        print(line)
     got = reproduce(a, b)
     print(f"headline verdicts agree (slowdown and best gain, three-valued against the +-{100 * args.margin:g}% "
           f"margin): {fmt_pct(got['headline_agree'])} of {got['headline_n']}")

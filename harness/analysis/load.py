@@ -40,6 +40,7 @@ RAW_COLUMNS = (
     "runs", "run_rounds", "run_invocations", "run_dates", "flagged_rounds", "n_runs_flagged", "busy_cores",
     "foreign_cores", "peak_tree_memory", "run_memory", "memory_method",
     "precision_target", "stop_reason", "scaling", "rounds", "stage", "planned_rounds", "plan_reason",
+    "run_canary",
 )
 # Measured by each pyperf process; results recorded before a key existed lack it: empty columns, no error.
 RUN_KEYS = ("busy_cores", "foreign_cores", "peak_tree_memory")
@@ -236,6 +237,8 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
         "scaling": benchmark_meta.get("scaling"), "rounds": merged.get("round"),
         "stage": _stage(name, meta),
         "planned_rounds": benchmark_meta.get("planned_rounds"), "plan_reason": benchmark_meta.get("plan_reason"),
+        # the speed canary's mean time in each kept run (None where not recorded): harness.analysis.canary
+        "run_canary": tuple(md.get(r.get_metadata(), "canary_seconds") for r in kept),
     }
 
 
@@ -297,7 +300,7 @@ def _csv_row(rec: dict, host: str, variant: str, csv_path: Path, json_path: Path
         "check": rec.get("check") or None,
         "figures": {}, "source": str(csv_path), "runs": (), "run_rounds": (), "run_invocations": (),
         "run_dates": (), "flagged_rounds": (), "n_runs_flagged": 0, "run_memory": (),
-        "stage": _stage(rec["name"]),
+        "stage": _stage(rec["name"]), "run_canary": (),
     }
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis import flavours, memory, projection, standard
+from harness.analysis import canary, flavours, machines, memory, noise, projection, standard
 from harness.analysis.claims import lecture_claims
 from harness.analysis.load import AnalysisError, NoResults, benchmarks_table, load_raw
 from harness.analysis.ratios import ratios_table
@@ -42,12 +42,13 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
             keep_flagged: bool = False, host: str | None = None) -> Results:
     """Every table from one raw directory (``host``: of that host alone), nothing written."""
     raw = load_raw(raw_dir, keep_flagged, host)
-    ratios = ratios_table(raw, margin)
+    ratios, fits = canary.adjusted_ratios(raw, ratios_table(raw, margin), lambda r: ratios_table(r, margin))
     profiles = [r for r in profile_outputs.read_summary(raw_dir) if host is None or r["host"] == host]
     res = Results(raw=raw, benchmarks=benchmarks_table(raw), ratios=ratios,
                   summary=summary_table(raw, ratios, margin),
                   scaling=scaling_table(raw, ratios, margin, profile_outputs.causes_of(profiles)),
-                  metadata=run_metadata(raw), margin=margin, profiles=profiles)
+                  metadata=run_metadata(raw), margin=margin, profiles=profiles, canary=fits,
+                  calibrations=noise.calibrations(raw_dir, host))
     res.claims = lecture_claims(ratios, margin)
     res.flavours = flavours.compare(ratios, res.metadata, flavours.machine_ids(raw_dir), margin)
     suite = standard.load(raw_dir)
@@ -67,7 +68,9 @@ def rerun_agreement(res: Results, raw_dir: str | Path, margin: float = MARGIN) -
     hosts = set(res.ratios["host"])
     for host, rerun in flavours.reruns(raw_dir).items():
         if host in hosts:
-            out.append((host, rerun.name, reproduce(_only_host(res, host), analyse_set(rerun, margin))))
+            got = reproduce(_only_host(res, host), analyse_set(rerun, margin))
+            got["machines"] = machines.compare_sets(Path(raw_dir) / host, rerun)
+            out.append((host, rerun.name, got))
     return out
 
 
@@ -88,6 +91,8 @@ def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "resul
     res.standard_geomean.to_csv(out / "pyperformance_geomean.csv", index=False, float_format="%.6g")
     res.standard_memory.to_csv(out / "pyperformance_memory.csv", index=False, float_format="%.6g")
     res.projection.to_csv(out / "projection.csv", index=False, float_format="%.6g")
+    if res.canary is not None and len(res.canary):  # sets measured with the speed canary
+        res.canary.to_csv(out / "canary.csv", index=False, float_format="%.6g")
     res.reruns = rerun_agreement(res, raw_dir, margin)
     if res.reruns:
         pd.concat([got["table"].assign(host=host, rerun=rerun) for host, rerun, got in res.reruns]) \

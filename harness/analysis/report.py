@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis import flavours, memory, projection, standard
+from harness.analysis import canary, flavours, machines, memory, noise, projection, standard
 from harness.analysis.claims import claims_matrix
 from harness.analysis.load import sweep_rows
 from harness.analysis.reproduce import best_option_lines
@@ -344,6 +344,7 @@ def write_report(res: Results, path: str | Path) -> Path:
            standard.section_markdown(res.standard, res.standard_geomean, res.standard_placement, m), "",
            projection.section_markdown(res.projection), "",
            *reruns_md(res), *flavours.section_markdown(res.flavours),
+           *noise.section_markdown(res.calibrations), *canary.section_markdown(res.canary),
            "## Measurement hygiene", "",
            "Precision reached (95% CI half-width of the mean over processes), runs flagged for "
            "foreign load, busy cores and peak memory of the process tree, per strategy (busy "
@@ -420,7 +421,7 @@ def reruns_md(res: Results) -> list[str]:
            "workload rule (settings `rounds: workload`) and were measured minutes apart before it, when "
            "their intervals could miss a rerun: see the line by metric.", ""]
     for host, rerun, got in res.reruns:
-        out += [f"### {host} vs {rerun}", "",
+        out += [f"### {host} vs {rerun}", "", *machines.report_lines(got.get("machines")),
                 f"- headline verdicts agree: **{fmt_pct(got['headline_agree'])}** of {got['headline_n']} ("
                 + "; ".join(f"{m}: {k} of {n}" for m, (k, n) in got["by_metric"].items()) + ")",
                 f"- direction and significance (CI excludes 1) of the same ratios agree: "

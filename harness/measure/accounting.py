@@ -10,10 +10,18 @@ Over each timed interval (one full strategy run, see :mod:`harness.measure.run`)
 * the embedded HTTP server's CPU (``/proc/<FTBENCH_SERVER_PID>/stat``): it serves this run, so it is
   not foreign.
 
-foreign = machine busy - own - server. A run is flagged when its foreign CPU exceeds ``threshold``
-cores for its wall time by more than the tick noise: each interval's machine reading is truncated
-to whole ticks at both ends (and attributed by the tick), so the excess must pass ``2 * sqrt(n)``
-ticks over n intervals (about 3.5 standard deviations of that rounding on 2 cores). Without
+* the CPU the hypervisor stole from this VM: the ``steal`` field of the same line. A vCPU whose
+  time is stolen runs slower however quiet the VM looks inside, so steal is recorded beside the
+  foreign load (``steal_cores``) and counts toward the flag.
+
+foreign = machine busy - steal - own - server, each per second of wall at most the machine's cores
+(a reading above them is tick rounding, not load). A run is flagged when its foreign CPU plus steal
+exceeds ``threshold`` cores for its wall time by more than the tick noise: each interval's machine
+reading is truncated to whole ticks at both ends (and attributed by the tick), so the excess must
+pass ``2 * sqrt(n)`` ticks over n intervals (about 3.5 standard deviations of that rounding on 2
+cores). That noise over the wall time is the run's *resolution* (``foreign_resolution``, cores):
+a run whose resolution is above SHORT_RESOLUTION (half a core: a few timed milliseconds) is too
+short for the tick counts and is not flagged, whatever they say; it is marked ``"short"``. Without
 ``/proc`` (macOS) busy cores still come from ``getrusage`` and foreign load is ``"unknown"``.
 
 A :class:`MemorySampler` thread sums the memory of the process tree (the worker and every
@@ -50,6 +58,7 @@ MAX_SLEEP = 0.1  # seconds: at least 10 samples a second, however large the tree
 PSS_GROWTH = 1 << 20  # bytes of RSS growth of the tree that call for a new PSS reading
 PSS_EVERY = 0.5  # seconds: a PSS reading at least this often (copy-on-write grows PSS, not RSS)
 TICK_NOISE = 2.0  # ticks of rounding per interval (see the module docstring)
+SHORT_RESOLUTION = 0.5  # cores: a run whose tick noise is above this over its wall time is not flagged
 
 
 def clock_ticks() -> int:
@@ -66,16 +75,29 @@ HZ = clock_ticks()
 # --- readers (each raises OSError when the information is not available) ------------------------
 
 
-def machine_busy() -> float:
-    """Seconds of CPU the whole machine spent busy since boot: /proc/stat's cpu line minus idle, iowait."""
+def machine_cpu() -> tuple[float, float]:
+    """(busy, steal): seconds of CPU since boot the whole machine spent busy (/proc/stat's cpu line
+    minus idle, iowait and steal) and that the hypervisor stole from it (its steal field)."""
     with open(f"{PROC}/stat", "rb") as f:
         line = f.readline()
     fields = line.split()
     if not fields or fields[0] != b"cpu" or len(fields) < 5:
         raise OSError(f"unexpected first line in {PROC}/stat: {line[:80]!r}")
     # user nice system idle iowait irq softirq steal [guest guest_nice: already inside user and nice]
-    ticks = [int(x) for x in fields[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / HZ
+    ticks = [int(x) for x in fields[1:9]] + [0] * (9 - len(fields))  # kernels before 2.6.11: no steal
+    steal = ticks[7]
+    return (sum(ticks) - ticks[3] - ticks[4] - steal) / HZ, steal / HZ
+
+
+def machine_busy() -> float:
+    """Seconds of CPU the whole machine spent busy since boot, stolen time included."""
+    busy, steal = machine_cpu()
+    return busy + steal
+
+
+def machine_cores() -> int:
+    """Cores of the machine (every core, whatever this process's affinity): what foreign load can use."""
+    return os.cpu_count() or 1
 
 
 def process_cpu(pid: int) -> float:
@@ -274,7 +296,8 @@ class Accounting:
         self.intervals = 0
         self.wall = 0.0
         self.own = 0.0
-        self.machine = 0.0  # stays meaningful only while machine_ok
+        self.machine = 0.0  # busy without steal; stays meaningful only while machine_ok
+        self.steal = 0.0
         self.server = 0.0
         self.machine_ok = True
         self.server_ok = bool(self.server_pid)
@@ -285,7 +308,7 @@ class Accounting:
     # reads, each tolerant of a missing /proc
     def _machine(self):
         try:
-            return machine_busy()
+            return machine_cpu()
         except (OSError, ValueError, IndexError):
             return None
 
@@ -330,11 +353,27 @@ class Accounting:
         if machine0 is None or machine1 is None:
             self.machine_ok = False
         else:
-            self.machine += machine1 - machine0
+            self.machine += machine1[0] - machine0[0]
+            self.steal += machine1[1] - machine0[1]
         if server0 is None or server1 is None:
             self.server_ok = False
         else:
             self.server += server1 - server0
+
+    def foreign_figures(self) -> dict:
+        """Foreign load and steal in cores (each at most the machine's cores), the resolution, the flag."""
+        cores = machine_cores()
+        server = self.server if self.server_ok else 0.0
+        foreign = min(max(0.0, self.machine - self.own - server), cores * self.wall)
+        steal = min(max(0.0, self.steal), cores * self.wall)
+        noise = TICK_NOISE * math.sqrt(self.intervals) / HZ
+        resolution = noise / self.wall
+        if resolution > SHORT_RESOLUTION:
+            flag = "short"
+        else:
+            flag = "yes" if foreign + steal - self.threshold * self.wall > noise else "no"
+        return {"foreign_cores": foreign / self.wall, "steal_cores": steal / self.wall,
+                "foreign_resolution": resolution, "foreign_flagged": flag}
 
     def __enter__(self):
         self.begin()
@@ -350,11 +389,7 @@ class Accounting:
             return {}
         out = {"wall_seconds": self.wall, "cpu_seconds": self.own, "busy_cores": self.own / self.wall}
         if self.machine_ok:
-            server = self.server if self.server_ok else 0.0
-            foreign = self.machine - self.own - server
-            noise = TICK_NOISE * math.sqrt(self.intervals) / HZ
-            out["foreign_cores"] = max(0.0, foreign) / self.wall
-            out["foreign_flagged"] = "yes" if foreign - self.threshold * self.wall > noise else "no"
+            out.update(self.foreign_figures())
         else:
             out["foreign_flagged"] = "unknown"
         if self.server_ok:

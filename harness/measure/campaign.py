@@ -8,7 +8,8 @@ a sequence of named steps:
    variant, and its file loaded once there (an import that fails, or turns the GIL back on in a
    free-threaded variant, leaves it unmeasured on that variant, in one line);
 1. :func:`open_stores`: the results set of every variant, checked before anything is written
-   (another machine, build or settings: one line, exit 2, files untouched), then resumed;
+   (another machine, build or settings: one line, exit 2, files untouched), then resumed; then the
+   machine's noise is calibrated and recorded (:mod:`harness.measure.calibration`);
 2. :meth:`CampaignRun.start`: the variants' environments, a scratch directory, the embedded server;
 3. per workload, :meth:`CampaignRun.sweep`: every planned benchmark of the workload on every
    variant, in shared rounds (:mod:`harness.measure.rounds`) until each stops
@@ -45,7 +46,7 @@ import uuid
 from pathlib import Path
 
 from harness import metadata
-from harness.measure import console, preflight, worker
+from harness.measure import calibration, console, preflight, worker
 from harness.measure.config import Campaign, Precision
 from harness.measure.confirmation import baseline_pairs, confirmation_plan, renamed, size
 from harness.measure.environment import C_EXTENSIONS_ENV, SERVER_PID_ENV, c_extensions, server_python, variant_env
@@ -350,6 +351,8 @@ def run(config: Campaign, planned: list[Planned], measure=None, ready: dict | No
     console.say(campaign.headline(machine))
     started = time.monotonic()
     try:
+        if measure is None:  # know the noise first (a fake pyperf process has none)
+            calibration.at_start(config, planned, campaign.envs, stores, log=console.say)
         campaign.start()
         for items in by_workload(planned).values():
             worker.raise_if_signalled()

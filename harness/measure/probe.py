@@ -3,13 +3,14 @@
 pyperf calls :class:`Probe` (registered as the ``pyperf.hook`` entry point ``ftbench``) around
 the timed function in every worker and asks it to ``teardown(metadata)`` after the values: that
 is where the GIL state *after* the run, the peak RSS, any import that re-enabled the GIL, the
-check's figures and the accounting of the timed intervals (wall, CPU of the process tree, busy
-and foreign cores, peak memory of the tree: :mod:`harness.measure.accounting`) are written.
+check's figures, the accounting of the timed intervals (wall, CPU of the process tree, busy
+and foreign cores, steal, peak memory of the tree: :mod:`harness.measure.accounting`) and the
+speed canary's times around the values (:mod:`harness.measure.canary`) are written.
 pyperf itself records none of these (and turns psutil off on free-threaded builds).
 
 pyperf makes a new hook for each phase of a worker (warmups, then values) and calls its
-``teardown`` at the phase's end, so each new :class:`Probe` starts the accounting afresh: the
-figures finally written are those of the timed values alone. Every value goes through
+``teardown`` at the phase's end, so each new :class:`Probe` starts the accounting and the canary
+afresh: the figures finally written are those of the timed values alone. Every value goes through
 :func:`harness.metadata.put`, which refuses NaN and infinities: pyperf's JSON stays strict.
 """
 
@@ -24,12 +25,14 @@ import sys
 import warnings
 
 from harness import metadata
-from harness.measure import accounting
+from harness.measure import accounting, canary
 
 # Filled by harness.measure.run while it runs: figures returned by the workload's check.
 FIGURES: dict[str, float] = {}
 # Configured by harness.measure.run (threshold, server pid, sampler); fed around every timed run.
 ACCOUNTING = accounting.Accounting()
+# Timed around every value by harness.measure.run (in pyperf's workers only); reset per phase like ACCOUNTING.
+CANARY = canary.Recorder(enabled=False)
 
 
 class FigureError(ValueError):
@@ -137,6 +140,8 @@ def snapshot() -> dict:
     for name, value in FIGURES.items():
         metadata.put(data, metadata.FIGURE_PREFIX + name, value)
     data.update(accounting_snapshot())
+    for name, value in CANARY.figures().items():
+        metadata.put(data, name, value)
     return data
 
 
@@ -156,6 +161,7 @@ class Probe:
 
     def __init__(self):
         ACCOUNTING.reset()  # a new phase (warmups, values): account its timed runs only
+        CANARY.reset()
 
     def __enter__(self):
         return self

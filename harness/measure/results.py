@@ -12,7 +12,8 @@ Three files per variant under ``results/raw/<host>/``:
 
 State format history: 1 (no ``format`` key): settings + benchmarks; still loads for reading, but a
 resume into it is refused (it records no fingerprint). 2: adds ``format``, ``machine``,
-``interpreter`` and ``workloads`` (workload name -> definition hash).
+``interpreter`` and ``workloads`` (workload name -> definition hash); later ``calibrations`` (one
+noise calibration per invocation, harness.measure.calibration), which a reader may lack.
 
 Whatever ``--fresh`` says, a set holding a ``PUBLISHED`` file is never written, and a set is one
 machine's: a state file of any variant in it that records another machine (or none) refuses the

@@ -114,12 +114,14 @@ def interpreter_provenance() -> dict:
     return meta
 
 
-def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx, acct=None):
+def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx, acct=None, canary=None):
     """``time_func(loops) -> seconds`` for pyperf; checks every run outside the timed region.
 
     ``acct`` (default: the probe's) accounts CPU and memory around each timed run: its reads come
-    just before the timer starts and just after it stops. A task that calls ``sys.exit`` (in the
-    main thread, a thread or a pool process) fails the benchmark with a RuntimeError that says so.
+    just before the timer starts and just after it stops. ``canary`` (default: the probe's) times
+    the speed canary just outside them, before and after each timed run. A task that calls
+    ``sys.exit`` (in the main thread, a thread or a pool process) fails the benchmark with a
+    RuntimeError that says so.
     """
     import dataclasses
     import functools
@@ -128,6 +130,7 @@ def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx,
 
     run = strategies.STRATEGIES[strategy_name]
     acct = acct if acct is not None else probe.ACCOUNTING
+    canary = canary if canary is not None else probe.CANARY
     if strategy_name == "processes":  # a SystemExit would end a Pool worker and lose its task: guard it
         workload = dataclasses.replace(workload, task=functools.partial(probe.guarded_task, workload.name,
                                                                         workload.task))
@@ -136,6 +139,7 @@ def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx,
     def run_checked(these: list, timed: bool = True) -> float:
         shared = workload.setup(strategy_name, ctx) if workload.setup else None
         if timed:
+            canary.measure()
             acct.begin()
         t0 = time.perf_counter()
         try:
@@ -145,6 +149,7 @@ def make_time_func(workload, strategy_name: str, workers: int, tasks: list, ctx,
         elapsed = time.perf_counter() - t0
         if timed:
             acct.end()
+            canary.measure()
         figures = workload.check(these, results, shared)  # raises CheckFailed: no value recorded
         probe.FIGURES.update(probe.checked_figures(workload.name, figures))  # raises FigureError: idem
         return elapsed
@@ -188,6 +193,7 @@ def main() -> None:
         probe.ACCOUNTING.server_pid = args.server_pid
         probe.ACCOUNTING.sampler = accounting.MemorySampler(args.memory_interval)
         probe.ACCOUNTING.reset()
+        probe.CANARY.enabled = True
     time_func = make_time_func(workload, args.strategy, args.workers, tasks, ctx)
     runner.bench_time_func(f"{workload.name}/{args.strategy}/{args.workers}", time_func)
 
@@ -200,7 +206,7 @@ def _kill_own_group(signum, frame) -> None:
 def benchmark_metadata(workload, args, tasks: int) -> dict:
     """What every run of this benchmark records about what was measured, where and with what."""
     from harness import metadata
-    from harness.measure import probe
+    from harness.measure import canary, probe
     from harness.measure.strategies import start_method
 
     meta: dict = {}
@@ -211,7 +217,7 @@ def benchmark_metadata(workload, args, tasks: int) -> dict:
                         ("host", args.host), ("accelerators", args.accelerators),
                         # measured once by the orchestrator (importing aiohttp in every worker would cost seconds)
                         ("c_extensions", os.environ.get("FTBENCH_C_EXTENSIONS", "unknown")),
-                        ("cpu_count", probe.cpu_count())):
+                        ("cpu_count", probe.cpu_count()), ("canary", canary.DEFINITION)):
         metadata.put(meta, name, value)
     meta.update(_versions())
     meta.update(interpreter_provenance())

@@ -4,7 +4,10 @@ A results set (``results/raw/<host>/``) is keyed by its host label plus the mach
 and each variant file in it by the fingerprint of the interpreter that measured it; a campaign
 never resumes into, or appends to, results whose fingerprints differ (harness.measure.results).
 
-- machine: cpu model, cores, total memory, kernel release, architecture;
+- machine: the CPU (model string, vendor, family, model number, stepping, frequency, cache size:
+  two VMs that both say "AMD EPYC" can be different CPUs at different clocks), cores, the cores
+  this process may run on (its affinity: ``taskset -c 0`` measures a 1-core machine), total
+  memory, kernel release, architecture;
 - interpreter: source sha256, configure arguments, build date and executable, read from the
   build's ``ftbench-provenance.json`` beside ``sys.base_prefix`` (written by
   harness.provision.interpreters), else what the running Python says of itself.
@@ -31,15 +34,111 @@ def _digest(facts: dict) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _cpu_model() -> str:
+CPUINFO = "/proc/cpuinfo"
+CPUFREQ_MAX = "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"  # kHz, where a cpufreq driver runs
+MHZ_STEP = 10  # the frequency is rounded to this: a VM's clock calibrates a little differently per boot
+# fact -> the /proc/cpuinfo fields that say it (x86 names first, then ARM's); the first CPU's block
+CPU_FIELDS = {
+    "cpu_model": ("model name", "Hardware", "cpu model"),
+    "cpu_vendor": ("vendor_id", "CPU implementer"),
+    "cpu_family": ("cpu family", "CPU architecture"),
+    "cpu_model_number": ("model", "CPU part"),
+    "cpu_stepping": ("stepping", "CPU revision"),
+    "cpu_cache": ("cache size",),
+}
+
+
+def _first_cpu(path: str | None = None) -> dict:
+    """The fields of the first processor block of /proc/cpuinfo ({} without it)."""
+    fields: dict = {}
     try:
-        with open("/proc/cpuinfo") as f:
+        with open(path or CPUINFO) as f:
             for line in f:
-                if line.split(":")[0].strip() in ("model name", "Hardware", "cpu model"):
-                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    if fields:
+                        break
+                    continue
+                name, _, value = line.partition(":")
+                fields.setdefault(name.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    return fields
+
+
+def _mhz(fields: dict) -> int | None:
+    """The CPU's frequency in MHz, rounded to MHZ_STEP: cpufreq's maximum where a driver runs (a scaled
+    core's current clock moves), else /proc/cpuinfo's ``cpu MHz`` (a VM's constant clock)."""
+    try:
+        with open(CPUFREQ_MAX) as f:
+            mhz = int(f.read().strip()) / 1000
+    except (OSError, ValueError):
+        try:
+            mhz = float(fields["cpu MHz"])
+        except (KeyError, ValueError):
+            return None
+    return int(round(mhz / MHZ_STEP) * MHZ_STEP)
+
+
+def _darwin_cpu() -> dict:
+    """What macOS says of its CPU (sysctl), under the facts' names."""
+    names = {"cpu_model": "machdep.cpu.brand_string", "cpu_vendor": "machdep.cpu.vendor",
+             "cpu_family": "machdep.cpu.family", "cpu_model_number": "machdep.cpu.model",
+             "cpu_stepping": "machdep.cpu.stepping", "cpu_hz": "hw.cpufrequency", "cpu_cache": "hw.l2cachesize"}
+    out = {}
+    for fact, name in names.items():
+        try:
+            r = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if r.returncode == 0 and r.stdout.strip():
+            out[fact] = r.stdout.strip()
+    hz = out.pop("cpu_hz", "")
+    if hz.isdigit():
+        out["cpu_mhz"] = int(round(int(hz) / 1e6 / MHZ_STEP) * MHZ_STEP)
+    return out
+
+
+def cpu(path: str | None = None) -> dict:
+    """The CPU's identity: model string, vendor, family, model number, stepping, MHz, cache ("unknown" if not said)."""
+    fields = _first_cpu(path)
+    facts: dict = {fact: next((fields[n] for n in names if n in fields), "unknown")
+                   for fact, names in CPU_FIELDS.items()}
+    facts["cpu_mhz"] = _mhz(fields) if fields else None
+    if not fields and platform.system() == "Darwin":
+        facts.update(_darwin_cpu())
+    if facts["cpu_model"] == "unknown":
+        facts["cpu_model"] = platform.processor() or "unknown"
+    if facts["cpu_mhz"] is None:
+        facts["cpu_mhz"] = "unknown"
+    return facts
+
+
+def cpu_list(cores) -> str:
+    """Core numbers as the kernel writes a CPU list: {0, 1, 2, 5} -> '0-2,5'."""
+    ranges: list[list[int]] = []
+    for c in sorted(cores):
+        if ranges and c == ranges[-1][1] + 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+def affinity() -> str:
+    """The cores this process may run on (its CPU list), or 'all' where the platform cannot say."""
+    if hasattr(os, "sched_getaffinity"):
+        return cpu_list(os.sched_getaffinity(0))
+    return "all"
+
+
+def describe_cpu(fp: dict) -> str:
+    """'AMD EPYC (AuthenticAMD family 25 model 1 stepping 1, 2,450 MHz, cache 512 KB)' from a fingerprint."""
+    mhz = fp.get("cpu_mhz")
+    mhz = f"{mhz:,} MHz" if isinstance(mhz, int) else "MHz not recorded"
+    if "cpu_family" not in fp:
+        return f"{fp.get('cpu_model', 'unknown')} (family, model, frequency not recorded)"
+    return (f"{fp.get('cpu_model')} ({fp.get('cpu_vendor')} family {fp.get('cpu_family')} model "
+            f"{fp.get('cpu_model_number')} stepping {fp.get('cpu_stepping')}, {mhz}, cache {fp.get('cpu_cache')})")
 
 
 def _memory() -> int:
@@ -53,8 +152,9 @@ def _memory() -> int:
 def machine() -> dict:
     """The machine's facts and their ``id``. Memory is rounded to 0.1 GiB (the kernel's count moves a little)."""
     facts = {
-        "cpu_model": _cpu_model(),
+        **cpu(),
         "cores": os.cpu_count() or 1,
+        "affinity": affinity(),
         "memory_gib": round(_memory() / 2**30, 1),
         "kernel": platform.release(),
         "arch": platform.machine(),
@@ -171,12 +271,27 @@ def set_refusal(set_dir: Path, machine: dict | None) -> str:
 
 
 def describe_difference(old: dict | None, new: dict) -> str:
-    """'kernel: 6.1 then, 6.18 now' for the facts that differ (or 'none recorded then')."""
+    """'kernel: 6.1 then, 6.18 now' for the facts that differ (or 'none recorded then').
+
+    A fact the older fingerprint did not record yet (the CPU's family, the affinity) is said so:
+    the set cannot be shown to come from this CPU and these cores.
+    """
     if not old:
         return "no fingerprint recorded then"
     keys = sorted((old.keys() | new.keys()) - {"id"})
-    return ", ".join(f"{k}: {old.get(k)!r} then, {new.get(k)!r} now" for k in keys if old.get(k) != new.get(k)) \
+
+    def said(fp: dict, k: str) -> str:
+        return repr(fp[k]) if k in fp else "not recorded"
+
+    return ", ".join(f"{k}: {said(old, k)} then, {said(new, k)} now" for k in keys if old.get(k) != new.get(k)) \
         or "fingerprint ids differ"
+
+
+def same_cpu(a: dict, b: dict) -> bool:
+    """Do two machine fingerprints describe the same CPU (model string, and where both record them
+    the vendor, family, model number, stepping, frequency and cache)?"""
+    facts = ("cpu_model", *(f for f in (*CPU_FIELDS, "cpu_mhz") if f in a and f in b))
+    return all(a.get(f) == b.get(f) for f in facts)
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ def test_good_figures_are_written_as_strict_json(py313t, tmp_path):
     r, runs, _ = measure(py313t, tmp_path, "ftfault_probe_figure", "sequential", 1, "--option", "bad=ok")
     assert runs, r.stdout + r.stderr
     assert metadata.figures(runs[0]) == {"lost": 0.0, "ratio": 0.5}
-    assert get(runs, "foreign_flagged")[0] in ("yes", "no")
+    assert get(runs, "foreign_flagged")[0] in ("yes", "no", "short")  # "short": a run of milliseconds
 
 
 @pytest.mark.parametrize("strategy", ["sequential", "threads", "processes", "asyncio"])

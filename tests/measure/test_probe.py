@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from harness import metadata
-from harness.measure import accounting, probe, run
+from harness.measure import accounting, canary, probe, run
 from harness.measure.workload import Context, Workload
 
 HZ = accounting.HZ
@@ -39,6 +39,8 @@ def test_machine_busy_is_the_cpu_line_without_idle_and_iowait(tmp_path, monkeypa
     (tmp_path / "stat").write_text("cpu  100 20 30 400 50 6 7 8 90 10\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
     monkeypatch.setattr(accounting, "PROC", str(tmp_path))
     assert accounting.machine_busy() == pytest.approx((100 + 20 + 30 + 6 + 7 + 8) / HZ)  # guest is in user
+    busy, steal = accounting.machine_cpu()  # steal apart: the hypervisor's, not a process of this VM
+    assert busy == pytest.approx((100 + 20 + 30 + 6 + 7) / HZ) and steal == pytest.approx(8 / HZ)
 
 
 def test_process_cpu_reads_a_command_name_with_spaces_and_parentheses(tmp_path, monkeypatch):
@@ -124,19 +126,21 @@ def test_a_forkserver_pool_is_counted_through_the_live_forkserver():
 class FakeMachine:
     """Clocks the test advances: wall, own CPU, machine busy, the server's CPU."""
 
-    def __init__(self, monkeypatch):
-        self.wall = self.own = self.busy = self.server = 0.0
+    def __init__(self, monkeypatch, cores=2):
+        self.wall = self.own = self.busy = self.server = self.steal = 0.0
         monkeypatch.setattr(accounting.time, "perf_counter", lambda: self.wall)
         monkeypatch.setattr(accounting, "own_cpu", lambda: self.own)
-        monkeypatch.setattr(accounting, "machine_busy", lambda: self.busy)
+        monkeypatch.setattr(accounting, "machine_cpu", lambda: (self.busy, self.steal))
+        monkeypatch.setattr(accounting, "machine_cores", lambda: cores)
         monkeypatch.setattr(accounting, "process_cpu", lambda pid: self.server)
         monkeypatch.setattr(accounting, "descendants_cpu", lambda pid: {})
 
-    def interval(self, acct, wall, own, foreign, server=0.0):
+    def interval(self, acct, wall, own, foreign, server=0.0, steal=0.0):
         acct.begin()
         self.wall += wall
         self.own += own
         self.server += server
+        self.steal += steal
         self.busy += own + foreign + server
         acct.end()
 
@@ -161,6 +165,48 @@ def test_rounding_noise_of_a_few_ticks_is_not_a_flag(monkeypatch):
     for _ in range(4):  # 3 ticks more per interval: 14 ticks over 8 intervals > 2 * sqrt(8)
         m.interval(acct, wall=0.5, own=0.5, foreign=0.05 + 3 / HZ)
     assert acct.figures()["foreign_flagged"] == "yes"
+
+
+def test_steal_is_recorded_apart_and_counts_toward_the_flag(monkeypatch):
+    m = FakeMachine(monkeypatch)
+    acct = accounting.Accounting(threshold=0.10)
+    for _ in range(3):  # a quiet VM whose host takes 0.3 of a core from it
+        m.interval(acct, wall=1.0, own=1.0, foreign=0.0, steal=0.3)
+    f = acct.figures()
+    assert f["foreign_cores"] == 0.0 and f["steal_cores"] == pytest.approx(0.3)
+    assert f["foreign_flagged"] == "yes"
+    light = accounting.Accounting(threshold=0.10)
+    m.interval(light, wall=1.0, own=1.0, foreign=0.02, steal=0.02)  # 0.04 cores together: under the threshold
+    assert light.figures()["foreign_flagged"] == "no"
+
+
+def test_foreign_load_is_bounded_by_the_machines_cores(monkeypatch):
+    """Issue 31 (13): a few timed milliseconds read 5.9 cores of foreign load on a 2-core machine."""
+    m = FakeMachine(monkeypatch, cores=2)
+    acct = accounting.Accounting(threshold=0.10)
+    m.interval(acct, wall=1.0, own=1.0, foreign=5.9)  # what the tick counts said: more than the machine has
+    f = acct.figures()
+    assert f["foreign_cores"] == 2.0 and f["foreign_flagged"] == "yes"
+
+
+def test_a_run_too_short_for_the_tick_counts_is_not_flagged_and_says_so(monkeypatch):
+    """Issue 31 (13): millisecond runs whose tick rounding reads as cores of load are marked short."""
+    m = FakeMachine(monkeypatch, cores=2)
+    acct = accounting.Accounting(threshold=0.10)
+    for _ in range(2):  # two values of 4 ms each; the counters moved by 3 ticks more than own
+        m.interval(acct, wall=0.004, own=0.004, foreign=3 / HZ)
+    f = acct.figures()
+    assert f["foreign_flagged"] == "short" and f["foreign_cores"] <= 2.0
+    assert f["foreign_resolution"] > accounting.SHORT_RESOLUTION
+    data = probe.accounting_snapshot(acct)
+    assert data["ftbench_foreign_flagged"] == "short"
+    merged = metadata.merge([data, {**data, "ftbench_foreign_flagged": "no"}], ["foreign_flagged"])
+    assert merged == {"foreign_flagged": "short"}  # said, never turned into "no" by the merge
+    long = accounting.Accounting(threshold=0.10)  # the same excess over 3 s of values is resolved: not flagged
+    for _ in range(3):
+        m.interval(long, wall=1.0, own=1.0, foreign=1 / HZ)
+    assert long.figures()["foreign_flagged"] == "no"
+    assert long.figures()["foreign_resolution"] == pytest.approx(2 * math.sqrt(3) / HZ / 3)
 
 
 def test_the_threshold_is_settable_and_recorded(monkeypatch):
@@ -208,7 +254,7 @@ def test_without_proc_busy_cores_remain_and_foreign_load_is_unknown(monkeypatch)
     def no_proc(*args):
         raise FileNotFoundError("/proc/stat")
 
-    monkeypatch.setattr(accounting, "machine_busy", no_proc)
+    monkeypatch.setattr(accounting, "machine_cpu", no_proc)
     monkeypatch.setattr(accounting, "PROC", "/nonexistent-proc")
     sampler = accounting.MemorySampler(0.01)
     assert not sampler.enabled
@@ -325,10 +371,42 @@ def test_only_the_timed_runs_are_accounted():
     assert acct.intervals == 2  # the first call's warm-up run on the tiny size is not one
 
 
+def test_the_canary_is_timed_before_and_after_every_timed_run_and_recorded():
+    rec = canary.Recorder()
+    func = run.make_time_func(_workload(), "sequential", 1, [1, 2], Context(), acct=accounting.Accounting(),
+                              canary=rec)
+    func(1)  # the warm-up run on the tiny size is not timed: no canary
+    func(1)
+    assert len(rec.python) == len(rec.c) == 4 and all(t > 0 for t in rec.python + rec.c)
+    meta = {}
+    for name, value in rec.figures().items():
+        metadata.put(meta, name, value)
+    assert canary.parse_times(meta["ftbench_canary_times"]) == pytest.approx(rec.python, rel=1e-5)
+    assert meta["ftbench_canary_seconds"] == pytest.approx(sum(rec.python) / 4)
+    assert canary.parse_times(meta["ftbench_canary_c_times"]) == pytest.approx(rec.c, rel=1e-5)
+    rec.reset()
+    assert rec.figures() == {} and canary.parse_times("bad,") == [] and canary.parse_times(None) == []
+
+
+def test_a_new_probe_starts_the_canary_afresh(monkeypatch):
+    monkeypatch.setattr(probe, "CANARY", canary.Recorder())
+    monkeypatch.setattr(probe, "ACCOUNTING", accounting.Accounting())
+    probe.Probe()
+    probe.CANARY.measure()  # a warm-up's
+    hook = probe.Probe()
+    probe.CANARY.measure()
+    probe.CANARY.measure()
+    meta = {}
+    hook.teardown(meta)
+    assert len(canary.parse_times(meta["ftbench_canary_times"])) == 2
+    json.dumps(meta, allow_nan=False)
+
+
 def test_every_key_written_is_declared():
     for name in ("wall_seconds", "cpu_seconds", "busy_cores", "foreign_cores", "foreign_flagged",
                  "foreign_threshold", "server_cores", "peak_tree_memory", "memory_method", "memory_samples",
-                 "sampler_cores"):
+                 "sampler_cores", "steal_cores", "foreign_resolution", "canary_seconds", "canary_times",
+                 "canary_c_seconds", "canary_c_times"):
         assert metadata.key(name).scope == "run"
 
 
