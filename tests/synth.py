@@ -246,7 +246,7 @@ def campaign_results(raw_root: Path, host: str = "h1", variants=("3.13", "3.13t"
         for (v, o), rs in runs.items():
             specs[v].append(Spec(workload, kind, o[0], o[1], rs, run_meta=meta[(v, o)],
                                  meta={"ftbench_stop_reason": "budget"}))
-        if layout == "per-benchmark":
+        if layout == "per-benchmark" or not confirm_rounds:  # no confirmation: a profile without a target
             continue
         best = {v: min(options, key=lambda o, v=v: (np.mean(runs[(v, o)]), o[1])) for v in variants}
         confirm_keys = [(v, o) for v in variants

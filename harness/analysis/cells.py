@@ -9,7 +9,7 @@ the same rounds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -97,6 +97,39 @@ def workload_cells(raw: pd.DataFrame) -> dict:
             cell.confirm[opt] = _series(rec, opt, md.CONFIRM)
             if rec.get("planned_rounds") is not None and rec["planned_rounds"] == rec["planned_rounds"]:
                 cell.plan = (int(rec["planned_rounds"]), text_or_none(rec.get("plan_reason")))
+    for cell in out.values():
+        cell.confirm = latest_confirmation(cell.confirm)
+    return out
+
+
+def latest_confirmation(confirm: dict) -> dict:
+    """The confirmation of the latest invocation only: {option: its series restricted to it}.
+
+    A resumed workload is confirmed again in its new invocation, perhaps on another best option;
+    an earlier confirmation's runs pair with nothing of the new one and its option is no longer
+    the best, so neither is read (the files keep them).
+    """
+    invocations = [k[0] for s in confirm.values() for k in s.keys]
+    if len(set(invocations)) < 2:
+        return confirm
+
+    def last_start(invocation):
+        return max((when[1] for s in confirm.values() for k, when in s.started.items() if k[0] == invocation),
+                   default=None)
+
+    starts = {inv: last_start(inv) for inv in set(invocations)}
+    if any(t is None for t in starts.values()):
+        latest = invocations[-1]
+    else:
+        latest = max(starts, key=starts.get)
+    out = {}
+    for option, s in confirm.items():
+        keep = [i for i, k in enumerate(s.keys) if k[0] == latest]
+        if keep:
+            out[option] = replace(
+                s, means=s.means[keep], keys=tuple(s.keys[i] for i in keep),
+                started={k: v for k, v in s.started.items() if k[0] == latest},
+                flagged=frozenset(k for k in s.flagged if k[0] == latest))
     return out
 
 

@@ -185,8 +185,7 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
         raise AnalysisError(f"{path}: benchmark {name!r}: workers is not an integer") from None
     values = tuple(float(v) for r in kept for v in r.values)
     merged = md.merge([r.get_metadata() for r in kept] or runs)
-    benchmark_meta = md.merge(runs + [bench.get_metadata()],
-                              ("precision", "stop_reason", "scaling", "planned_rounds", "plan_reason"))
+    benchmark_meta = md.merge(runs + [bench.get_metadata()], ("precision", "stop_reason", "scaling"))
     gil = [_written(m, "gil_enabled") for m in meta if _written(m, "gil_enabled")]
     rss = [int(_written(m, "peak_rss")) for m in meta if _written(m, "peak_rss") is not None]
     checks = {_written(m, "check") for m in meta if _written(m, "check")}
@@ -236,7 +235,9 @@ def _benchmark_row(bench, host: str, variant: str, path: Path, keep_flagged: boo
         "precision_target": benchmark_meta.get("precision"), "stop_reason": benchmark_meta.get("stop_reason"),
         "scaling": benchmark_meta.get("scaling"), "rounds": merged.get("round"),
         "stage": _stage(name, meta),
-        "planned_rounds": benchmark_meta.get("planned_rounds"), "plan_reason": benchmark_meta.get("plan_reason"),
+        # the plan of the latest confirmation (runs are stored in the order they were measured; a
+        # resumed workload's confirmation is planned again, and only its latest one is read)
+        "planned_rounds": md.get(meta[-1], "planned_rounds"), "plan_reason": md.get(meta[-1], "plan_reason"),
         # the speed canary's mean time in each kept run (None where not recorded): harness.analysis.canary
         "run_canary": tuple(md.get(r.get_metadata(), "canary_seconds") for r in kept),
     }

@@ -175,12 +175,16 @@ def slowdown_rows(cell: WorkloadCell, base: WorkloadCell, margin: float) -> list
 def _sweep_slowdown_note(seq, base_seq) -> str:
     """Why a slowdown from the sweep's reference may claim more than it earned: its stopping rule."""
     reasons = sorted({r for r in (seq.stop_reason, base_seq.stop_reason) if r})
-    text = "older set: slowdown from the sweep's reference (no sequential confirmation)"
+    if seq.legacy or base_seq.legacy:
+        text = "older set: slowdown from the sweep's reference (no sequential confirmation)"
+    else:  # a profile without a precision target (quick) confirms nothing
+        text = "no confirmation in this run: slowdown from the sweep's reference"
     if not reasons:
         return text + ", stopping rule not recorded"
     if reasons == ["fixed"]:
         return text
-    rule = "until decided" if "decided" in reasons else "until its precision target"
+    rule = ("until decided" if "decided" in reasons
+            else "as long as its options" if reasons == ["options"] else "until its precision target")
     return (text + f", measured {rule} (stopped: {', '.join(reasons)}): its interval does not account for "
             "the stopping rule")
 

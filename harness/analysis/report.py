@@ -255,7 +255,8 @@ def _fallbacks_md(ratios: pd.DataFrame) -> list[str]:
     for host, g in ratios.groupby("host", sort=False):
         slow, best, gain = (g[g["metric"] == m] for m in ("slowdown", "best_speedup", "gain_best"))
         head = pd.concat([slow, best, gain])
-        parts = [f"{int(slow['note'].str.startswith('older set: slowdown').sum())} of {len(slow)} slowdowns "
+        from_sweep = int(slow["note"].str.contains("slowdown from the sweep's reference").sum())
+        parts = [f"{from_sweep} of {len(slow)} slowdowns "
                  "from the sweep's reference (no sequential confirmation)",
                  f"{int((best['estimator'] == 'welch').sum())} of {len(best)} best speedups by Welch "
                  "(their sides not measured in the same rounds)",

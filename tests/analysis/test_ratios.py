@@ -146,6 +146,18 @@ def test_every_sweep_ratio_of_a_current_set_is_paired(current):
     assert len(ratios) > 100 and set(ratios["estimator"]) == {"paired"} and (ratios["n_processes"] == 3).all()
 
 
+def test_a_current_set_without_a_confirmation_is_not_called_an_older_set(tmp_path):
+    """The quick profile has no precision target, so nothing is confirmed: the slowdown comes from the
+    sweep's reference, and the note says why without blaming the set's age."""
+    from synth import campaign_results
+
+    r = analysis.ratios_table(analysis.load_raw(campaign_results(tmp_path / "raw", confirm_rounds=0)))
+    slow = _one(r, workload="cpu_sum_squares", variant="3.13t", metric="slowdown")
+    assert slow["note"].startswith("no confirmation in this run: slowdown from the sweep's reference, measured "
+                                   "until its precision target (stopped: budget)")
+    assert "older set" not in " ".join(r["note"])
+
+
 @pytest.mark.parametrize("layout", ["workload-rounds", "per-benchmark"])
 def test_older_sets_fall_back_and_say_so_in_the_note(tmp_path, layout):
     from synth import campaign_results
@@ -219,3 +231,36 @@ def test_ties_need_the_whole_interval_inside_the_margin_and_most_options_tied_is
     assert row["tie_size"] == 4 and not row["single_best"]
     label = analysis.headline_table(res.summary).iloc[0]["best option"]
     assert label == "no single best (4 of 7)"
+
+
+def test_a_workload_confirmed_again_after_a_resume_is_read_from_its_latest_confirmation(tmp_path):
+    """A resumed workload is confirmed again, perhaps on another best option and with another plan:
+    the headline reads the latest invocation's confirmation alone (the earlier one stays in the files)."""
+    def runs(invocation, first_minute, n, time, planned=None):
+        meta = [{"ftbench_invocation": invocation, "ftbench_round": r + 1,
+                 "date": f"2025-07-01 10:{first_minute + r:02d}:00.000000",
+                 **({"ftbench_planned_rounds": planned, "ftbench_plan_reason": f"plan {invocation}"}
+                    if planned else {})} for r in range(n)]
+        return [[time * (1 + 0.01 * ((r % 3) - 1))] for r in range(n)], meta
+
+    def spec(strategy, workers, parts, stage=""):
+        values = [v for p in parts for v in p[0]]
+        meta = [m for p in parts for m in p[1]]
+        return Spec("cpu_sum_squares", "cpu", strategy, workers, values, run_meta=meta, stage=stage,
+                    meta={"ftbench_stage": stage} if stage else {})
+
+    for v, seq, two, four in (("3.13", 1.0, 0.6, 0.55), ("3.13t", 1.3, 0.7, 0.66)):
+        write_variant(tmp_path, "h1", v, [
+            spec("sequential", 1, [runs("inv-1", 0, 3, seq), runs("inv-2", 30, 3, seq)]),
+            spec("threads", 2, [runs("inv-1", 0, 3, two), runs("inv-2", 30, 3, two)]),
+            spec("threads", 4, [runs("inv-1", 0, 3, four), runs("inv-2", 30, 3, four)]),
+            # invocation 1 confirmed threads x2 in 5 planned rounds, invocation 2 threads x4 in 7
+            spec("sequential", 1, [runs("inv-1", 10, 5, seq, 5), runs("inv-2", 40, 7, seq, 7)], "confirm"),
+            spec("threads", 2, [runs("inv-1", 10, 5, two, 5)], "confirm"),
+            spec("threads", 4, [runs("inv-2", 40, 7, four, 7)], "confirm"),
+        ])
+    r = analysis.ratios_table(analysis.load_raw(tmp_path))
+    best = r[(r["variant"] == "3.13t") & (r["metric"] == "best_speedup")].iloc[0]
+    assert (best["strategy"], best["workers"], best["n_processes"]) == ("threads", 4, 7)
+    slow = r[(r["variant"] == "3.13t") & (r["metric"] == "slowdown")].iloc[0]
+    assert slow["n_processes"] == 7 and slow["selection"].endswith("; 7 rounds planned before the stage (plan inv-2)")
