@@ -46,11 +46,13 @@ class Precision:
 # within a working session; its minimum of 3 rounds is most of the sweep's cost. A budget (all
 # variants of a benchmark together, never overrun: a round that would not fit is not started) keeps
 # the extra rounds to the benchmarks whose rounds are short, where they buy the most precision; the
-# confirmation gets its own, larger one.
+# confirmation gets its own, larger one, sized so that a one-workload campaign of the three variants
+# (a workload of ~0.5 s) ends within about 6 minutes on a 2-core machine: its rounds are planned to
+# fit it (harness.measure.sizing), so a ratio near the margin gets fewer rounds, never a wrong CI.
 PRECISION = {
     "quick": Precision(min_processes=1, max_processes=1, target=None, budget=30.0, values=2, warmups=1),
     "default": Precision(min_processes=3, max_processes=8, target=0.02, budget=15.0, values=2, warmups=1,
-                         reference_max_processes=30, reference_budget=240.0, confirm_best=True),
+                         reference_max_processes=30, reference_budget=120.0, confirm_best=True),
     "rigorous": Precision(min_processes=6, max_processes=30, target=0.01, budget=300.0, values=5, warmups=1,
                           reference_max_processes=30, reference_budget=600.0, confirm_best=True),
 }
