@@ -56,6 +56,12 @@ from harness.measure.rounds import Group, Outcome, interleave_groups
 from harness.measure.stopping import effective_precision
 from harness.provision import fingerprint
 
+# What the plan's rough duration assumes, before anything is timed: a timed run of a workload
+# takes about half a second (what `nox -s new-workload` sizes a workload to, and about what the
+# built-in ones take sequentially), and a pyperf process adds about as much to start and report.
+TYPICAL_SECONDS = 0.5
+PROCESS_OVERHEAD = 0.5
+
 
 class Refused(Exception):
     """The results set cannot take this campaign: one line, exit 2, nothing written."""
@@ -151,7 +157,32 @@ class CampaignRun:
         stack = f", aiohttp stack {self.envs[self.names[0]].get(C_EXTENSIONS_ENV, '?')}" if self.fake is None else ""
         return (f"ftbench: {', '.join(self.names)} on {self.config.host} (machine {machine['id']}): "
                 f"{len(self.planned)} benchmarks, {done} already measured, profile {self.config.profile}, "
-                f"interleaved rounds{stack}")
+                f"interleaved rounds{stack}; {self.rough_duration()}")
+
+    def rough_duration(self) -> str:
+        """The plan's rough wall time, before anything is timed: every benchmark left on every variant
+        for the profile's minimum rounds, at TYPICAL_SECONDS per timed run of a workload (the size
+        the scaffold and the built-in workloads aim at), plus each workload's confirmation budget."""
+        prec = self.config.precision
+        left = [p for p in self.planned if not all(s.done(p.name) for s in self.stores.values())]
+        if not left:
+            return "nothing left to measure"
+        per_process = (prec.values + prec.warmups) * TYPICAL_SECONDS + PROCESS_OVERHEAD
+        workloads = len({p.workload.name for p in left})
+        confirm = prec.reference_budget * workloads if prec.confirm_best and prec.target else 0.0
+        seconds = len(left) * len(self.names) * prec.min_processes * per_process + confirm
+        return (f"roughly {max(1, round(seconds / 60))} min for workloads of ~{TYPICAL_SECONDS} s "
+                f"({prec.min_processes} round(s) of {len(left) * len(self.names)} processes"
+                + (f", a confirmation of at most {prec.reference_budget:.0f} s a workload" if confirm else "")
+                + "); refined as workloads finish")
+
+    def progress(self, workload: str, started: float, done: int, total: int) -> str:
+        """After a workload: its wall time so far, and the rest of the campaign at this pace."""
+        spent = time.monotonic() - started
+        line = f"  {workload} done; {done} of {total} workload(s) in {spent / 60:.1f} min"
+        if done < total:
+            line += f", about {spent / done * (total - done) / 60:.0f} min left at this pace"
+        return line
 
     def start(self) -> None:
         """A scratch directory, and the embedded server if a benchmark still to measure needs it."""
@@ -354,10 +385,12 @@ def run(config: Campaign, planned: list[Planned], measure=None, ready: dict | No
         if measure is None:  # know the noise first (a fake pyperf process has none)
             calibration.at_start(config, planned, campaign.envs, stores, log=console.say)
         campaign.start()
-        for items in by_workload(planned).values():
+        sweeps = by_workload(planned)
+        for done, (workload, items) in enumerate(sweeps.items(), start=1):
             worker.raise_if_signalled()
             campaign.sweep(items)
             campaign.confirm(items)
+            console.say(campaign.progress(workload, started, done, len(sweeps)))
     except KeyboardInterrupt:
         print(f"\nftbench: interrupted; everything measured so far is in {stores[config.variants[0]].dir}; "
               "run the same command again to resume", file=sys.stderr)

@@ -251,6 +251,23 @@ def test_a_campaign_interleaves_records_and_summarises(tmp_path, capsys):
     for v in NAMES:
         assert f"speedup vs sequential on {v}" in out
     assert "threads          2: 2.00x" in out and str(raw) in out
+    assert "cpu_sum_squares done; 1 of 1 workload(s) in " in out
+
+
+def test_the_plan_says_roughly_how_long_before_anything_is_timed(tmp_path):
+    """Issue 26.6's budget: one workload of ten benchmarks on three variants at the default profile is
+    planned at about 5 minutes (3 rounds of 30 processes of ~2 s, and a confirmation of at most 120 s)."""
+    ten = [Planned(CPU, s, w) for s, w in [("sequential", 1)] + [(s, w) for s in ("threads", "processes", "asyncio")
+                                                                 for w in (1, 2, 4)]]
+    config = _config(tmp_path, profile="default", precision=PRECISION["default"])
+    stores, _ = campaign.open_stores(config, ten)
+    text = campaign.CampaignRun(config, ten, stores, measure=FakeMeasure()).rough_duration()
+    assert text.startswith("roughly 5 min for workloads of ~0.5 s (3 round(s) of 30 processes, a confirmation "
+                           "of at most 120 s a workload)")
+    quick = _config(tmp_path / "q")
+    stores, _ = campaign.open_stores(quick, ten)
+    assert campaign.CampaignRun(quick, ten, stores, measure=FakeMeasure()).rough_duration().startswith(
+        "roughly 1 min for workloads of ~0.5 s (1 round(s) of 30 processes)")
 
 
 def test_a_default_campaign_measures_the_reference_by_the_precision_rule_beside_its_options(tmp_path):
