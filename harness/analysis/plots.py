@@ -335,11 +335,7 @@ def memory_figure(benchmarks, host: str, path: Path) -> Path:
     top = data.groupby(["workload", "variant", "strategy"])["workers"].transform("max")
     data = data[data["workers"] == top]
     workloads = list(dict.fromkeys(data["workload"])) or ["(none)"]
-    ncols = min(3, len(workloads))
-    nrows = -(-len(workloads) // ncols)
-    fig, axes = _figure(ncols=ncols, width=4.6, height=4.2, nrows=nrows)
-    for ax in axes[len(workloads):]:
-        ax.set_visible(False)
+    fig, axes = _workload_panels(workloads)
     for ax, workload in zip(axes, workloads, strict=False):
         g = data[data["workload"] == workload]
         if len(g):
@@ -353,6 +349,15 @@ def memory_figure(benchmarks, host: str, path: Path) -> Path:
     return _save(fig, path)
 
 
+def _workload_panels(workloads: list):
+    """A figure of one panel per workload, three to a row; the grid's spare panels hidden."""
+    ncols = min(3, len(workloads))
+    fig, axes = _figure(ncols=ncols, width=4.6, height=4.2, nrows=-(-len(workloads) // ncols))
+    for ax in axes[len(workloads):]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def memory_per_speedup_figure(table, host: str, path: Path) -> Path | None:
     """MiB of peak process-tree memory per unit of speedup, per strategy and variant, per workload, at
     each strategy's reference worker count (harness.analysis.memory.memory_per_speedup: sequential is
@@ -363,11 +368,7 @@ def memory_per_speedup_figure(table, host: str, path: Path) -> Path | None:
     if data.empty:
         return None
     workloads = list(dict.fromkeys(data["workload"]))
-    ncols = min(3, len(workloads))
-    nrows = -(-len(workloads) // ncols)
-    fig, axes = _figure(ncols=ncols, width=4.6, height=4.2, nrows=nrows)
-    for ax in axes[len(workloads):]:
-        ax.set_visible(False)
+    fig, axes = _workload_panels(workloads)
     for ax, workload in zip(axes, workloads, strict=False):
         g = data[data["workload"] == workload]
         sns.barplot(data=g, x="strategy", y="mb_per_speedup", hue="variant", ax=ax,
