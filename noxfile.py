@@ -10,12 +10,15 @@ measures one variant alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import nox
+import nox.command  # CommandFailed: the exit status of a session's command
 
 sys.path.insert(0, str(Path(__file__).parent))
 from harness import variants  # noqa: E402 - stdlib only, safe on the host Python
@@ -119,15 +122,37 @@ def _absolute(session: nox.Session, args: list[str], options: tuple[str, ...]) -
     return out
 
 
+def _option(args: list[str], name: str, default: str) -> str:
+    """The value of ``name`` among ``args`` (``--name VALUE`` or ``--name=VALUE``; the last one wins)."""
+    value, it = default, iter(args)
+    for arg in it:
+        if arg == name:
+            value = next(it, value)
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
 def _bench(session: nox.Session, names: list[str]) -> None:
-    """One campaign over ``names``: the orchestrator runs in the first variant's venv."""
+    """One campaign over ``names``: the orchestrator runs in the first variant's venv. It ends with the
+    findings of what it measured (the ``findings`` session, after this one), also when some benchmarks
+    failed (exit status 1); bad input (2) and an interrupt end it without them."""
     pythons = {v: _python_of(session, v) for v in names}
     if len(names) == 1:
         args = ["--variant", names[0]]  # the orchestrator's own python is the variant's
     else:
         args = ["--variants", ",".join(names), *[f"--python={v}={p}" for v, p in pythons.items()]]
-    session.run(pythons[names[0]], "-m", "harness.measure.bench", *args,
-                *_absolute(session, session.posargs, ("--workload-path",)), external=True)
+    started = int(time.time())
+    findings = ["--raw", os.path.join(_option(session.posargs, "--results", "results"), "raw"), "--since", str(started)]
+    try:
+        session.run(pythons[names[0]], "-m", "harness.measure.bench", *args,
+                    *_absolute(session, session.posargs, ("--workload-path",)), external=True)
+    except nox.command.CommandFailed as failed:
+        if failed.return_code != 1:
+            raise
+        session.notify("findings", findings)
+        session.error("some benchmarks produced no time (listed above); the findings of the others follow")
+    session.notify("findings", findings)
 
 
 for _variant, _spec in REGISTRY.items():
@@ -204,6 +229,27 @@ def analysis(session: nox.Session) -> None:
     session.run("python", "-m", "harness.analysis", "--readme", "README.md", *session.posargs)
     session.run("jupytext", "--sync", "analysis.py")
     session.run("jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace", "analysis.ipynb")
+
+
+def _install_analysis(session: nox.Session) -> None:
+    """The analysis extra, installed once per pyproject.toml: a bench run's findings should not wait for pip."""
+    location = getattr(session.virtualenv, "location", None)
+    if not location:  # --no-venv: nothing to remember the install in
+        session.install("-e", ".[analysis]")
+        return
+    stamp = Path(location) / "ftbench-installed"
+    wanted = hashlib.sha256((Path(__file__).parent / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    session.install("-e", ".[analysis]")
+    stamp.write_text(wanted)
+
+
+@nox.session(default=False)
+def findings(session: nox.Session) -> None:
+    """The verdict sentences of a results set, writing nothing; bench sessions end with it (-- --raw DIR)."""
+    _install_analysis(session)
+    session.run("python", "-m", "harness.analysis", "findings", *session.posargs)
 
 
 @nox.session

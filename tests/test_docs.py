@@ -1,8 +1,8 @@
 """README.md and docs/: short, linked, and naming only sessions, files and commands that exist.
 
 The README is the first screen of the project: it must stay small (the analysis rewrites its
-headline block, which can grow), keep the two set-up commands CI runs, and point only at things
-that are there.
+findings and headline blocks, which can grow), keep the two set-up commands CI runs, and point only
+at things that are there.
 """
 
 import os
@@ -33,10 +33,11 @@ def test_readme_keeps_the_two_setup_commands_and_ci_runs_the_second():
     assert SETUP[1] in (ROOT / ".ci" / "run").read_text()
 
 
-def test_readme_has_the_headline_markers_once():
+def test_readme_has_the_findings_then_the_headline_markers_once():
     text = README.read_text()
-    assert text.count("<!-- headline:start -->") == 1 and text.count("<!-- headline:end -->") == 1
-    assert text.index("<!-- headline:start -->") < text.index("<!-- headline:end -->")
+    markers = ["<!-- findings:start -->", "<!-- findings:end -->", "<!-- headline:start -->", "<!-- headline:end -->"]
+    assert all(text.count(m) == 1 for m in markers)
+    assert [text.index(m) for m in markers] == sorted(text.index(m) for m in markers)
 
 
 def relative_links(page: Path) -> list[str]:

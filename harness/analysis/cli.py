@@ -1,10 +1,15 @@
 """The command line: ``python -m harness.analysis`` regenerates everything, ``... reproduce A B``
-compares two result sets of one machine.
+compares two result sets of one machine, ``... findings`` prints the verdict sentences of one set.
 
 Raw results the analysis cannot use print as one line ``ftbench: error: ...`` and exit 1; usage
-errors exit 2, before anything is read or written: a ``--margin`` outside [0, 1) (argparse, both
-commands), an ``--out`` that is not a directory, a ``--readme`` that is not a file with the
-headline markers (one line).
+errors exit 2, before anything is read or written: a ``--margin`` outside [0, 1) (argparse, every
+command), an ``--out`` that is not a directory, a ``--readme`` that is not a file with the
+headline markers (one line; its findings block is refreshed where it has those markers too); for
+``findings``, every usage error in one line: a ``--raw`` that holds no results set (or several),
+a ``--workload`` the set does not hold, a bad ``--since``.
+
+``findings`` writes nothing: a bench session ends with it (noxfile.py), and the published CSVs
+must not change because a campaign ran.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ import math
 import sys
 from pathlib import Path
 
-from harness.analysis import machines
-from harness.analysis.load import AnalysisError
-from harness.analysis.pipeline import analyse_set, regenerate
+from harness.analysis import findings, machines
+from harness.analysis.load import AnalysisError, NoResults
+from harness.analysis.pipeline import analyse_set, regenerate, verdict_tables
 from harness.analysis.report import README_END, README_START, update_readme
 from harness.analysis.reproduce import best_option_lines, reproduce
 from harness.analysis.stats import MARGIN
@@ -94,15 +99,127 @@ def reproduce_main(argv: list[str]) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line ``ftbench: error: ...`` and exit status 2."""
+
+    def error(self, message):
+        """Print the one line and exit 2, without the usage block."""
+        print(f"ftbench: error: {self.prog.split()[-1]}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def since(text: str) -> float:
+    """argparse type of ``--since``: seconds since the epoch (``time.time()`` when the run started)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected seconds since the epoch, e.g. 1767225600")
+    return value
+
+
+def _host_dirs(raw: Path) -> list[Path]:
+    """``raw`` itself when it is one host's results set, else the results sets under it."""
+    def is_set(d: Path) -> bool:
+        return any(p.suffix in (".json", ".csv") and not p.name.endswith(".state.json") for p in d.iterdir())
+
+    if is_set(raw):
+        return [raw]
+    return sorted(d for d in raw.iterdir() if d.is_dir() and not d.name.startswith(".") and is_set(d))
+
+
+def measured_since(host_dir: Path, start: float) -> list[str] | None:
+    """The workloads of ``host_dir`` with a benchmark finished at or after ``start`` (its state files say
+    when each finished, to the second, in local time); None when no state file records it."""
+    import json
+    import time
+
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(int(start)))
+    names, recorded = [], False
+    for state in sorted(host_dir.glob("*.state.json")):
+        try:
+            benchmarks = json.loads(state.read_text()).get("benchmarks") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        for rec in benchmarks.values():
+            if isinstance(rec, dict) and rec.get("finished") and rec.get("workload"):
+                recorded = True
+                if str(rec["finished"]) >= stamp:
+                    names.append(str(rec["workload"]))
+    return list(dict.fromkeys(names)) if recorded else None
+
+
+def _written_since(host_dir: Path, start: float) -> bool:
+    return any(p.stat().st_mtime >= int(start) for p in host_dir.iterdir() if p.suffix in (".json", ".csv"))
+
+
+def findings_main(argv: list[str]) -> int:
+    """``findings [--raw DIR] [--workload NAME ...] [--since T]``: the verdict sentences, nothing written."""
+    parser = OneLineParser(
+        prog="python -m harness.analysis findings",
+        description="Print the verdict sentences of one results set (what a bench session ends with); writes nothing.")
+    parser.add_argument("--raw", default="results/raw",
+                        help="a host's results set (results/raw/<host>), or a raw directory holding one")
+    parser.add_argument("--workload", action="append", default=[], metavar="NAME",
+                        help="only this workload (repeatable; default: every workload of the set)")
+    parser.add_argument("--since", type=since, metavar="SECONDS",
+                        help="only the sets written and the workloads measured since this time (seconds since "
+                             "the epoch): a bench session passes the time it started")
+    parser.add_argument("--margin", type=margin, default=MARGIN, help="equivalence margin in [0, 1) (default 0.05)")
+    parser.add_argument("--keep-flagged", action="store_true", help="keep runs flagged for foreign load")
+    args = parser.parse_args(argv)
+    raw = Path(args.raw)
+    if not raw.is_dir():
+        return _usage(f"--raw {args.raw}: no such directory")
+    sets = _host_dirs(raw)
+    if args.since is not None:
+        sets = [d for d in sets if _written_since(d, args.since)]
+        if not sets:
+            print(f"No results set under {raw} was written since the run started: nothing to say.")
+            return 0
+    elif not sets:
+        return _usage(f"--raw {args.raw}: no results set (<host>/<variant>.json) there")
+    elif len(sets) > 1:
+        return _usage(f"--raw {args.raw}: holds {len(sets)} results sets ({', '.join(d.name for d in sets)}); "
+                      f"give one, e.g. --raw {sets[0]}")
+    out = []
+    for d in sets:
+        try:
+            res = verdict_tables(d.parent, args.margin, args.keep_flagged, host=d.name)
+        except NoResults as exc:
+            return _usage(" ".join(str(exc).split()))
+        except AnalysisError as exc:
+            print(f"ftbench: error: {' '.join(str(exc).split())}", file=sys.stderr)
+            return 1
+        held = res.workloads
+        unknown = [w for w in args.workload if w not in held]
+        if unknown:
+            return _usage(f"--workload {unknown[0]}: not in {d} (it holds {', '.join(held)})")
+        wanted = args.workload or (measured_since(d, args.since) if args.since is not None else None)
+        wanted = [w for w in wanted if w in held] if wanted else None
+        out += [f"Findings of {d} (`nox -s analysis` writes the tables and REPORT.md):", "",
+                *findings.text_lines(res, wanted)]
+    print("\n".join(out).rstrip())
+    return 0
+
+
+def _usage(message: str) -> int:
+    print(f"ftbench: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Regenerate the CSVs, figures and REPORT.md (and a README headline); 1 on unusable raw results."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["reproduce"]:
         return reproduce_main(argv[1:])
+    if argv[:1] == ["findings"]:
+        return findings_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m harness.analysis", description=DESCRIPTION)
     parser.add_argument("--raw", default="results/raw", help="raw results directory")
     parser.add_argument("--out", default="results", help="where CSVs, figures and REPORT.md go")
-    parser.add_argument("--readme", help="also refresh the headline block of this README.md")
+    parser.add_argument("--readme", help="also refresh the findings and headline blocks of this README.md")
     parser.add_argument("--margin", type=margin, default=MARGIN,
                         help="practical equivalence margin of the verdicts, in [0, 1) (default 0.05: +-5%%)")
     parser.add_argument("--keep-flagged", action="store_true",
@@ -127,5 +244,5 @@ def main(argv: list[str] | None = None) -> int:
         if not update_readme(args.readme, res):
             print(f"ftbench: error: {args.readme} has no headline markers", file=sys.stderr)
             return 1
-        print(f"refreshed the headline of {args.readme}")
+        print(f"refreshed the headline (and findings) of {args.readme}")
     return 0

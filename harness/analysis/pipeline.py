@@ -38,9 +38,10 @@ from harness.analysis.views import run_metadata, scaling_table, summary_table
 from harness.profile import outputs as profile_outputs
 
 
-def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
-            keep_flagged: bool = False, host: str | None = None) -> Results:
-    """Every table from one raw directory (``host``: of that host alone), nothing written."""
+def verdict_tables(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
+                   keep_flagged: bool = False, host: str | None = None) -> Results:
+    """The tables every verdict rests on (ratios, summary, scaling, projection, metadata), nothing written:
+    what the findings of a bench run need, without the claims, flavours and the standard suite."""
     raw = load_raw(raw_dir, keep_flagged, host)
     ratios, fits = canary.adjusted_ratios(raw, ratios_table(raw, margin), lambda r: ratios_table(r, margin))
     profiles = [r for r in profile_outputs.read_summary(raw_dir) if host is None or r["host"] == host]
@@ -49,6 +50,15 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
                   scaling=scaling_table(raw, ratios, margin, profile_outputs.causes_of(profiles)),
                   metadata=run_metadata(raw), margin=margin, profiles=profiles, canary=fits,
                   calibrations=noise.calibrations(raw_dir, host))
+    res.projection = projection.project(ratios)
+    return res
+
+
+def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
+            keep_flagged: bool = False, host: str | None = None) -> Results:
+    """Every table from one raw directory (``host``: of that host alone), nothing written."""
+    res = verdict_tables(raw_dir, margin, keep_flagged, host)
+    ratios = res.ratios
     res.claims = lecture_claims(ratios, margin)
     res.flavours = flavours.compare(ratios, res.metadata, flavours.machine_ids(raw_dir), margin)
     suite = standard.load(raw_dir)
@@ -58,7 +68,6 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
     res.standard_placement = standard.placement(res.standard, ratios)
     res.standard_memory = standard.slowdowns(memory.pyperformance_peaks(suite), margin)
     res.standard_memory_geomean = standard.geomean(res.standard_memory, margin)
-    res.projection = projection.project(ratios)
     return res
 
 
