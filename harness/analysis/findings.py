@@ -99,7 +99,7 @@ def _best_text(row) -> str:
     if strategy is None:
         return "none"
     text = option_text((strategy, row["best_workers"]))
-    if row.get("single_best") is False:
+    if row.get("single_best") is False and _count(row, "n_options") > 1:
         k = max(_count(row, "tie_size"), _count(row, "n_not_told_apart"))
         text += f"; {k} of {int(row['n_options'])} options not told apart from it"
     return text
@@ -216,15 +216,17 @@ def _why(res, host: str, workload: str, rows: dict) -> str:
                 if sc is not None and not is_nan(w) else []
             point = pt.iloc[0].to_dict() if len(pt) else {}
             busy, why = number_or_nan(point, "busy_cores"), text_or_none(point.get("why"))
-            if not is_nan(busy) and why is not None:
-                said.append((int(w), v, busy, _why_words(why, int(w), cores, kind)))
+            if not is_nan(busy):
+                words = (_why_words(why, int(w), cores, kind) if why else "one usable core: no verdict"
+                         if int(w) == 1 or cores == 1 else "no verdict without its speedup")
+                said.append((int(w), v, busy, words))
         if said:
             of = f" of the {cores} cores" if not parts and cores else ""
             parts.append(f"{strategy} x{said[0][0]} keep " + " and ".join(
                 f"{busy:.2f}{of if i == 0 else ''} busy on {v} ({words})" if i == 0 else f"{busy:.2f} on {v} ({words})"
                 for i, (_, v, busy, words) in enumerate(said)))
     if not parts:
-        return "Busy cores were not recorded for these options: no why."
+        return "Busy cores were not recorded for these options: no why (sets measured before they were)."
     return "Why they stop there: " + "; ".join(parts) + "."
 
 
@@ -232,10 +234,13 @@ def _single(rows: dict, res, host: str, workload: str) -> list[str]:
     """A workload without a variant compared with its baseline: each variant's best option, and the hint."""
     parts = []
     for v, r in rows.items():
+        speedup = _cell(r, "best_speedup")
         if text_or_none(r.get("best_strategy")) in (None, "sequential"):
             parts.append(f"{v}'s best option is its sequential run")
+        elif speedup == "-":
+            parts.append(f"{v}'s fastest option is {_best_text(r)}, with no sequential run to give its speedup")
         else:
-            parts.append(f"{v}'s best option ({_best_text(r)}) runs at {_cell(r, 'best_speedup')} its sequential speed")
+            parts.append(f"{v}'s best option ({_best_text(r)}) runs at {speedup} its sequential speed")
     names = " and ".join(rows)
     return [f"{workload}: only {names} measured here: " + "; ".join(parts) + f"; {COMPARE_HINT}.",
             _why(res, host, workload, rows)]

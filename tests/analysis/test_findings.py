@@ -115,13 +115,22 @@ def test_one_variant_alone_says_its_best_option_and_how_to_compare(tmp_path):
     assert "no free-threaded variant measured beside its baseline" in findings.host_line(res, "h1")
 
 
+def test_one_option_without_a_sequential_run(tmp_path):
+    raw = tmp_path / "raw"
+    write_variant(raw, "h", "3.13t", [runs_with_metadata("threads", 2, [0.61, 0.6, 0.62], 1.95)])
+    text = " ".join(findings.sentences(analysis.analyse(raw), "h", "cpu_sum_squares"))
+    assert "3.13t's fastest option is threads x2, with no sequential run to give its speedup" in text
+    assert "threads x2 keep 1.95 of the 2 cores busy on 3.13t (no verdict without its speedup)" in text
+    assert "not told apart" not in text
+
+
 def test_without_threads_no_projection_and_it_says_why(tmp_path):
     options = [("sequential", 1), ("processes", 2), ("processes", 4)]
     res = analysed(tmp_path, options=options)
     text = said(res)
     assert "no projected break-even (not measured: 3.13t threads speedup)" in text
     assert "threads x" not in text
-    assert text.endswith("Busy cores were not recorded for these options: no why.")
+    assert text.endswith("Busy cores were not recorded for these options: no why (sets measured before they were).")
 
 
 def test_why_they_stop_quotes_the_busy_cores_and_the_scaling_verdict(tmp_path):
