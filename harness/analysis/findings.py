@@ -226,7 +226,7 @@ def _why(res, host: str, workload: str, rows: dict) -> str:
                 f"{busy:.2f}{of if i == 0 else ''} busy on {v} ({words})" if i == 0 else f"{busy:.2f} on {v} ({words})"
                 for i, (_, v, busy, words) in enumerate(said)))
     if not parts:
-        return "Busy cores were not recorded for these options: no why (sets measured before they were)."
+        return "No busy cores recorded for these options: no why."
     return "Why they stop there: " + "; ".join(parts) + "."
 
 
@@ -235,7 +235,9 @@ def _single(rows: dict, res, host: str, workload: str) -> list[str]:
     parts = []
     for v, r in rows.items():
         speedup = _cell(r, "best_speedup")
-        if text_or_none(r.get("best_strategy")) in (None, "sequential"):
+        if not _count(r, "n_ok"):
+            parts.append(f"nothing of {v} was measured")
+        elif text_or_none(r.get("best_strategy")) in (None, "sequential"):
             parts.append(f"{v}'s best option is its sequential run")
         elif speedup == "-":
             parts.append(f"{v}'s fastest option is {_best_text(r)}, with no sequential run to give its speedup")
@@ -246,6 +248,21 @@ def _single(rows: dict, res, host: str, workload: str) -> list[str]:
             _why(res, host, workload, rows)]
 
 
+def _failures(res, host: str, workload: str, rows: dict) -> str:
+    """The benchmarks of the workload that produced no time, per variant, with the first error."""
+    b = res.benchmarks
+    parts = []
+    for v, r in rows.items():
+        bad = b[(b["host"] == host) & (b["workload"] == workload) & (b["variant"] == v) & (b["status"] != "ok")]
+        if len(bad):
+            which = ", ".join(f"{s}/{w} {st}" for s, w, st in zip(bad["strategy"], bad["workers"], bad["status"],
+                                                                 strict=True))
+            error = first_present(e for e in bad["error"] if text_or_none(e))
+            parts.append(f"{len(bad)} of {v}'s {len(bad) + _count(r, 'n_ok')} benchmarks ({which}"
+                         + (f"; first error: {error}" if error else "") + ")")
+    return ("Not measured: " + "; ".join(parts) + ".") if parts else ""
+
+
 def sentences(res, host: str, workload: str, with_memory: bool = False) -> list[str]:
     """The two or three sentences of one workload on one host; ``with_memory``: the memory price as a fourth
     (harness.analysis.memory.memory_sentence) where it was measured, for the report's long form."""
@@ -253,10 +270,12 @@ def sentences(res, host: str, workload: str, with_memory: bool = False) -> list[
     if not rows:
         return [f"{workload}: no results on {host}."]
     margin = res.margin
-    compared = {v: r for v, r in rows.items() if r.get("role") != "baseline"
-                and text_or_none(r.get("baseline")) in rows and r["baseline"] != v}
+    compared = {v: r for v, r in rows.items() if r.get("role") != "baseline" and _count(r, "n_ok")
+                and text_or_none(r.get("baseline")) in rows and r["baseline"] != v
+                and _count(rows[r["baseline"]], "n_ok")}
+    failed = _failures(res, host, workload, rows)
     if not compared:
-        return _single(rows, res, host, workload)
+        return _single(rows, res, host, workload) + ([failed] if failed else [])
     prices, said = [], set()
     for v, r in compared.items():
         prices.append(_price(r, r["baseline"], margin, _ratio_row(res.ratios, host, workload, v, "slowdown"),
@@ -277,6 +296,7 @@ def sentences(res, host: str, workload: str, with_memory: bool = False) -> list[
             text += f"; {more}" if more else ""
         out.append(text[0].upper() + text[1:] + ".")
     out.append(_why(res, host, workload, rows))
+    out += [failed] if failed else []
     for v in subjects if with_memory else ():
         mem = memory.memory_sentence(res.ratios, workload, v, host)
         if mem:

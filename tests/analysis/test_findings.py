@@ -124,13 +124,28 @@ def test_one_option_without_a_sequential_run(tmp_path):
     assert "not told apart" not in text
 
 
+def test_benchmarks_that_failed_are_named_with_their_first_error(tmp_path):
+    from synth import Spec
+
+    raw = tmp_path / "raw"
+    write_variant(raw, "h", "3.13t", [
+        runs_with_metadata("sequential", 1, [1.2, 1.21, 1.19], 1.0),
+        Spec("cpu_sum_squares", "cpu", "threads", 2, status="failed", error="ValueError: boom")])
+    write_variant(raw, "h", "3.13", [Spec("cpu_sum_squares", "cpu", "sequential", 1, status="timeout",
+                                          error="killed after 9 s")])
+    text = " ".join(findings.sentences(analysis.analyse(raw), "h", "cpu_sum_squares"))
+    assert "nothing of 3.13 was measured; 3.13t's best option is its sequential run" in text
+    assert text.endswith("Not measured: 1 of 3.13's 1 benchmarks (sequential/1 timeout; first error: killed after "
+                         "9 s); 1 of 3.13t's 2 benchmarks (threads/2 failed; first error: ValueError: boom).")
+
+
 def test_without_threads_no_projection_and_it_says_why(tmp_path):
     options = [("sequential", 1), ("processes", 2), ("processes", 4)]
     res = analysed(tmp_path, options=options)
     text = said(res)
     assert "no projected break-even (not measured: 3.13t threads speedup)" in text
     assert "threads x" not in text
-    assert text.endswith("Busy cores were not recorded for these options: no why (sets measured before they were).")
+    assert text.endswith("No busy cores recorded for these options: no why.")
 
 
 def test_why_they_stop_quotes_the_busy_cores_and_the_scaling_verdict(tmp_path):
@@ -274,5 +289,23 @@ def test_a_bench_session_ends_with_the_findings_and_changes_no_published_file(tm
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-3000:]
     assert f"Findings of {results / 'raw' / 'findings-e2e'}" in log, log[-3000:]
-    assert "cpu_sum_squares: only 3.13t measured here: 3.13t's best option (threads x2) runs at " in log
+    res = analysis.analyse(results / "raw")
+    sentences = " ".join(findings.sentences(res, "findings-e2e", "cpu_sum_squares"))
+    assert sentences.startswith("cpu_sum_squares: only 3.13t measured here: ") and sentences in log, log[-3000:]
     assert files(REPO / "results") == published
+
+
+@pytest.mark.slow
+def test_a_bench_session_with_a_failed_benchmark_still_ends_with_the_findings_of_your_own_workloads(tmp_path):
+    from conftest import FAULT_WORKLOADS, REPO
+
+    results = tmp_path / "results"
+    args = ["--workload-path", str(FAULT_WORKLOADS / "ftfault.py"), "--workloads", "ftfault_ok,ftfault_raise",
+            "--strategies", "sequential,threads", "--workers", "1,2", "--results", str(results), "--host", "own"]
+    run = subprocess.run([sys.executable, "-m", "nox", "-s", "bench-3.13t", "--", *args], cwd=REPO,
+                         capture_output=True, text=True, timeout=1800)
+    log = run.stdout + run.stderr
+    assert run.returncode == 1 and "some benchmarks produced no time" in log, log[-3000:]
+    res = analysis.analyse(results / "raw")
+    for workload in ("ftfault_ok", "ftfault_raise"):
+        assert " ".join(findings.sentences(res, "own", workload)) in log, log[-3000:]
