@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness import metadata as md
+
 CALIBRATION_COLUMNS = ("host", "date", "seconds", "noise", "per_variant", "canary_r", "canary_c_r",
                        "steal_cores", "foreign_cores", "frequency_scaling", "aslr", "warnings", "advice")
 
@@ -78,3 +80,20 @@ def section_markdown(cal: pd.DataFrame | None) -> list[str]:
                      f"{_num(r['foreign_cores'])} | {r['frequency_scaling']} | {r['aslr']} |")
     warned = [f"- {r['host']} {r['date']}: {r['warnings']}" for r in cal.to_dict("records") if r["warnings"]]
     return [*lines, "", *(["Warnings:", "", *warned, ""] if warned else [])]
+
+
+def process_noise(raw: pd.DataFrame, host: str) -> float:
+    """A set's process-to-process noise from its own data: the median, over its sequential sweep
+    benchmarks, of the coefficient of variation of their process means (what the calibration
+    measures before a campaign, read afterwards: sets measured before calibrations have one too)."""
+    import numpy as np
+
+    rows = raw[(raw["host"] == host) & (raw["strategy"] == "sequential") & (raw["status"] == "ok")]
+    if "stage" in rows.columns:
+        rows = rows[rows["stage"] != md.CONFIRM]
+    cvs = []
+    for runs in rows["runs"]:
+        means = [float(np.mean(r)) for r in runs or () if len(r)]
+        if len(means) >= 2:
+            cvs.append(float(np.std(means, ddof=1) / np.mean(means)))
+    return float(np.median(cvs)) if cvs else math.nan

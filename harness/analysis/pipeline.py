@@ -30,7 +30,7 @@ from harness.analysis import canary, flavours, machines, memory, noise, projecti
 from harness.analysis.claims import lecture_claims
 from harness.analysis.load import AnalysisError, NoResults, benchmarks_table, load_raw
 from harness.analysis.ratios import ratios_table
-from harness.analysis.report import write_report
+from harness.analysis.report import newest_host, write_report
 from harness.analysis.reproduce import reproduce
 from harness.analysis.results import Results
 from harness.analysis.stats import MARGIN
@@ -83,6 +83,30 @@ def rerun_agreement(res: Results, raw_dir: str | Path, margin: float = MARGIN) -
     return out
 
 
+def other_days(res: Results, raw_dir: str | Path, margin: float = MARGIN) -> list:
+    """The newest set against every other set of its build flavour (and their reruns): another day, maybe
+    another machine. [(newest, other, reproduce() of the two)], the machines compared in ``machines``."""
+    if res.empty or res.metadata["host"].nunique() < 2:
+        return []
+    flavour = flavours.host_flavours(res.metadata)
+    newest = newest_host(res)
+    mine = _only_host(res, newest)
+    rerun_of = flavours.reruns(raw_dir)
+    out = []
+    for host in dict.fromkeys(res.metadata["host"]):
+        if host == newest or flavour.get(host) != flavour.get(newest):
+            continue
+        sets = [(host, _only_host(res, host), Path(raw_dir) / host)]
+        if host in rerun_of:
+            sets.append((rerun_of[host].name, analyse_set(rerun_of[host], margin), rerun_of[host]))
+        for label, other, path in sets:
+            got = reproduce(other, mine)
+            got["machines"] = machines.compare_sets(path, Path(raw_dir) / newest)
+            got["noise"] = noise.process_noise(other.raw, label)
+            out.append((newest, label, got))
+    return out
+
+
 def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "results",
                figures: bool = True, margin: float = MARGIN,
                keep_flagged: bool = False) -> Results:
@@ -103,6 +127,7 @@ def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "resul
     if res.canary is not None and len(res.canary):  # sets measured with the speed canary
         res.canary.to_csv(out / "canary.csv", index=False, float_format="%.6g")
     res.reruns = rerun_agreement(res, raw_dir, margin)
+    res.other_days = other_days(res, raw_dir, margin)
     if res.reruns:
         pd.concat([got["table"].assign(host=host, rerun=rerun) for host, rerun, got in res.reruns]) \
             .to_csv(out / "reproducibility.csv", index=False)

@@ -351,7 +351,7 @@ def write_report(res: Results, path: str | Path) -> Path:
            *memory_md(res),
            standard.section_markdown(res.standard, res.standard_geomean, res.standard_placement, m), "",
            projection.section_markdown(res.projection), "",
-           *reruns_md(res), *flavours.section_markdown(res.flavours),
+           *reruns_md(res), *other_days_md(res), *flavours.section_markdown(res.flavours),
            *noise.section_markdown(res.calibrations), *canary.section_markdown(res.canary),
            "## Measurement hygiene", "",
            "Precision reached (95% CI half-width of the mean over processes), runs flagged for "
@@ -451,6 +451,57 @@ def reruns_md(res: Results) -> list[str]:
     return out
 
 
+def other_days_md(res: Results) -> list[str]:
+    """REPORT.md lines: the newest set beside the earlier sets of its build flavour, each day's noise."""
+    if not res.other_days:
+        return []
+    newest = res.other_days[0][0]
+    out = ["## Another day: the newest set against the earlier ones", "",
+           f"`{newest}` compared with every earlier set of its build flavour and their reruns "
+           "(`nox -s reproduce -- A B`). Two machines, or one machine on two days, are not a rerun: "
+           "their intervals cover each day's noise, not the difference between the days; a verdict "
+           "decided on one day and inconclusive on the other is honest, a contradiction (both decided, "
+           "different) is not. Noise: the median process-to-process spread of the sets' sequential "
+           "benchmarks (the calibration's figure is in *Machine noise* for sets that have one).", "",
+           "| set | machine | noise | headline verdicts agree | contradictions | estimates inside the other's 95% CI |",
+           "|---|---|---|---|---|---|"]
+    rows = [(newest, None, noise.process_noise(res.raw, newest))]
+    rows += [(label, got, got["noise"]) for _, label, got in res.other_days]
+    for label, got, spread in rows:
+        machine = _machine_of(res, label) or label.removesuffix("-rerun") + "'s"
+        spread_text = "n/a" if spread != spread else f"{spread:.1%}"
+        if got is None:
+            out.append(f"| {label} (newest) | {machine} | {spread_text} | - | - | - |")
+            continue
+        out.append(f"| {label} | {machine} | {spread_text} | {fmt_pct(got['headline_agree'])} of "
+                   f"{got['headline_n']} | {got['contradictions']} | {fmt_pct(got['b_inside_a'])} ({newest} in "
+                   f"{label}), {fmt_pct(got['a_inside_b'])} ({label} in {newest}) |")
+    out.append("")
+    for _, label, got in res.other_days:
+        diff = got["table"][~got["table"]["agree"].astype(bool)]
+        said = _machines_said(got.get("machines"))
+        out.append(f"- {label} vs {newest}: {said}" + (
+            "; headline verdicts that differ: " + "; ".join(
+                f"{r['workload']} {r['variant']} {r['metric']} ({r['verdict_a']} vs {r['verdict_b']})"
+                for r in diff.to_dict("records")) if len(diff) else ""))
+    return [*out, ""]
+
+
+def _machines_said(comparison) -> str:
+    """A compared pair's machines in a few words: the same, or two (and how they differ)."""
+    if comparison is None or comparison.verdict not in ("same machine", "two machines"):
+        return "machines not recorded"
+    if comparison.verdict == "same machine":
+        return "the same machine"
+    return f"two machines{', different CPUs' if comparison.other_cpu else ''} ({comparison.differences})"
+
+
+def _machine_of(res: Results, host: str) -> str:
+    """The CPU model and core count a host's metadata records."""
+    g = res.metadata[res.metadata["host"] == host]
+    return f"{g['cpu_model'].iloc[0]}, {g['cpu_count'].iloc[0]} CPUs" if len(g) else ""
+
+
 def _variant_key():
     from harness import variants
 
@@ -482,7 +533,7 @@ def describe_runs(res: Results) -> str:
 README_START, README_END = "<!-- headline:start -->", "<!-- headline:end -->"
 
 
-def _newest_host(res: Results) -> str:
+def newest_host(res: Results) -> str:
     """The host whose campaign ended last: the README shows it alone."""
     ends = pd.to_datetime(res.metadata["date_last"], errors="coerce").groupby(res.metadata["host"], sort=False).max()
     return ends.fillna(pd.Timestamp.min).idxmax()
@@ -491,7 +542,7 @@ def _newest_host(res: Results) -> str:
 def readme_headline(res: Results) -> str:
     """The README's headline block: the newest campaign alone (the machine it was measured on, then
     its compact headline table), and the names of the other published sets, whose tables are in REPORT.md."""
-    newest = _newest_host(res)
+    newest = newest_host(res)
     g = res.metadata[res.metadata["host"] == newest]
     first = g.iloc[0]
     lines = [f"Measured on host `{newest}`: {first['cpu_model']}, {first['cpu_count']} CPUs; "
@@ -512,7 +563,7 @@ def readme_headline(res: Results) -> str:
 
 def readme_findings(res: Results) -> str:
     """The README's findings block: the newest campaign's overall line and one short line per workload."""
-    return findings.readme_block(res, _newest_host(res))
+    return findings.readme_block(res, newest_host(res))
 
 
 def update_readme(path: str | Path, res: Results) -> bool:

@@ -33,6 +33,7 @@ class Results:
     standard_memory_geomean: pd.DataFrame | None = None
     projection: pd.DataFrame | None = None  # projected break-even cores (harness.analysis.projection)
     reruns: list = field(default_factory=list)  # (host, rerun host, reproduce() of the two)
+    other_days: list = field(default_factory=list)  # (newest host, an earlier set, reproduce() of the two)
     profiles: list = field(default_factory=list)  # rows of raw/<host>/profiles/summary.csv (nox -s why)
     canary: pd.DataFrame | None = None  # the speed canary's fit per workload (harness.analysis.canary)
     calibrations: pd.DataFrame | None = None  # noise calibrations per host (harness.analysis.noise)

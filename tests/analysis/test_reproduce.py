@@ -139,3 +139,36 @@ def test_a_drift_of_parallel_efficiency_shows_in_speedups_and_not_in_cross_varia
     assert by["slowdown"][0] >= 0.75 and by["gain"][0] >= 0.75
     assert analysis.main(["reproduce", str(a), str(b)]) == 0
     assert "by metric (A in B, B in A, ratios): " in capsys.readouterr().out
+
+
+def test_the_newest_set_is_compared_with_the_earlier_ones_each_with_its_noise(tmp_path):
+    """Another day: REPORT.md sets the newest set beside every earlier one of its build flavour and
+    their reruns, with each set's process-to-process noise read from its sequential benchmarks."""
+    import math
+
+    import numpy as np
+    from synth import campaign_results
+
+    from harness.analysis import noise, pipeline
+
+    raw = tmp_path / "results" / "raw"
+    campaign_results(raw, host="vm-aaaaaa", seed=1, noise=0.02)
+    campaign_results(tmp_path / "results" / "reruns" / "raw", host="vm-aaaaaa-rerun", seed=2, noise=0.02)
+    campaign_results(raw, host="vm-bbbbbb", seed=3, noise=0.05)
+    res = analysis.load_raw(raw)
+    res = res[res["host"] == "vm-bbbbbb"]
+    want = np.median([np.std([np.mean(r) for r in runs], ddof=1) / np.mean([np.mean(r) for r in runs])
+                      for runs in res[(res["strategy"] == "sequential") & (res["stage"] != "confirm")]["runs"]])
+    assert math.isclose(noise.process_noise(res, "vm-bbbbbb"), want)
+
+    got = pipeline.regenerate(raw, tmp_path / "out", figures=False)
+    newest = pipeline.newest_host(got)
+    assert [(a, b) for a, b, _ in got.other_days] == [
+        (newest, other) for other in (["vm-aaaaaa", "vm-aaaaaa-rerun"] if newest == "vm-bbbbbb" else ["vm-bbbbbb"])]
+    report = (tmp_path / "out" / "REPORT.md").read_text()
+    section = report[report.index("## Another day"):]
+    assert f"| {newest} (newest) |" in section
+    for _, other, comparison in got.other_days:
+        row = next(line for line in section.splitlines() if line.startswith(f"| {other} |"))
+        assert f"| {comparison['noise']:.1%} |" in row
+        assert f"| {comparison['headline_agree']:.0%} of {comparison['headline_n']} | {comparison['contradictions']} |" in row
