@@ -171,4 +171,5 @@ def test_the_newest_set_is_compared_with_the_earlier_ones_each_with_its_noise(tm
     for _, other, comparison in got.other_days:
         row = next(line for line in section.splitlines() if line.startswith(f"| {other} |"))
         assert f"| {comparison['noise']:.1%} |" in row
-        assert f"| {comparison['headline_agree']:.0%} of {comparison['headline_n']} | {comparison['contradictions']} |" in row
+        agree, n, contradictions = (comparison[k] for k in ("headline_agree", "headline_n", "contradictions"))
+        assert f"| {agree:.0%} of {n} | {contradictions} |" in row
