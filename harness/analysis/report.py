@@ -442,11 +442,8 @@ def reruns_md(res: Results) -> list[str]:
                 f"inside {host}'s: **{fmt_pct(got['b_inside_a'])}** (of {got['ci_n']} ratios with CIs on both sides)",
                 "  - by metric: " + "; ".join(f"{m} {fmt_pct(x)} and {fmt_pct(y)} of {n}"
                                              for m, (x, y, n) in got["inside_by_metric"].items())]
-        diff = got["table"][~got["table"]["agree"].astype(bool)]
-        if len(diff):
-            out.append("- headline verdicts that differ: " + "; ".join(
-                f"{r['workload']} {r['variant']} {r['metric']} ({r['verdict_a']} vs {r['verdict_b']})"
-                for r in diff.to_dict("records")))
+        if differ := _verdicts_that_differ(got["table"]):
+            out.append(f"- headline verdicts that differ: {differ}")
         out.append("")
     return out
 
@@ -469,7 +466,7 @@ def other_days_md(res: Results) -> list[str]:
     rows += [(label, got, got["noise"]) for _, label, got in res.other_days]
     for label, got, spread in rows:
         machine = _machine_of(res, label) or label.removesuffix("-rerun") + "'s"
-        spread_text = "n/a" if spread != spread else f"{spread:.1%}"
+        spread_text = "n/a" if is_nan(spread) else f"{spread:.1%}"
         if got is None:
             out.append(f"| {label} (newest) | {machine} | {spread_text} | - | - | - |")
             continue
@@ -478,13 +475,17 @@ def other_days_md(res: Results) -> list[str]:
                    f"{label}), {fmt_pct(got['a_inside_b'])} ({label} in {newest}) |")
     out.append("")
     for _, label, got in res.other_days:
-        diff = got["table"][~got["table"]["agree"].astype(bool)]
-        said = _machines_said(got.get("machines"))
-        out.append(f"- {label} vs {newest}: {said}" + (
-            "; headline verdicts that differ: " + "; ".join(
-                f"{r['workload']} {r['variant']} {r['metric']} ({r['verdict_a']} vs {r['verdict_b']})"
-                for r in diff.to_dict("records")) if len(diff) else ""))
+        differ = _verdicts_that_differ(got["table"])
+        out.append(f"- {label} vs {newest}: {_machines_said(got.get('machines'))}"
+                   + (f"; headline verdicts that differ: {differ}" if differ else ""))
     return [*out, ""]
+
+
+def _verdicts_that_differ(table: pd.DataFrame) -> str:
+    """The headline verdicts two compared sets disagree on, '; '-joined ('' when none)."""
+    diff = table[~table["agree"].astype(bool)]
+    return "; ".join(f"{r['workload']} {r['variant']} {r['metric']} ({r['verdict_a']} vs {r['verdict_b']})"
+                     for r in diff.to_dict("records"))
 
 
 def _machines_said(comparison) -> str:
