@@ -153,18 +153,22 @@ class CampaignRun:
 
     def headline(self, machine: dict) -> str:
         """The campaign's first line: variants, host, machine, how many benchmarks are left, the profile."""
-        done = sum(all(s.done(p.name) for s in self.stores.values()) for p in self.planned)
+        done = len(self.planned) - len(self.owed())
         stack = f", aiohttp stack {self.envs[self.names[0]].get(C_EXTENSIONS_ENV, '?')}" if self.fake is None else ""
         return (f"ftbench: {', '.join(self.names)} on {self.config.host} (machine {machine['id']}): "
                 f"{len(self.planned)} benchmarks, {done} already measured, profile {self.config.profile}, "
                 f"interleaved rounds{stack}; {self.rough_duration()}")
+
+    def owed(self) -> list[Planned]:
+        """The planned benchmarks that some variant has not measured yet."""
+        return [p for p in self.planned if not all(s.done(p.name) for s in self.stores.values())]
 
     def rough_duration(self) -> str:
         """The plan's rough wall time, before anything is timed: every benchmark left on every variant
         for the profile's minimum rounds, at TYPICAL_SECONDS per timed run of a workload (the size
         the scaffold and the built-in workloads aim at), plus each workload's confirmation budget."""
         prec = self.config.precision
-        left = [p for p in self.planned if not all(s.done(p.name) for s in self.stores.values())]
+        left = self.owed()
         if not left:
             return "nothing left to measure"
         per_process = (prec.values + prec.warmups) * TYPICAL_SECONDS + PROCESS_OVERHEAD
@@ -187,7 +191,7 @@ class CampaignRun:
     def start(self) -> None:
         """A scratch directory, and the embedded server if a benchmark still to measure needs it."""
         self.tmp = Path(tempfile.mkdtemp(prefix="ftbench-"))
-        todo = any(not all(s.done(p.name) for s in self.stores.values()) for p in self.planned)
+        todo = bool(self.owed())
         # a resumed campaign may still owe a workload's confirmation after its sweep is done
         owed = todo or self.config.precision.confirm_best
         if self.fake is None and owed and any(p.workload.needs_server for p in self.planned):
