@@ -71,34 +71,42 @@ def analyse(raw_dir: str | Path = "results/raw", margin: float = MARGIN,
     return res
 
 
-def rerun_agreement(res: Results, raw_dir: str | Path, margin: float = MARGIN) -> list:
-    """For each host with a rerun (``reruns/raw/<host>-rerun`` beside raw/): reproduce() of the two."""
-    out = []
+def rerun_sets(res: Results, raw_dir: str | Path, margin: float = MARGIN) -> dict[str, tuple[Path, Results]]:
+    """host -> (its rerun's directory, the rerun analysed), for the hosts of ``res`` that have one."""
     hosts = set(res.ratios["host"])
-    for host, rerun in flavours.reruns(raw_dir).items():
-        if host in hosts:
-            got = reproduce(_only_host(res, host), analyse_set(rerun, margin))
-            got["machines"] = machines.compare_sets(Path(raw_dir) / host, rerun)
-            out.append((host, rerun.name, got))
+    return {host: (rerun, analyse_set(rerun, margin)) for host, rerun in flavours.reruns(raw_dir).items()
+            if host in hosts}
+
+
+def rerun_agreement(res: Results, raw_dir: str | Path, margin: float = MARGIN, reruns: dict | None = None) -> list:
+    """For each host with a rerun (``reruns/raw/<host>-rerun`` beside raw/): reproduce() of the two.
+    ``reruns``: :func:`rerun_sets` when already analysed."""
+    out = []
+    for host, (rerun, analysed) in (rerun_sets(res, raw_dir, margin) if reruns is None else reruns).items():
+        got = reproduce(_only_host(res, host), analysed)
+        got["machines"] = machines.compare_sets(Path(raw_dir) / host, rerun)
+        out.append((host, rerun.name, got))
     return out
 
 
-def other_days(res: Results, raw_dir: str | Path, margin: float = MARGIN) -> list:
+def other_days(res: Results, raw_dir: str | Path, margin: float = MARGIN, reruns: dict | None = None) -> list:
     """The newest set against every other set of its build flavour (and their reruns): another day, maybe
-    another machine. [(newest, other, reproduce() of the two)], the machines compared in ``machines``."""
+    another machine. [(newest, other, reproduce() of the two)], the machines compared in ``machines``.
+    ``reruns``: :func:`rerun_sets` when already analysed."""
     if res.empty or res.metadata["host"].nunique() < 2:
         return []
     flavour = flavours.host_flavours(res.metadata)
     newest = newest_host(res)
     mine = _only_host(res, newest)
-    rerun_of = flavours.reruns(raw_dir)
+    reruns = rerun_sets(res, raw_dir, margin) if reruns is None else reruns
     out = []
     for host in dict.fromkeys(res.metadata["host"]):
         if host == newest or flavour.get(host) != flavour.get(newest):
             continue
         sets = [(host, _only_host(res, host), Path(raw_dir) / host)]
-        if host in rerun_of:
-            sets.append((rerun_of[host].name, analyse_set(rerun_of[host], margin), rerun_of[host]))
+        if host in reruns:
+            rerun, analysed = reruns[host]
+            sets.append((rerun.name, analysed, rerun))
         for label, other, path in sets:
             got = reproduce(other, mine)
             got["machines"] = machines.compare_sets(path, Path(raw_dir) / newest)
@@ -126,8 +134,9 @@ def regenerate(raw_dir: str | Path = "results/raw", out_dir: str | Path = "resul
     res.projection.to_csv(out / "projection.csv", index=False, float_format="%.6g")
     if res.canary is not None and len(res.canary):  # sets measured with the speed canary
         res.canary.to_csv(out / "canary.csv", index=False, float_format="%.6g")
-    res.reruns = rerun_agreement(res, raw_dir, margin)
-    res.other_days = other_days(res, raw_dir, margin)
+    reruns = rerun_sets(res, raw_dir, margin)
+    res.reruns = rerun_agreement(res, raw_dir, margin, reruns)
+    res.other_days = other_days(res, raw_dir, margin, reruns)
     if res.reruns:
         pd.concat([got["table"].assign(host=host, rerun=rerun) for host, rerun, got in res.reruns]) \
             .to_csv(out / "reproducibility.csv", index=False)
