@@ -80,7 +80,9 @@ def noise_reason(r: dict | None, short: bool = False) -> str:
             (("n_processes", r.get("n_processes")), ("n_processes_baseline", r.get("n_processes_baseline"))))
     se = number_or_nan(r, "se_log")
     paired = r.get("estimator") == "paired"
-    units = f"{n} rounds" if paired else (f"{n} processes a side" if n == m else f"{n} and {m} processes")
+    s = "" if n == 1 else "s"
+    units = f"{n} round{s}" if paired else (f"{n} process{'es' if s else ''} a side" if n == m
+                                           else f"{n} and {m} processes")
     if is_nan(se) or n < 2 or (not paired and m < 2):
         return f"{units}: too few for an interval"
     noise = se * math.sqrt(n) if paired else se / math.sqrt(1 / n + 1 / m)

@@ -309,3 +309,11 @@ def test_a_bench_session_with_a_failed_benchmark_still_ends_with_the_findings_of
     res = analysis.analyse(results / "raw")
     for workload in ("ftfault_ok", "ftfault_raise"):
         assert " ".join(findings.sentences(res, "own", workload)) in log, log[-3000:]
+
+
+def test_one_process_a_side_is_said_in_the_singular():
+    from harness.analysis.findings import noise_reason
+
+    row = {"n_processes": 1, "n_processes_baseline": 1, "se_log": float("nan"), "estimator": "welch"}
+    assert noise_reason(row) == "1 process a side: too few for an interval"
+    assert noise_reason(row | {"estimator": "paired"}) == "1 round: too few for an interval"
