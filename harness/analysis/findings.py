@@ -372,14 +372,10 @@ def host_line(res, host: str) -> str:
             f"{price}{rest}.")
 
 
-def _hosts(res) -> list[str]:
-    return list(dict.fromkeys(res.summary["host"]))
-
-
 def text_lines(res, workloads=None) -> list[str]:
     """What a bench run ends with: per host, each workload's sentences, then the host's overall line."""
     out = []
-    for host in _hosts(res):
+    for host in res.hosts_newest_first:
         names = [w for w in dict.fromkeys(res.summary[res.summary["host"] == host]["workload"])
                  if workloads is None or w in workloads]
         for w in names:
@@ -394,7 +390,7 @@ def markdown(res) -> list[str]:
     out = ["## Findings", "",
            "Generated from the tables below (`harness.analysis.findings`), never written by hand: each figure is "
            "the headline table's, each verdict the ratio's against the margin.", ""]
-    for host in _hosts(res):
+    for host in res.hosts_newest_first:
         out += [f"### {host}", "", host_line(res, host), ""]
         for w in dict.fromkeys(res.summary[res.summary["host"] == host]["workload"]):
             out.append("- " + " ".join(sentences(res, host, w, with_memory=True)))

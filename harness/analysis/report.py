@@ -536,8 +536,7 @@ README_START, README_END = "<!-- headline:start -->", "<!-- headline:end -->"
 
 def newest_host(res: Results) -> str:
     """The host whose campaign ended last: the README shows it alone."""
-    ends = pd.to_datetime(res.metadata["date_last"], errors="coerce").groupby(res.metadata["host"], sort=False).max()
-    return ends.fillna(pd.Timestamp.min).idxmax()
+    return res.hosts_newest_first[0]
 
 
 def readme_headline(res: Results) -> str:

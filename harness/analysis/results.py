@@ -52,6 +52,19 @@ class Results:
         """The workloads analysed, in table order (empty when nothing was)."""
         return [] if self.empty else list(dict.fromkeys(self.summary["workload"]))
 
+    @property
+    def hosts_newest_first(self) -> list[str]:
+        """The analysed sets, the one whose campaign ended last first: the report and the README lead with it."""
+        if self.empty:
+            return []
+        hosts = list(dict.fromkeys(self.summary["host"]))
+        if self.metadata is None or "date_last" not in self.metadata:
+            return hosts
+        ends = pd.to_datetime(self.metadata["date_last"], errors="coerce").groupby(self.metadata["host"]).max()
+        last = {h: ends.get(h, pd.NaT) for h in hosts}
+        # sorted() is stable: sets without a date keep their table order, after the dated ones.
+        return sorted(hosts, key=lambda h: pd.Timestamp.min if pd.isna(last[h]) else last[h], reverse=True)
+
     def figure_paths(self, kind: str, workload: str | None = None) -> list[Path]:
         """The PNGs written of one ``kind`` (scaling, slowdown, headline, busy, memory), for the notebook."""
         return [f.path for f in self.figures

@@ -179,6 +179,19 @@ def test_report_opens_with_the_findings(tmp_path):
     assert " ".join(findings.sentences(res, "h1", "cpu_sum_squares")) in report
 
 
+def test_the_findings_lead_with_the_newest_set():
+    import pandas as pd
+
+    from harness.analysis.results import Results
+
+    res = Results(summary=pd.DataFrame({"host": ["old", "undated", "new", "old"]}),
+                  metadata=pd.DataFrame({"host": ["old", "new", "new"],
+                                         "date_last": ["2026-12-01 10:00", "2026-11-30 09:00", "2026-12-03 01:00"]}))
+    # by when each set's campaign ended, not by name or table order; a set without a date goes last
+    assert res.hosts_newest_first == ["new", "old", "undated"]
+    assert Results().hosts_newest_first == []
+
+
 # -- python -m harness.analysis findings ---------------------------------------------------------------------
 
 
