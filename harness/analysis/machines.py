@@ -130,6 +130,15 @@ def compare_sets(path_a: str | Path, path_b: str | Path) -> Comparison:
     return compare(machine_of(path_a), machine_of(path_b))
 
 
+def in_a_few_words(comparison: Comparison | None) -> str:
+    """A compared pair's machines in a few words, for a table's note: the same, or two (and how they differ)."""
+    if comparison is None or comparison.verdict not in ("same machine", "two machines"):
+        return "machines not recorded"
+    if comparison.verdict == "same machine":
+        return "the same machine"
+    return f"two machines{', different CPUs' if comparison.other_cpu else ''} ({comparison.differences})"
+
+
 def report_lines(comparison: Comparison | None) -> list[str]:
     """REPORT.md's line on a compared pair's machines (nothing when not compared)."""
     if comparison is None:

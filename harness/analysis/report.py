@@ -476,7 +476,7 @@ def other_days_md(res: Results) -> list[str]:
     out.append("")
     for _, label, got in res.other_days:
         differ = _verdicts_that_differ(got["table"])
-        out.append(f"- {label} vs {newest}: {_machines_said(got.get('machines'))}"
+        out.append(f"- {label} vs {newest}: {machines.in_a_few_words(got.get('machines'))}"
                    + (f"; headline verdicts that differ: {differ}" if differ else ""))
     return [*out, ""]
 
@@ -488,19 +488,15 @@ def _verdicts_that_differ(table: pd.DataFrame) -> str:
                      for r in diff.to_dict("records"))
 
 
-def _machines_said(comparison) -> str:
-    """A compared pair's machines in a few words: the same, or two (and how they differ)."""
-    if comparison is None or comparison.verdict not in ("same machine", "two machines"):
-        return "machines not recorded"
-    if comparison.verdict == "same machine":
-        return "the same machine"
-    return f"two machines{', different CPUs' if comparison.other_cpu else ''} ({comparison.differences})"
-
-
 def _machine_of(res: Results, host: str) -> str:
-    """The CPU model and core count a host's metadata records."""
+    """The CPU model and core count a host's metadata records ('' for a host it has no row of)."""
     g = res.metadata[res.metadata["host"] == host]
-    return f"{g['cpu_model'].iloc[0]}, {g['cpu_count'].iloc[0]} CPUs" if len(g) else ""
+    return _machine_words(g.iloc[0]) if len(g) else ""
+
+
+def _machine_words(row) -> str:
+    """One metadata row's machine, as the report and the README name it."""
+    return f"{row['cpu_model']}, {row['cpu_count']} CPUs"
 
 
 def _variant_key():
@@ -521,7 +517,7 @@ def describe_runs(res: Results) -> str:
              f"{', '.join(res.workloads)}.", ""]
     for host, g in m.groupby("host", sort=False):
         first = g.iloc[0]
-        lines.append(f"- **{host}**: {first['cpu_model']}, {first['cpu_count']} CPUs")
+        lines.append(f"- **{host}**: {_machine_words(first)}")
         for r in g.to_dict("records"):
             lines.append(f"  - `{r['variant']}` ({r['role']}): Python {r['python_version']} "
                          f"(free-threaded: {r['free_threaded']}), source sha256 "
@@ -545,7 +541,7 @@ def readme_headline(res: Results) -> str:
     newest = newest_host(res)
     g = res.metadata[res.metadata["host"] == newest]
     first = g.iloc[0]
-    lines = [f"Measured on host `{newest}`: {first['cpu_model']}, {first['cpu_count']} CPUs; "
+    lines = [f"Measured on host `{newest}`: {_machine_words(first)}; "
              f"CPython {first['python_version']} builds from source sha256 "
              f"`{(text_or_none(first['source_sha256']) or '?')[:12]}`; profile {first['profile']}; "
              f"{g['date_first'].min()} .. {g['date_last'].max()}."]
